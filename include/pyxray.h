@@ -1,0 +1,189 @@
+/*
+ * pyxray.h - the one public header of libpyxray.
+ *
+ * libpyxray reads a CPython process from the outside: a live process (by
+ * pid) or an ELF core file.  It never writes to the target and never runs
+ * code in it.  Results come back as data: C structs, or JSON text for the
+ * front doors (the gdb commands and the pyxray CLI).
+ *
+ * Conventions
+ *   - Every fallible function returns a struct pyx_error *: NULL on success,
+ *     otherwise an error the caller owns and frees with pyx_error_destroy().
+ *   - Objects come in _create/_destroy pairs; _destroy(NULL) is a no-op.
+ *   - Strings returned through char ** are malloc'ed; free them with
+ *     pyx_free() (the same as free(), exported for ctypes users).
+ */
+#ifndef PYXRAY_H
+#define PYXRAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PYX_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+enum pyx_error_code {
+	PYX_ERR_NO_MEMORY = 1,     /* allocation failed */
+	PYX_ERR_OS,                /* a system call failed: errno and path */
+	PYX_ERR_FAULT,             /* target memory at an address is unreadable */
+	PYX_ERR_INVALID_ARGUMENT,  /* the caller passed something unusable */
+	PYX_ERR_NOT_PYTHON,        /* no CPython runtime in the target */
+	PYX_ERR_UNSUPPORTED_VERSION, /* a CPython version without a layout */
+	PYX_ERR_NO_DEBUG_INFO,     /* needed symbols live only in debug info */
+	PYX_ERR_BAD_CORE,          /* the core file is malformed or truncated */
+	PYX_ERR_INVALID_OBJECT,    /* an address does not hold a PyObject */
+	PYX_ERR_LIMIT,             /* a walk exceeded its bound (corruption?) */
+	PYX_ERR_NOT_FOUND,         /* a thread, symbol or object was not found */
+	PYX_ERR_ELF,               /* libelf/libdw could not read a file */
+	PYX_ERR_NOT_INITIALIZED,   /* the interpreter is not (or no longer) running */
+	PYX_ERR_PERMISSION,        /* the OS refused access to the process */
+};
+
+struct pyx_error;
+
+enum pyx_error_code pyx_error_code(const struct pyx_error *err);
+/* One line, no trailing newline, saying what happened and what to do. */
+const char *pyx_error_message(const struct pyx_error *err);
+/* The target address for PYX_ERR_FAULT / PYX_ERR_INVALID_OBJECT, else 0. */
+uint64_t pyx_error_address(const struct pyx_error *err);
+/* errno for PYX_ERR_OS / PYX_ERR_PERMISSION, else 0. */
+int pyx_error_errno(const struct pyx_error *err);
+/* A stable short name for the code, e.g. "fault", "not-python". */
+const char *pyx_error_code_name(enum pyx_error_code code);
+void pyx_error_destroy(struct pyx_error *err);
+
+void pyx_free(void *ptr);
+
+/* ------------------------------------------------------------------ */
+/* Targets: where the bytes come from                                  */
+/* ------------------------------------------------------------------ */
+
+struct pyx_target;
+
+/* A live process.  Reads use process_vm_readv(2), falling back to
+ * /proc/PID/mem.  The process should be stopped (for example by gdb) for
+ * consistent answers; call pyx_target_flush() whenever it may have run. */
+struct pyx_error *pyx_target_create_pid(int pid, struct pyx_target **ret);
+
+/* An ELF core file.  executable (may be NULL) is used for mappings whose
+ * NT_FILE path is missing, when its build-id matches. */
+struct pyx_error *pyx_target_create_core(const char *core_path,
+					 const char *executable,
+					 struct pyx_target **ret);
+
+void pyx_target_destroy(struct pyx_target *target);
+
+/* Read exactly len bytes at addr, or fail with PYX_ERR_FAULT. */
+struct pyx_error *pyx_target_read(struct pyx_target *target, uint64_t addr,
+				  void *buf, size_t len);
+
+/* Forget cached memory (live targets; no-op for cores). */
+void pyx_target_flush(struct pyx_target *target);
+
+bool pyx_target_is_live(const struct pyx_target *target);
+int pyx_target_pid(const struct pyx_target *target);
+
+/* Warnings gathered while opening (a missing or different file named in a
+ * core, a truncated core, missing debug info ...).  Valid until destroy. */
+size_t pyx_target_num_warnings(const struct pyx_target *target);
+const char *pyx_target_warning(const struct pyx_target *target, size_t i);
+
+/* ------------------------------------------------------------------ */
+/* Programs: a target with its symbols, layouts and Python runtime     */
+/* ------------------------------------------------------------------ */
+
+struct pyx_program;
+
+struct pyx_program_options {
+	/* The executable, when the caller knows it better than the target. */
+	const char *executable;
+	/* Where to look for separate debug info, in libdwfl's syntax
+	 * (":.debug:/usr/lib/debug"); NULL for the default.  The gdb front
+	 * door passes gdb's debug-file-directory. */
+	const char *debuginfo_path;
+};
+
+/* Takes ownership of target (also on failure). */
+struct pyx_error *pyx_program_create(struct pyx_target *target,
+				     const struct pyx_program_options *opts,
+				     struct pyx_program **ret);
+void pyx_program_destroy(struct pyx_program *prog);
+
+struct pyx_target *pyx_program_target(struct pyx_program *prog);
+
+/* The target's CPython version as PY_VERSION_HEX (0x030b02f0 = 3.11.2). */
+uint32_t pyx_program_python_version(const struct pyx_program *prog);
+bool pyx_program_is_debug_build(const struct pyx_program *prog);
+
+/* Warnings gathered by the target and while resolving the program. */
+size_t pyx_program_num_warnings(const struct pyx_program *prog);
+const char *pyx_program_warning(const struct pyx_program *prog, size_t i);
+
+/* Re-read everything that may change when a live process runs. */
+void pyx_program_flush(struct pyx_program *prog);
+
+/* ------------------------------------------------------------------ */
+/* Crash information (cores, and live processes stopped by a signal)   */
+/* ------------------------------------------------------------------ */
+
+struct pyx_crash_info {
+	int signo;             /* 0 when the target did not take a signal */
+	int tid;               /* the thread that took it, or 0 */
+	bool has_address;
+	uint64_t address;      /* si_addr for faults */
+};
+
+/* Fills *info; zeros when nothing is known.  Never fails. */
+void pyx_target_crash_info(const struct pyx_target *target,
+			   struct pyx_crash_info *info);
+
+/* A live front door (gdb) that knows the thread stopped by a signal. */
+void pyx_target_set_crash_info(struct pyx_target *target,
+			       const struct pyx_crash_info *info);
+
+/* ------------------------------------------------------------------ */
+/* Queries that return JSON (the shapes are documented in docs/)       */
+/* ------------------------------------------------------------------ */
+
+enum pyx_stack_flags {
+	PYX_STACK_LOCALS = 1 << 0, /* add "locals" to each frame */
+};
+
+/* py-stack: every thread's Python stack, frames outermost first.
+ * thread selects one thread by OS thread id or threading.get_ident()
+ * value; 0 means all threads. */
+struct pyx_error *pyx_stack_json(struct pyx_program *prog, uint64_t thread,
+				 unsigned flags, char **ret);
+
+struct pyx_repr_limits {
+	int max_depth;     /* nesting of containers; default 3 */
+	int max_items;     /* items shown per container; default 10 */
+	int max_string;    /* characters shown of a str/bytes; default 200 */
+};
+
+/* py-object: type, refcount, size, gc state and a safe repr. */
+struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
+				  const struct pyx_repr_limits *limits,
+				  char **ret);
+
+/* A safe repr alone (ret is a malloc'ed C string). */
+struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
+				  const struct pyx_repr_limits *limits,
+				  char **ret);
+
+/* What pyxray found: version, build, modules, debug info, layout source. */
+struct pyx_error *pyx_info_json(struct pyx_program *prog, char **ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYXRAY_H */

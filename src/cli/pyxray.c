@@ -1,0 +1,136 @@
+/* pyxray - the command-line front door: the engine without gdb, for
+ * scripts and core triage in CI.  Prints JSON. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyxray.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pyxray COMMAND (--pid PID | --core CORE [--exe EXECUTABLE]) [options]\n"
+		"\n"
+		"commands:\n"
+		"  stack [--locals] [--thread TID]   every thread's Python stack\n"
+		"  object ADDRESS [--depth N]         type, refcount, size, gc state, repr\n"
+		"  info                               version, layout, debug info, warnings\n"
+		"\n"
+		"options:\n"
+		"  --pid PID            a live process (it should be stopped)\n"
+		"  --core CORE          a core file\n"
+		"  --exe EXECUTABLE     the executable, if the core's path is wrong\n"
+		"  --debuginfo PATH     where to find separate debug info (libdwfl syntax)\n"
+		"\n"
+		"Output is JSON on stdout; warnings go to stderr.  Exit status: 0 on\n"
+		"success, 1 on an error (printed as one line), 2 on bad usage.\n");
+}
+
+static int fail(struct pyx_error *err)
+{
+	fprintf(stderr, "pyxray: %s\n", pyx_error_message(err));
+	pyx_error_destroy(err);
+	return 1;
+}
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || *end)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *command = argv[1];
+	if (!strcmp(command, "-h") || !strcmp(command, "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	static const struct option options[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "core", required_argument, NULL, 'c' },
+		{ "exe", required_argument, NULL, 'e' },
+		{ "debuginfo", required_argument, NULL, 'd' },
+		{ "locals", no_argument, NULL, 'l' },
+		{ "thread", required_argument, NULL, 't' },
+		{ "depth", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int pid = 0;
+	const char *core = NULL, *exe = NULL, *debuginfo = NULL;
+	unsigned flags = 0;
+	uint64_t thread = 0;
+	struct pyx_repr_limits limits = { 0 };
+	int c;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (c) {
+		case 'p': pid = atoi(optarg); break;
+		case 'c': core = optarg; break;
+		case 'e': exe = optarg; break;
+		case 'd': debuginfo = optarg; break;
+		case 'l': flags |= PYX_STACK_LOCALS; break;
+		case 't':
+			if (parse_u64(optarg, &thread)) {
+				fprintf(stderr, "pyxray: bad thread id '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'D': limits.max_depth = atoi(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	uint64_t address = 0;
+	if (!strcmp(command, "object")) {
+		if (optind >= argc || parse_u64(argv[optind], &address)) {
+			fprintf(stderr, "pyxray: object needs an address (0x...)\n");
+			return 2;
+		}
+	} else if (strcmp(command, "stack") && strcmp(command, "info")) {
+		fprintf(stderr, "pyxray: unknown command '%s'\n", command);
+		usage(stderr);
+		return 2;
+	}
+	if (!pid == !core) {
+		fprintf(stderr, "pyxray: give exactly one of --pid and --core\n");
+		return 2;
+	}
+	struct pyx_target *target;
+	struct pyx_error *err = pid ? pyx_target_create_pid(pid, &target)
+				    : pyx_target_create_core(core, exe, &target);
+	if (err)
+		return fail(err);
+	struct pyx_program_options opts = { .executable = exe, .debuginfo_path = debuginfo };
+	struct pyx_program *prog;
+	err = pyx_program_create(target, &opts, &prog);
+	if (err)
+		return fail(err);
+	for (size_t i = 0; i < pyx_program_num_warnings(prog); i++)
+		fprintf(stderr, "pyxray: warning: %s\n", pyx_program_warning(prog, i));
+	char *json = NULL;
+	if (!strcmp(command, "stack"))
+		err = pyx_stack_json(prog, thread, flags, &json);
+	else if (!strcmp(command, "object"))
+		err = pyx_object_json(prog, address, &limits, &json);
+	else
+		err = pyx_info_json(prog, &json);
+	pyx_program_destroy(prog);
+	if (err)
+		return fail(err);
+	puts(json);
+	pyx_free(json);
+	return 0;
+}

@@ -1,0 +1,62 @@
+/* info_json.c - what pyxray found in the target (py-info). */
+#include "program.h"
+#include "strbuf.h"
+
+struct pyx_error *pyx_info_json(struct pyx_program *prog, char **ret)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct pyx_target *t = prog->target;
+	strbuf_puts(&sb, "{");
+	json_key(&sb, "target");
+	json_string(&sb, t->kind == TARGET_PID ? "process" : "core");
+	strbuf_puts(&sb, ", ");
+	json_key(&sb, "pid");
+	strbuf_printf(&sb, "%d, ", t->pid);
+	if (t->kind == TARGET_CORE) {
+		json_key(&sb, "core_file");
+		json_string(&sb, t->core_path);
+		strbuf_puts(&sb, ", ");
+	}
+	json_key(&sb, "executable");
+	if (t->exe_path)
+		json_string(&sb, t->exe_path);
+	else
+		strbuf_puts(&sb, "null");
+	strbuf_puts(&sb, ", ");
+	json_key(&sb, "python_version");
+	json_string(&sb, prog->python_version_string ? prog->python_version_string : "?");
+	strbuf_puts(&sb, ", ");
+	json_key(&sb, "version_hex");
+	strbuf_printf(&sb, "\"0x%08x\", ", prog->version_hex);
+	json_key(&sb, "debug_build");
+	strbuf_puts(&sb, prog->debug_build ? "true, " : "false, ");
+	json_key(&sb, "python_module");
+	json_string(&sb, prog->python->name);
+	strbuf_puts(&sb, ", ");
+	json_key(&sb, "runtime_address");
+	json_hex(&sb, prog->runtime);
+	strbuf_puts(&sb, ", ");
+	json_key(&sb, "debug_symbols");
+	strbuf_puts(&sb, prog->python->has_symtab ? "true, " : "false, ");
+	json_key(&sb, "dwarf");
+	strbuf_puts(&sb, prog->python->has_dwarf ? "true, " : "false, ");
+	json_key(&sb, "layout");
+	json_string(&sb, prog->layout.name);
+	strbuf_puts(&sb, ", ");
+	json_key(&sb, "layout_source");
+	json_string(&sb, prog->layout.source);
+	strbuf_puts(&sb, ", ");
+	json_key(&sb, "debug_offsets");
+	strbuf_puts(&sb, prog->has_debug_offsets ? "true, " : "false, ");
+	json_key(&sb, "modules");
+	strbuf_printf(&sb, "%zu, ", prog->modules->nmods);
+	json_key(&sb, "warnings");
+	strbuf_puts(&sb, "[");
+	for (size_t i = 0; i < pyx_program_num_warnings(prog); i++) {
+		if (i)
+			strbuf_puts(&sb, ", ");
+		json_string(&sb, pyx_program_warning(prog, i));
+	}
+	strbuf_puts(&sb, "]}");
+	return strbuf_finish(&sb, ret);
+}

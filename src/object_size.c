@@ -1,0 +1,157 @@
+/* object_size.c - sys.getsizeof() computed from the outside, following
+ * each built-in type's __sizeof__ and sys.getsizeof's header rules. */
+#include <string.h>
+
+#include "object.h"
+
+static struct pyx_error *basic_item_size(struct pyx_program *prog, uint64_t type,
+					 int64_t *basic, int64_t *item)
+{
+	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_basicsize), basic));
+	return read_i64(prog, type + LV(prog, PyTypeObject_tp_itemsize), item);
+}
+
+static struct pyx_error *str_sizeof(struct pyx_program *prog, uint64_t addr, int64_t *ret)
+{
+	uint32_t state;
+	int64_t len;
+	PYX_TRY(pyx_target_read(prog->target, addr + LV(prog, PyASCIIObject_state), &state, 4));
+	PYX_TRY(read_i64(prog, addr + LV(prog, PyASCIIObject_length), &len));
+	uint32_t km = (uint32_t)LV(prog, PyASCIIObject_state_kind);
+	unsigned kind = (state & km) >> __builtin_ctz(km);
+	bool compact = state & (uint32_t)LV(prog, PyASCIIObject_state_compact);
+	bool ascii = state & (uint32_t)LV(prog, PyASCIIObject_state_ascii);
+	if (compact && ascii) {
+		*ret = LV(prog, PyASCIIObject) + len + 1;
+		return NULL;
+	}
+	uint64_t data;
+	if (compact) {
+		*ret = LV(prog, PyCompactUnicodeObject) + (len + 1) * kind;
+		data = addr + (uint64_t)LV(prog, PyCompactUnicodeObject);
+	} else {
+		PYX_TRY(read_ptr(prog, addr + LV(prog, PyUnicodeObject_data), &data));
+		*ret = LV(prog, PyUnicodeObject) + (data ? (len + 1) * kind : 0);
+	}
+	uint64_t utf8;
+	int64_t utf8_len;
+	PYX_TRY(read_ptr(prog, addr + LV(prog, PyCompactUnicodeObject_utf8), &utf8));
+	if (utf8 && utf8 != data) {
+		PYX_TRY(read_i64(prog, addr + LV(prog, PyCompactUnicodeObject_utf8_length),
+				 &utf8_len));
+		*ret += utf8_len + 1;
+	}
+	return NULL;
+}
+
+static struct pyx_error *dict_sizeof(struct pyx_program *prog, uint64_t addr,
+				     int64_t basic, int64_t *ret)
+{
+	uint64_t keys, values;
+	int64_t refcnt, nentries, usable;
+	PYX_TRY(read_ptr(prog, addr + LV(prog, PyDictObject_ma_keys), &keys));
+	PYX_TRY(read_ptr(prog, addr + LV(prog, PyDictObject_ma_values), &values));
+	PYX_TRY(read_i64(prog, keys + LV(prog, PyDictKeysObject_dk_refcnt), &refcnt));
+	PYX_TRY(read_i64(prog, keys + LV(prog, PyDictKeysObject_dk_nentries), &nentries));
+	PYX_TRY(read_i64(prog, keys + LV(prog, PyDictKeysObject_dk_usable), &usable));
+	int64_t res = basic;
+	if (!HAS(prog, PyDictKeysObject_dk_log2_size)) {
+		int64_t size;
+		PYX_TRY(read_i64(prog, keys + LV(prog, PyDictKeysObject_dk_size), &size));
+		int64_t frac = (size << 1) / 3;
+		int64_t ix = size <= 0xff ? 1 : size <= 0xffff ? 2
+			   : size <= 0xffffffffll ? 4 : 8;
+		if (values)
+			res += frac * 8;
+		if (refcnt == 1)
+			res += LV(prog, PyDictKeysObject) + ix * size +
+			       LV(prog, PyDictKeyEntry) * frac;
+		*ret = res;
+		return NULL;
+	}
+	uint8_t log2_size, log2_index_bytes, kind;
+	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_log2_size), &log2_size));
+	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_log2_index_bytes),
+			&log2_index_bytes));
+	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_kind), &kind));
+	if (values) {
+		bool embedded = false;
+		if (HAS(prog, PyDictValues_embedded)) {
+			uint8_t e;
+			PYX_TRY(read_u8(prog, values + LV(prog, PyDictValues_embedded), &e));
+			embedded = e;
+		}
+		if (!embedded)
+			res += (nentries + usable) * 8;
+	}
+	if (refcnt == 1) {
+		int64_t esize = kind == LV(prog, DICT_KEYS_GENERAL)
+			? LV(prog, PyDictKeyEntry) : LV(prog, PyDictUnicodeEntry);
+		int64_t size = 1ll << log2_size;
+		res += LV(prog, PyDictKeysObject) + (1ll << log2_index_bytes) +
+		       ((size << 1) / 3) * esize;
+	}
+	*ret = res;
+	return NULL;
+}
+
+struct pyx_error *object_size(struct pyx_program *prog, const struct object_head *h,
+			      uint64_t *ret)
+{
+	const struct well_known *wk = &prog->wk;
+	int64_t basic, item, res;
+	PYX_TRY(basic_item_size(prog, h->type, &basic, &item));
+	uint64_t f = h->type_flags;
+	if (f & TPF_LONG_SUBCLASS) {
+		uint64_t n;
+		int sign;
+		PYX_TRY(long_digits(prog, h->addr, &n, &sign));
+		if (HAS(prog, PyLongObject_lv_tag) && n == 0)
+			n = 1;
+		res = LV(prog, PyLongObject_ob_digit) + (int64_t)n * LV(prog, digit);
+	} else if (f & TPF_UNICODE_SUBCLASS) {
+		PYX_TRY(str_sizeof(prog, h->addr, &res));
+	} else if (f & TPF_LIST_SUBCLASS) {
+		int64_t allocated;
+		PYX_TRY(read_i64(prog, h->addr + LV(prog, PyListObject_allocated), &allocated));
+		res = basic + allocated * 8;
+	} else if (f & TPF_DICT_SUBCLASS) {
+		PYX_TRY(dict_sizeof(prog, h->addr, basic, &res));
+	} else if (h->type == wk->set_type || h->type == wk->frozenset_type ||
+		   type_is_subtype(prog, h->type, wk->set_type) ||
+		   type_is_subtype(prog, h->type, wk->frozenset_type)) {
+		uint64_t table;
+		int64_t mask;
+		PYX_TRY(read_ptr(prog, h->addr + LV(prog, PySetObject_table), &table));
+		PYX_TRY(read_i64(prog, h->addr + LV(prog, PySetObject_mask), &mask));
+		res = basic;
+		if (table != h->addr + (uint64_t)LV(prog, PySetObject_smalltable))
+			res += (mask + 1) * LV(prog, setentry);
+	} else {
+		res = basic;
+		if (item > 0) {
+			int64_t size;
+			PYX_TRY(var_size(prog, h->addr, &size));
+			res += size * item;
+		}
+	}
+	/* sys.getsizeof adds what sits before the object. */
+	bool gc = f & TPF_HAVE_GC;
+	if (gc && (f & TPF_TYPE_SUBCLASS)) {
+		uint64_t own_flags;
+		PYX_TRY(type_flags(prog, h->addr, &own_flags));
+		gc = own_flags & TPF_HEAPTYPE; /* type_is_gc() */
+	}
+	if (prog->minor >= 12) {
+		if (f & TPF_HAVE_GC)
+			res += LV(prog, PyGC_Head);
+		uint64_t pre = (uint64_t)LV(prog, Py_TPFLAGS_MANAGED_DICT) |
+			       (uint64_t)LV(prog, Py_TPFLAGS_MANAGED_WEAKREF);
+		if (f & pre)
+			res += 16;
+	} else if (gc) {
+		res += LV(prog, PyGC_Head);
+	}
+	*ret = (uint64_t)res;
+	return NULL;
+}

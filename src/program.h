@@ -1,0 +1,98 @@
+/* program.h - a target together with its CPython runtime: symbols,
+ * version, layout, and the addresses of well-known objects (internal). */
+#ifndef PYX_PROGRAM_H
+#define PYX_PROGRAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "layout.h"
+#include "modules.h"
+#include "pyxray.h"
+#include "target.h"
+
+/* The value of a layout field: LV(prog, PyObject_ob_type). */
+#define LV(prog, id) ((prog)->layout.v[PYX_L_##id])
+#define HAS(prog, id) (LV(prog, id) != PYX_ABSENT)
+
+/* Built-in objects found by symbol; 0 when absent. */
+struct well_known {
+	uint64_t type_type, object_type, long_type, bool_type, float_type,
+		 complex_type, unicode_type, bytes_type, bytearray_type,
+		 tuple_type, list_type, dict_type, set_type, frozenset_type,
+		 function_type, code_type, module_type, cell_type, method_type,
+		 frame_type, none_type, notimpl_type, ellipsis_type,
+		 cfunction_type, gen_type, coro_type, range_type, slice_type,
+		 property_type, classmethod_type, staticmethod_type,
+		 memberdescr_type, methoddescr_type, wrapperdescr_type,
+		 getsetdescr_type, base_exception_type;
+	uint64_t none, true_, false_, ellipsis, notimplemented;
+	uint64_t set_dummy;   /* the <dummy> key of deleted set entries */
+};
+
+/* What ties an interpreter's threads together. */
+struct pyx_thread {
+	uint64_t tstate;
+	uint64_t interp;
+	int64_t interp_id;
+	int tid;             /* OS thread id; 0 if unknown */
+	uint64_t thread_id;  /* pthread_t (threading.get_ident()) */
+	bool holds_gil;
+	bool crashed;
+	char *name;          /* threading name, else comm (live), else NULL */
+};
+
+struct pyx_program {
+	struct pyx_target *target;
+	struct pyx_modules *modules;
+	struct pyx_module *python;  /* the module holding _PyRuntime */
+	uint64_t runtime;           /* &_PyRuntime */
+	uint32_t version_hex;
+	int minor;
+	bool debug_build;
+	bool has_debug_offsets;
+	struct pyx_layout layout;   /* a copy: 3.13+ patches it */
+	struct well_known wk;
+	char **warnings;            /* program's own; target's are merged in */
+	size_t nwarnings;
+	int pthread_tid_offset;     /* offset of the tid in glibc's struct pthread, or -1 */
+	bool pthread_tid_offset_known;
+	char *python_version_string; /* "3.11.2" */
+};
+
+struct pyx_error *program_add_warning(struct pyx_program *prog, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Reading helpers. */
+static inline struct pyx_error *read_ptr(struct pyx_program *prog, uint64_t addr,
+					 uint64_t *ret)
+{
+	return pyx_target_read(prog->target, addr, ret, 8);
+}
+
+struct pyx_error *read_i64(struct pyx_program *prog, uint64_t addr, int64_t *ret);
+struct pyx_error *read_i32(struct pyx_program *prog, uint64_t addr, int32_t *ret);
+struct pyx_error *read_u8(struct pyx_program *prog, uint64_t addr, uint8_t *ret);
+struct pyx_error *read_u16(struct pyx_program *prog, uint64_t addr, uint16_t *ret);
+
+/* The interpreters, in list order (main last as CPython keeps them). */
+struct pyx_error *program_interpreters(struct pyx_program *prog,
+				       uint64_t **ret, size_t *n);
+
+/* Every thread of every interpreter, main thread first per interpreter. */
+struct pyx_error *program_threads(struct pyx_program *prog,
+				  struct pyx_thread **ret, size_t *n);
+void program_threads_free(struct pyx_thread *threads, size_t n);
+
+/* The gc runtime state of an interpreter (3.9+), or of the runtime (3.8). */
+uint64_t program_gc_state(struct pyx_program *prog, uint64_t interp);
+
+/* "SIGSEGV" for SIGSEGV; buf holds the result. */
+const char *signal_name(int sig, char *buf, size_t size);
+
+/* A value from sys: look up name in the main interpreter's sys dict. */
+struct pyx_error *program_sys_attr(struct pyx_program *prog, const char *name,
+				   uint64_t *ret);
+
+#endif

@@ -1,0 +1,341 @@
+"""The layout fields pyxray reads, per CPython version.
+
+Each entry names a value the engine needs: an offset (offsetof), a size
+(sizeof), a constant (a macro or enum value) or a bit mask inside a bit
+field.  generate.py compiles a probe against each version's own headers
+(with Py_BUILD_CORE, so the internal structs are visible) and writes the
+values into src/layouts/.  An id may have several entries for different
+version ranges (a field that moved or was renamed); versions outside every
+range get no value (PYX_ABSENT).
+
+Ranges are inclusive (major, minor) pairs.
+"""
+
+ALL = ((3, 8), (3, 99))
+
+FIELDS = []
+
+
+def _add(kind, ident, ctype, expr, since, until):
+    FIELDS.append(dict(kind=kind, id=ident, ctype=ctype, expr=expr,
+                       since=since, until=until))
+
+
+def off(ident, ctype, member, since=(3, 8), until=(3, 99)):
+    _add("offset", ident, ctype, member, since, until)
+
+
+def size(ident, ctype, since=(3, 8), until=(3, 99)):
+    _add("size", ident, ctype, None, since, until)
+
+
+def const(ident, expr, since=(3, 8), until=(3, 99)):
+    _add("const", ident, None, expr, since, until)
+
+
+def bits(ident, ctype, member, field, since=(3, 8), until=(3, 99)):
+    """Mask of bit field `field` inside the 32-bit `member` of ctype."""
+    _add("bits", ident, ctype, (member, field), since, until)
+
+
+# --- PyObject and friends --------------------------------------------------
+size("PyObject", "PyObject")
+size("PyVarObject", "PyVarObject")
+off("PyObject_ob_refcnt", "PyObject", "ob_refcnt")
+off("PyObject_ob_type", "PyObject", "ob_type")
+off("PyVarObject_ob_size", "PyVarObject", "ob_size")
+
+size("PyGC_Head", "PyGC_Head")
+off("PyGC_Head_gc_next", "PyGC_Head", "_gc_next")
+off("PyGC_Head_gc_prev", "PyGC_Head", "_gc_prev")
+const("_PyGC_PREV_SHIFT", "_PyGC_PREV_SHIFT")
+
+# --- types -----------------------------------------------------------------
+size("PyTypeObject", "PyTypeObject")
+size("PyHeapTypeObject", "PyHeapTypeObject")
+for f in ("tp_name", "tp_basicsize", "tp_itemsize", "tp_dealloc", "tp_repr",
+          "tp_flags", "tp_traverse", "tp_dictoffset", "tp_dict", "tp_mro",
+          "tp_base", "tp_bases", "tp_weaklistoffset", "tp_is_gc", "tp_free",
+          "tp_alloc", "tp_subclasses"):
+    off("PyTypeObject_" + f, "PyTypeObject", f)
+for f in ("ht_name", "ht_qualname", "ht_slots", "ht_cached_keys"):
+    off("PyHeapTypeObject_" + f, "PyHeapTypeObject", f)
+off("PyHeapTypeObject_ht_module", "PyHeapTypeObject", "ht_module", since=(3, 9))
+for flag in ("HEAPTYPE", "HAVE_GC", "LONG_SUBCLASS", "LIST_SUBCLASS",
+             "TUPLE_SUBCLASS", "BYTES_SUBCLASS", "UNICODE_SUBCLASS",
+             "DICT_SUBCLASS", "BASE_EXC_SUBCLASS", "TYPE_SUBCLASS"):
+    const("Py_TPFLAGS_" + flag, "Py_TPFLAGS_" + flag)
+const("Py_TPFLAGS_MANAGED_DICT", "Py_TPFLAGS_MANAGED_DICT", since=(3, 11))
+const("Py_TPFLAGS_MANAGED_WEAKREF", "Py_TPFLAGS_MANAGED_WEAKREF", since=(3, 12))
+const("Py_TPFLAGS_INLINE_VALUES", "Py_TPFLAGS_INLINE_VALUES", since=(3, 13))
+const("_Py_IMMORTAL_REFCNT", "_Py_IMMORTAL_REFCNT", since=(3, 12))
+
+# --- simple objects --------------------------------------------------------
+size("PyTupleObject", "PyTupleObject")
+off("PyTupleObject_ob_item", "PyTupleObject", "ob_item")
+size("PyListObject", "PyListObject")
+off("PyListObject_ob_item", "PyListObject", "ob_item")
+off("PyListObject_allocated", "PyListObject", "allocated")
+size("PyFloatObject", "PyFloatObject")
+off("PyFloatObject_ob_fval", "PyFloatObject", "ob_fval")
+size("PyBytesObject", "PyBytesObject")
+off("PyBytesObject_ob_shash", "PyBytesObject", "ob_shash")
+off("PyBytesObject_ob_sval", "PyBytesObject", "ob_sval")
+size("PyLongObject", "PyLongObject")
+off("PyLongObject_ob_digit", "PyLongObject", "ob_digit", until=(3, 11))
+off("PyLongObject_ob_digit", "PyLongObject", "long_value.ob_digit", since=(3, 12))
+off("PyLongObject_lv_tag", "PyLongObject", "long_value.lv_tag", since=(3, 12))
+const("PyLong_SHIFT", "PyLong_SHIFT")
+const("_PyLong_NON_SIZE_BITS", "_PyLong_NON_SIZE_BITS", since=(3, 12))
+size("digit", "digit")
+
+# --- str -------------------------------------------------------------------
+size("PyASCIIObject", "PyASCIIObject")
+size("PyCompactUnicodeObject", "PyCompactUnicodeObject")
+size("PyUnicodeObject", "PyUnicodeObject")
+off("PyASCIIObject_length", "PyASCIIObject", "length")
+off("PyASCIIObject_hash", "PyASCIIObject", "hash")
+off("PyASCIIObject_state", "PyASCIIObject", "state")
+bits("PyASCIIObject_state_interned", "PyASCIIObject", "state", "interned")
+bits("PyASCIIObject_state_kind", "PyASCIIObject", "state", "kind")
+bits("PyASCIIObject_state_compact", "PyASCIIObject", "state", "compact")
+bits("PyASCIIObject_state_ascii", "PyASCIIObject", "state", "ascii")
+bits("PyASCIIObject_state_ready", "PyASCIIObject", "state", "ready", until=(3, 11))
+off("PyCompactUnicodeObject_utf8_length", "PyCompactUnicodeObject", "utf8_length")
+off("PyCompactUnicodeObject_utf8", "PyCompactUnicodeObject", "utf8")
+off("PyUnicodeObject_data", "PyUnicodeObject", "data")
+
+# --- dict ------------------------------------------------------------------
+size("PyDictObject", "PyDictObject")
+off("PyDictObject_ma_used", "PyDictObject", "ma_used")
+off("PyDictObject_ma_keys", "PyDictObject", "ma_keys")
+off("PyDictObject_ma_values", "PyDictObject", "ma_values")
+size("PyDictKeysObject", "PyDictKeysObject")
+off("PyDictKeysObject_dk_refcnt", "PyDictKeysObject", "dk_refcnt")
+off("PyDictKeysObject_dk_size", "PyDictKeysObject", "dk_size", until=(3, 10))
+off("PyDictKeysObject_dk_log2_size", "PyDictKeysObject", "dk_log2_size", since=(3, 11))
+off("PyDictKeysObject_dk_log2_index_bytes", "PyDictKeysObject", "dk_log2_index_bytes", since=(3, 11))
+off("PyDictKeysObject_dk_kind", "PyDictKeysObject", "dk_kind", since=(3, 11))
+off("PyDictKeysObject_dk_usable", "PyDictKeysObject", "dk_usable")
+off("PyDictKeysObject_dk_nentries", "PyDictKeysObject", "dk_nentries")
+off("PyDictKeysObject_dk_indices", "PyDictKeysObject", "dk_indices")
+size("PyDictKeyEntry", "PyDictKeyEntry")
+off("PyDictKeyEntry_me_hash", "PyDictKeyEntry", "me_hash")
+off("PyDictKeyEntry_me_key", "PyDictKeyEntry", "me_key")
+off("PyDictKeyEntry_me_value", "PyDictKeyEntry", "me_value")
+size("PyDictUnicodeEntry", "PyDictUnicodeEntry", since=(3, 11))
+off("PyDictUnicodeEntry_me_key", "PyDictUnicodeEntry", "me_key", since=(3, 11))
+off("PyDictUnicodeEntry_me_value", "PyDictUnicodeEntry", "me_value", since=(3, 11))
+const("DICT_KEYS_GENERAL", "DICT_KEYS_GENERAL", since=(3, 11))
+off("PyDictValues_values", "PyDictValues", "values", since=(3, 11))
+off("PyDictValues_capacity", "PyDictValues", "capacity", since=(3, 13))
+off("PyDictValues_size", "PyDictValues", "size", since=(3, 13))
+off("PyDictValues_embedded", "PyDictValues", "embedded", since=(3, 13))
+off("PyDictValues_valid", "PyDictValues", "valid", since=(3, 13))
+
+# --- set -------------------------------------------------------------------
+size("PySetObject", "PySetObject")
+off("PySetObject_fill", "PySetObject", "fill")
+off("PySetObject_used", "PySetObject", "used")
+off("PySetObject_mask", "PySetObject", "mask")
+off("PySetObject_table", "PySetObject", "table")
+off("PySetObject_smalltable", "PySetObject", "smalltable")
+size("setentry", "setentry")
+off("setentry_key", "setentry", "key")
+off("setentry_hash", "setentry", "hash")
+
+# --- functions, methods, cells, modules ------------------------------------
+size("PyFunctionObject", "PyFunctionObject")
+for f in ("func_code", "func_globals", "func_name", "func_qualname",
+          "func_module", "func_closure", "func_defaults", "func_kwdefaults",
+          "func_dict", "func_doc"):
+    off("PyFunctionObject_" + f, "PyFunctionObject", f)
+off("PyFunctionObject_func_builtins", "PyFunctionObject", "func_builtins", since=(3, 10))
+size("PyMethodObject", "PyMethodObject")
+off("PyMethodObject_im_func", "PyMethodObject", "im_func")
+off("PyMethodObject_im_self", "PyMethodObject", "im_self")
+size("PyCellObject", "PyCellObject")
+off("PyCellObject_ob_ref", "PyCellObject", "ob_ref")
+size("PyModuleObject", "PyModuleObject")
+off("PyModuleObject_md_dict", "PyModuleObject", "md_dict")
+off("PyModuleObject_md_name", "PyModuleObject", "md_name")
+
+# --- code objects ----------------------------------------------------------
+size("PyCodeObject", "PyCodeObject")
+for f in ("co_argcount", "co_posonlyargcount", "co_kwonlyargcount",
+          "co_flags", "co_firstlineno", "co_filename", "co_name",
+          "co_consts", "co_names", "co_stacksize", "co_nlocals"):
+    off("PyCodeObject_" + f, "PyCodeObject", f)
+off("PyCodeObject_co_qualname", "PyCodeObject", "co_qualname", since=(3, 11))
+off("PyCodeObject_co_code", "PyCodeObject", "co_code", until=(3, 10))
+off("PyCodeObject_co_lnotab", "PyCodeObject", "co_lnotab", until=(3, 9))
+off("PyCodeObject_co_linetable", "PyCodeObject", "co_linetable", since=(3, 10))
+off("PyCodeObject_co_varnames", "PyCodeObject", "co_varnames", until=(3, 10))
+off("PyCodeObject_co_cellvars", "PyCodeObject", "co_cellvars", until=(3, 10))
+off("PyCodeObject_co_freevars", "PyCodeObject", "co_freevars", until=(3, 10))
+off("PyCodeObject_co_cell2arg", "PyCodeObject", "co_cell2arg", until=(3, 10))
+off("PyCodeObject_co_localsplusnames", "PyCodeObject", "co_localsplusnames", since=(3, 11))
+off("PyCodeObject_co_localspluskinds", "PyCodeObject", "co_localspluskinds", since=(3, 11))
+off("PyCodeObject_co_nlocalsplus", "PyCodeObject", "co_nlocalsplus", since=(3, 11))
+off("PyCodeObject_co_framesize", "PyCodeObject", "co_framesize", since=(3, 12))
+off("PyCodeObject_co_firsttraceable", "PyCodeObject", "_co_firsttraceable", since=(3, 11))
+off("PyCodeObject_co_code_adaptive", "PyCodeObject", "co_code_adaptive", since=(3, 11))
+const("CO_FAST_LOCAL", "CO_FAST_LOCAL", since=(3, 11))
+const("CO_FAST_CELL", "CO_FAST_CELL", since=(3, 11))
+const("CO_FAST_FREE", "CO_FAST_FREE", since=(3, 11))
+const("CO_FAST_HIDDEN", "CO_FAST_HIDDEN", since=(3, 12))
+const("CO_VARARGS", "CO_VARARGS")
+const("CO_VARKEYWORDS", "CO_VARKEYWORDS")
+size("_Py_CODEUNIT", "_Py_CODEUNIT")
+
+# --- frames ----------------------------------------------------------------
+size("PyFrameObject", "PyFrameObject")
+off("PyFrameObject_f_back", "PyFrameObject", "f_back")
+off("PyFrameObject_f_lineno", "PyFrameObject", "f_lineno")
+off("PyFrameObject_f_trace", "PyFrameObject", "f_trace")
+off("PyFrameObject_f_code", "PyFrameObject", "f_code", until=(3, 10))
+off("PyFrameObject_f_builtins", "PyFrameObject", "f_builtins", until=(3, 10))
+off("PyFrameObject_f_globals", "PyFrameObject", "f_globals", until=(3, 10))
+off("PyFrameObject_f_locals", "PyFrameObject", "f_locals", until=(3, 10))
+off("PyFrameObject_f_valuestack", "PyFrameObject", "f_valuestack", until=(3, 10))
+off("PyFrameObject_f_stacktop", "PyFrameObject", "f_stacktop", until=(3, 9))
+off("PyFrameObject_f_stackdepth", "PyFrameObject", "f_stackdepth", since=(3, 10), until=(3, 10))
+off("PyFrameObject_f_lasti", "PyFrameObject", "f_lasti", until=(3, 10))
+off("PyFrameObject_f_localsplus", "PyFrameObject", "f_localsplus", until=(3, 10))
+off("PyFrameObject_f_executing", "PyFrameObject", "f_executing", until=(3, 9))
+off("PyFrameObject_f_state", "PyFrameObject", "f_state", since=(3, 10), until=(3, 10))
+off("PyFrameObject_f_frame", "PyFrameObject", "f_frame", since=(3, 11))
+
+size("_PyInterpreterFrame", "_PyInterpreterFrame", since=(3, 11))
+off("_PyInterpreterFrame_code", "_PyInterpreterFrame", "f_code", since=(3, 11), until=(3, 12))
+off("_PyInterpreterFrame_code", "_PyInterpreterFrame", "f_executable", since=(3, 13))
+off("_PyInterpreterFrame_previous", "_PyInterpreterFrame", "previous", since=(3, 11))
+off("_PyInterpreterFrame_func", "_PyInterpreterFrame", "f_func", since=(3, 11), until=(3, 11))
+off("_PyInterpreterFrame_func", "_PyInterpreterFrame", "f_funcobj", since=(3, 12))
+off("_PyInterpreterFrame_globals", "_PyInterpreterFrame", "f_globals", since=(3, 11))
+off("_PyInterpreterFrame_builtins", "_PyInterpreterFrame", "f_builtins", since=(3, 11))
+off("_PyInterpreterFrame_locals", "_PyInterpreterFrame", "f_locals", since=(3, 11))
+off("_PyInterpreterFrame_frame_obj", "_PyInterpreterFrame", "frame_obj", since=(3, 11))
+off("_PyInterpreterFrame_instr", "_PyInterpreterFrame", "prev_instr", since=(3, 11), until=(3, 12))
+off("_PyInterpreterFrame_instr", "_PyInterpreterFrame", "instr_ptr", since=(3, 13))
+off("_PyInterpreterFrame_stacktop", "_PyInterpreterFrame", "stacktop", since=(3, 11))
+off("_PyInterpreterFrame_is_entry", "_PyInterpreterFrame", "is_entry", since=(3, 11), until=(3, 11))
+off("_PyInterpreterFrame_owner", "_PyInterpreterFrame", "owner", since=(3, 11))
+off("_PyInterpreterFrame_localsplus", "_PyInterpreterFrame", "localsplus", since=(3, 11))
+const("FRAME_OWNED_BY_THREAD", "FRAME_OWNED_BY_THREAD", since=(3, 11))
+const("FRAME_OWNED_BY_GENERATOR", "FRAME_OWNED_BY_GENERATOR", since=(3, 11))
+const("FRAME_OWNED_BY_FRAME_OBJECT", "FRAME_OWNED_BY_FRAME_OBJECT", since=(3, 11))
+const("FRAME_OWNED_BY_CSTACK", "FRAME_OWNED_BY_CSTACK", since=(3, 12))
+off("_PyCFrame_current_frame", "_PyCFrame", "current_frame", since=(3, 11), until=(3, 12))
+off("_PyCFrame_previous", "_PyCFrame", "previous", since=(3, 11), until=(3, 12))
+
+# --- exceptions ----------------------------------------------------------
+off("PyBaseExceptionObject_args", "PyBaseExceptionObject", "args")
+off("PyBaseExceptionObject_traceback", "PyBaseExceptionObject", "traceback")
+off("PyBaseExceptionObject_context", "PyBaseExceptionObject", "context")
+off("PyBaseExceptionObject_cause", "PyBaseExceptionObject", "cause")
+
+# --- generators (frames owned by generators, for stacks through them) ------
+off("PyGenObject_gi_frame", "PyGenObject", "gi_frame", until=(3, 10))
+off("PyGenObject_gi_iframe", "PyGenObject", "gi_iframe", since=(3, 11))
+
+# --- threads ---------------------------------------------------------------
+size("PyThreadState", "PyThreadState")
+off("PyThreadState_prev", "PyThreadState", "prev")
+off("PyThreadState_next", "PyThreadState", "next")
+off("PyThreadState_interp", "PyThreadState", "interp")
+off("PyThreadState_frame", "PyThreadState", "frame", until=(3, 10))
+off("PyThreadState_cframe", "PyThreadState", "cframe", since=(3, 11), until=(3, 12))
+off("PyThreadState_current_frame", "PyThreadState", "current_frame", since=(3, 13))
+off("PyThreadState_thread_id", "PyThreadState", "thread_id")
+off("PyThreadState_native_thread_id", "PyThreadState", "native_thread_id", since=(3, 11))
+off("PyThreadState_id", "PyThreadState", "id")
+off("PyThreadState_curexc_type", "PyThreadState", "curexc_type", until=(3, 11))
+off("PyThreadState_curexc_value", "PyThreadState", "curexc_value", until=(3, 11))
+off("PyThreadState_current_exception", "PyThreadState", "current_exception", since=(3, 12))
+off("PyThreadState_exc_info", "PyThreadState", "exc_info")
+off("_PyErr_StackItem_exc_value", "_PyErr_StackItem", "exc_value")
+off("_PyErr_StackItem_previous_item", "_PyErr_StackItem", "previous_item")
+off("PyThreadState_datastack_chunk", "PyThreadState", "datastack_chunk", since=(3, 11))
+
+# --- interpreters ----------------------------------------------------------
+size("PyInterpreterState", "PyInterpreterState")
+off("PyInterpreterState_next", "PyInterpreterState", "next")
+off("PyInterpreterState_id", "PyInterpreterState", "id")
+off("PyInterpreterState_threads_head", "PyInterpreterState", "tstate_head", until=(3, 10))
+off("PyInterpreterState_threads_head", "PyInterpreterState", "threads.head", since=(3, 11))
+off("PyInterpreterState_modules", "PyInterpreterState", "modules", until=(3, 11))
+off("PyInterpreterState_modules", "PyInterpreterState", "imports.modules", since=(3, 12))
+off("PyInterpreterState_sysdict", "PyInterpreterState", "sysdict")
+off("PyInterpreterState_builtins", "PyInterpreterState", "builtins")
+off("PyInterpreterState_gc", "PyInterpreterState", "gc", since=(3, 9))
+off("PyInterpreterState_ceval_gil", "PyInterpreterState", "ceval.gil", since=(3, 12))
+
+# --- the runtime -----------------------------------------------------------
+size("_PyRuntimeState", "_PyRuntimeState")
+off("_PyRuntimeState_interpreters_head", "_PyRuntimeState", "interpreters.head")
+off("_PyRuntimeState_interpreters_main", "_PyRuntimeState", "interpreters.main")
+off("_PyRuntimeState_main_thread", "_PyRuntimeState", "main_thread")
+off("_PyRuntimeState_finalizing", "_PyRuntimeState", "finalizing", until=(3, 8))
+off("_PyRuntimeState_finalizing", "_PyRuntimeState", "_finalizing", since=(3, 9))
+off("_PyRuntimeState_initialized", "_PyRuntimeState", "initialized")
+off("_PyRuntimeState_gilstate_tstate_current", "_PyRuntimeState",
+    "gilstate.tstate_current", until=(3, 11))
+off("_PyRuntimeState_ceval_gil", "_PyRuntimeState", "ceval.gil", until=(3, 11))
+off("_PyRuntimeState_gc", "_PyRuntimeState", "gc", until=(3, 8))
+off("_gil_runtime_state_last_holder", "struct _gil_runtime_state", "last_holder")
+off("_gil_runtime_state_locked", "struct _gil_runtime_state", "locked")
+off("_gil_runtime_state_switch_number", "struct _gil_runtime_state", "switch_number")
+
+# --- the garbage collector -------------------------------------------------
+size("_gc_runtime_state", "struct _gc_runtime_state")
+off("_gc_runtime_state_enabled", "struct _gc_runtime_state", "enabled")
+off("_gc_runtime_state_debug", "struct _gc_runtime_state", "debug")
+off("_gc_runtime_state_generations", "struct _gc_runtime_state", "generations")
+off("_gc_runtime_state_permanent_generation", "struct _gc_runtime_state", "permanent_generation")
+off("_gc_runtime_state_generation_stats", "struct _gc_runtime_state", "generation_stats")
+off("_gc_runtime_state_collecting", "struct _gc_runtime_state", "collecting")
+off("_gc_runtime_state_long_lived_total", "struct _gc_runtime_state", "long_lived_total")
+off("_gc_runtime_state_long_lived_pending", "struct _gc_runtime_state", "long_lived_pending")
+const("NUM_GENERATIONS", "NUM_GENERATIONS")
+size("gc_generation", "struct gc_generation")
+off("gc_generation_head", "struct gc_generation", "head")
+off("gc_generation_threshold", "struct gc_generation", "threshold")
+off("gc_generation_count", "struct gc_generation", "count")
+size("gc_generation_stats", "struct gc_generation_stats")
+off("gc_generation_stats_collections", "struct gc_generation_stats", "collections")
+off("gc_generation_stats_collected", "struct gc_generation_stats", "collected")
+off("gc_generation_stats_uncollectable", "struct gc_generation_stats", "uncollectable")
+
+# --- _Py_DebugOffsets (3.13+): where each value sits in the target's copy ---
+size("_Py_DebugOffsets", "_Py_DebugOffsets", since=(3, 13))
+for sect, names in (
+        ("runtime_state", ("size", "finalizing", "interpreters_head")),
+        ("interpreter_state", ("size", "id", "next", "threads_head", "gc",
+                               "imports_modules", "sysdict", "builtins",
+                               "ceval_gil", "gil_runtime_state",
+                               "gil_runtime_state_enabled",
+                               "gil_runtime_state_locked",
+                               "gil_runtime_state_holder")),
+        ("thread_state", ("size", "prev", "next", "interp", "current_frame",
+                          "thread_id", "native_thread_id", "datastack_chunk",
+                          "status")),
+        ("interpreter_frame", ("size", "previous", "executable", "instr_ptr",
+                               "localsplus", "owner")),
+        ("code_object", ("size", "filename", "name", "qualname", "linetable",
+                         "firstlineno", "argcount", "localsplusnames",
+                         "localspluskinds", "co_code_adaptive")),
+        ("pyobject", ("size", "ob_type")),
+        ("type_object", ("size", "tp_name", "tp_repr", "tp_flags")),
+        ("tuple_object", ("size", "ob_item", "ob_size")),
+        ("list_object", ("size", "ob_item", "ob_size")),
+        ("dict_object", ("size", "ma_keys", "ma_values")),
+        ("float_object", ("size", "ob_fval")),
+        ("long_object", ("size", "lv_tag", "ob_digit")),
+        ("bytes_object", ("size", "ob_size", "ob_sval")),
+        ("unicode_object", ("size", "state", "length", "asciiobject_size")),
+        ("gc", ("size", "collecting"))):
+    for n in names:
+        off("DebugOffsets_%s_%s" % (sect, n), "_Py_DebugOffsets",
+            "%s.%s" % (sect, n), since=(3, 13), until=(3, 13))
+off("DebugOffsets_version", "_Py_DebugOffsets", "version", since=(3, 13), until=(3, 13))
