@@ -1,0 +1,19 @@
+# pyxray: interpreter-aware debugging of CPython processes and core files.
+#
+# Load it into gdb with
+#     source /path/to/pyxray/gdb/pyxray.py
+# (or, after `make install`, `source PREFIX/share/pyxray/pyxray.py` in
+# ~/.gdbinit).  It adds py-stack, py-object and py-info; `help py-stack`
+# and the pages in docs/ say more.
+import os
+import sys
+
+import gdb
+
+_here = os.path.dirname(os.path.abspath(os.path.realpath(__file__)))
+if _here not in sys.path:
+    sys.path.insert(0, _here)
+
+import pyxray_gdb  # noqa: E402
+
+pyxray_gdb.register()

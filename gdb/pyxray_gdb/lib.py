@@ -1,0 +1,190 @@
+"""ctypes binding of libpyxray (include/pyxray.h).
+
+Only this module knows the C signatures.  Everything returns Python data
+or raises PyxrayError carrying the engine's one-line message.
+"""
+import ctypes
+import json
+import os
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class PyxrayError(Exception):
+    """An error from libpyxray: .code is the short code name."""
+
+    def __init__(self, message, code="error"):
+        super().__init__(message)
+        self.code = code
+
+
+class PyxRepr(ctypes.Structure):
+    _fields_ = [("max_depth", ctypes.c_int),
+                ("max_items", ctypes.c_int),
+                ("max_string", ctypes.c_int)]
+
+
+class PyxProgramOptions(ctypes.Structure):
+    _fields_ = [("executable", ctypes.c_char_p),
+                ("debuginfo_path", ctypes.c_char_p)]
+
+
+class PyxCrashInfo(ctypes.Structure):
+    _fields_ = [("signo", ctypes.c_int),
+                ("tid", ctypes.c_int),
+                ("has_address", ctypes.c_bool),
+                ("address", ctypes.c_uint64)]
+
+
+def library_candidates():
+    env = os.environ.get("PYXRAY_LIBRARY")
+    if env:
+        yield env
+    top = os.path.dirname(_HERE)
+    # In a checkout: gdb/pyxray_gdb -> build/libpyxray.so
+    yield os.path.join(os.path.dirname(top), "build", "libpyxray.so")
+    # Installed: PREFIX/share/pyxray/pyxray_gdb -> PREFIX/lib/pyxray
+    yield os.path.join(os.path.dirname(os.path.dirname(top)), "lib", "pyxray",
+                       "libpyxray.so")
+
+
+def _load():
+    tried = []
+    for path in library_candidates():
+        if os.path.exists(path):
+            return ctypes.CDLL(path), path
+        tried.append(path)
+    raise PyxrayError("libpyxray.so not found (looked in %s): run `make` in the "
+                      "pyxray checkout, or set PYXRAY_LIBRARY" % ", ".join(tried),
+                      "no-library")
+
+
+_lib = None
+_lib_path = None
+_P = ctypes.c_void_p
+
+
+def lib():
+    global _lib, _lib_path
+    if _lib is None:
+        l, _lib_path = _load()
+        l.pyx_error_message.restype = ctypes.c_char_p
+        l.pyx_error_message.argtypes = [_P]
+        l.pyx_error_code.restype = ctypes.c_int
+        l.pyx_error_code.argtypes = [_P]
+        l.pyx_error_code_name.restype = ctypes.c_char_p
+        l.pyx_error_code_name.argtypes = [ctypes.c_int]
+        l.pyx_error_destroy.argtypes = [_P]
+        l.pyx_free.argtypes = [_P]
+        l.pyx_target_create_pid.restype = _P
+        l.pyx_target_create_pid.argtypes = [ctypes.c_int, ctypes.POINTER(_P)]
+        l.pyx_target_create_core.restype = _P
+        l.pyx_target_create_core.argtypes = [ctypes.c_char_p, ctypes.c_char_p,
+                                             ctypes.POINTER(_P)]
+        l.pyx_target_set_crash_info.argtypes = [_P, ctypes.POINTER(PyxCrashInfo)]
+        l.pyx_program_create.restype = _P
+        l.pyx_program_create.argtypes = [_P, ctypes.POINTER(PyxProgramOptions),
+                                         ctypes.POINTER(_P)]
+        l.pyx_program_destroy.argtypes = [_P]
+        l.pyx_program_target.restype = _P
+        l.pyx_program_target.argtypes = [_P]
+        l.pyx_program_flush.argtypes = [_P]
+        l.pyx_program_num_warnings.restype = ctypes.c_size_t
+        l.pyx_program_num_warnings.argtypes = [_P]
+        l.pyx_program_warning.restype = ctypes.c_char_p
+        l.pyx_program_warning.argtypes = [_P, ctypes.c_size_t]
+        l.pyx_stack_json.restype = _P
+        l.pyx_stack_json.argtypes = [_P, ctypes.c_uint64, ctypes.c_uint,
+                                     ctypes.POINTER(_P)]
+        l.pyx_object_json.restype = _P
+        l.pyx_object_json.argtypes = [_P, ctypes.c_uint64, ctypes.POINTER(PyxRepr),
+                                      ctypes.POINTER(_P)]
+        l.pyx_info_json.restype = _P
+        l.pyx_info_json.argtypes = [_P, ctypes.POINTER(_P)]
+        _lib = l
+    return _lib
+
+
+def library_path():
+    lib()
+    return _lib_path
+
+
+def _check(err):
+    if err:
+        l = lib()
+        msg = l.pyx_error_message(err).decode("utf-8", "replace")
+        code = l.pyx_error_code_name(l.pyx_error_code(err)).decode()
+        l.pyx_error_destroy(err)
+        raise PyxrayError(msg, code)
+
+
+def _take_string(ptr):
+    l = lib()
+    try:
+        return ctypes.string_at(ptr).decode("utf-8", "replace")
+    finally:
+        l.pyx_free(ptr)
+
+
+STACK_LOCALS = 1
+
+
+class Program:
+    """A libpyxray program: a target plus its CPython runtime."""
+
+    def __init__(self, pid=None, core=None, executable=None, debuginfo_path=None):
+        l = lib()
+        target = _P()
+        if core:
+            _check(l.pyx_target_create_core(core.encode(),
+                                            executable.encode() if executable else None,
+                                            ctypes.byref(target)))
+        else:
+            _check(l.pyx_target_create_pid(int(pid), ctypes.byref(target)))
+        opts = PyxProgramOptions(executable.encode() if executable else None,
+                                 debuginfo_path.encode() if debuginfo_path else None)
+        prog = _P()
+        _check(l.pyx_program_create(target, ctypes.byref(opts), ctypes.byref(prog)))
+        self._prog = prog
+
+    def close(self):
+        if self._prog:
+            lib().pyx_program_destroy(self._prog)
+            self._prog = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def warnings(self):
+        l = lib()
+        n = l.pyx_program_num_warnings(self._prog)
+        return [l.pyx_program_warning(self._prog, i).decode("utf-8", "replace")
+                for i in range(n)]
+
+    def flush(self):
+        lib().pyx_program_flush(self._prog)
+
+    def set_crash(self, signo, tid, address=None):
+        info = PyxCrashInfo(signo, tid, address is not None, address or 0)
+        lib().pyx_target_set_crash_info(lib().pyx_program_target(self._prog),
+                                        ctypes.byref(info))
+
+    def _json(self, fn, *args):
+        out = _P()
+        _check(fn(self._prog, *args, ctypes.byref(out)))
+        return json.loads(_take_string(out))
+
+    def stack(self, thread=0, locals=False):
+        return self._json(lib().pyx_stack_json, thread,
+                          STACK_LOCALS if locals else 0)
+
+    def object(self, address, depth=0, items=0, string=0):
+        limits = PyxRepr(depth, items, string)
+        return self._json(lib().pyx_object_json, address, ctypes.byref(limits))
+
+    def info(self):
+        return self._json(lib().pyx_info_json)

@@ -1,0 +1,109 @@
+"""What gdb is looking at, and the libpyxray program that reads it.
+
+One Program is kept per inferior and recreated when the inferior changes
+(another process attached, another core loaded).  For live processes the
+memory cache is dropped before every command, since the process may have
+run in between.
+"""
+import re
+
+import gdb
+
+from . import lib
+
+_sessions = {}
+_warned = set()
+# The last signal each live inferior stopped with: (signo, lwp), for
+# "crashed here" in live processes.
+_stop_signals = {}
+
+CRASH_SIGNALS = {"SIGSEGV": 11, "SIGBUS": 7, "SIGILL": 4, "SIGFPE": 8,
+                 "SIGABRT": 6, "SIGQUIT": 3, "SIGSYS": 31}
+
+
+def _core_file():
+    """The core file gdb has loaded, or None."""
+    inf = gdb.selected_inferior()
+    conn = getattr(inf, "connection", None)
+    if conn is None or getattr(conn, "type", None) != "core":
+        return None
+    text = gdb.execute("info target", to_string=True)
+    m = re.search(r"core dump file:\s*`(.*?)', file type", text)
+    return m.group(1) if m else None
+
+
+def _debuginfo_path():
+    dirs = gdb.parameter("debug-file-directory") or ""
+    # libdwfl's syntax: ":.debug:DIR" looks beside the file, in .debug/
+    # and in DIR (including DIR/.build-id).
+    return ":.debug:" + dirs if dirs else None
+
+
+def _key():
+    inf = gdb.selected_inferior()
+    core = _core_file()
+    exe = gdb.current_progspace().filename
+    return (inf.num, inf.pid, core, exe, _debuginfo_path())
+
+
+def program():
+    """The Program for the selected inferior; raises PyxrayError."""
+    inf = gdb.selected_inferior()
+    if not inf.pid:
+        raise lib.PyxrayError("no process or core file: attach with "
+                              "`gdb -p PID` or load a core with `gdb PYTHON CORE`",
+                              "no-target")
+    key = _key()
+    prog = _sessions.get(key)
+    if prog is None:
+        for k in [k for k in _sessions if k[0] == key[0]]:
+            _sessions.pop(k).close()
+        _, pid, core, exe, debuginfo = key
+        conn = getattr(inf, "connection", None)
+        if core is None and conn is not None and conn.type not in ("native",):
+            raise lib.PyxrayError("pyxray reads live processes on this machine and "
+                                  "core files; the '%s' target is not supported"
+                                  % conn.type, "unsupported-target")
+        prog = lib.Program(pid=pid, core=core, executable=exe if core else None,
+                           debuginfo_path=debuginfo)
+        _sessions[key] = prog
+        for w in prog.warnings():
+            if (key, w) not in _warned:
+                _warned.add((key, w))
+                gdb.write("pyxray: warning: %s\n" % w, gdb.STDERR)
+    elif is_live(key):
+        prog.flush()
+    if is_live(key):
+        sig = _stop_signals.get(inf.num)
+        if sig:
+            prog.set_crash(sig[0], sig[1])
+        else:
+            prog.set_crash(0, 0)
+    return prog
+
+
+def is_live(key):
+    return key[2] is None
+
+
+def _on_stop(event):
+    inf = gdb.selected_inferior()
+    sig = getattr(event, "stop_signal", None)
+    if sig in CRASH_SIGNALS:
+        thread = gdb.selected_thread()
+        lwp = thread.ptid[1] if thread else 0
+        _stop_signals[inf.num] = (CRASH_SIGNALS[sig], lwp)
+    else:
+        _stop_signals.pop(inf.num, None)
+
+
+def _on_exit(event):
+    inf = getattr(event, "inferior", None) or gdb.selected_inferior()
+    for k in [k for k in _sessions if k[0] == inf.num]:
+        _sessions.pop(k).close()
+    _stop_signals.pop(inf.num, None)
+
+
+def install_hooks():
+    gdb.events.stop.connect(_on_stop)
+    gdb.events.exited.connect(_on_exit)
