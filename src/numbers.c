@@ -61,18 +61,29 @@ struct pyx_error *long_value(struct pyx_program *prog, uint64_t addr,
 	int sign;
 	PYX_TRY(long_digits(prog, addr, &n, &sign));
 	unsigned shift = (unsigned)LV(prog, PyLong_SHIFT);
-	if (n * shift > 63) {
-		*fits = false;
+	*fits = false;
+	if (n * shift > 64 + shift)
 		return NULL;
-	}
 	uint32_t *d;
 	PYX_TRY(read_digits(prog, addr, n, &d));
 	uint64_t v = 0;
-	for (uint64_t i = n; i-- > 0;)
-		v = (v << shift) | (d[i] & ((1u << shift) - 1));
+	bool overflow = false;
+	for (uint64_t i = n; i-- > 0 && !overflow;) {
+		if (v > (UINT64_MAX >> shift))
+			overflow = true;
+		else
+			v = (v << shift) | (d[i] & ((1u << shift) - 1));
+	}
 	free(d);
-	*fits = v <= (uint64_t)INT64_MAX;
-	*ret = sign < 0 ? -(int64_t)v : (int64_t)v;
+	if (overflow)
+		return NULL;
+	if (sign < 0) {
+		*fits = v <= (uint64_t)INT64_MAX + 1;
+		*ret = *fits ? (int64_t)(0 - v) : 0;
+	} else {
+		*fits = v <= (uint64_t)INT64_MAX;
+		*ret = *fits ? (int64_t)v : 0;
+	}
 	return NULL;
 }
 

@@ -33,6 +33,40 @@ void repr_limits_normalize(struct pyx_repr_limits *l)
 
 /* ---- scalars ------------------------------------------------------------ */
 
+/* Where the doubles around v are spaced unevenly (at powers of two), a
+ * p-digit string next to the correctly rounded one may read back as v
+ * when the correctly rounded one does not.  buf holds the correctly
+ * rounded p-digit form ([-]d.ddde[+-]X); on success it is replaced. */
+static bool shortest_neighbour(double v, int p, char *buf, size_t size)
+{
+	char *e = strchr(buf, 'e');
+	if (!e || p > 17)
+		return false;
+	int exp = atoi(e + 1);
+	const char *s = buf + (buf[0] == '-');
+	unsigned long long m = 0;
+	for (; s < e; s++)
+		if (*s != '.')
+			m = m * 10 + (unsigned long long)(*s - '0');
+	unsigned long long lo = 1;
+	for (int i = 1; i < p; i++)
+		lo *= 10;
+	for (int delta = -1; delta <= 1; delta += 2) {
+		unsigned long long c = m + (unsigned long long)(long long)delta;
+		if (c < lo || c >= lo * 10)
+			continue; /* the digit count would change */
+		char digits[24], cand[64];
+		snprintf(digits, sizeof(digits), "%llu", c);
+		snprintf(cand, sizeof(cand), "%s%c%s%s%se%d", v < 0 ? "-" : "", digits[0],
+			 p > 1 ? "." : "", digits + 1, "", exp);
+		if (strtod(cand, NULL) == v) {
+			snprintf(buf, size, "%s", cand);
+			return true;
+		}
+	}
+	return false;
+}
+
 void repr_float(double v, struct strbuf *sb)
 {
 	if (isnan(v)) {
@@ -46,7 +80,7 @@ void repr_float(double v, struct strbuf *sb)
 	char buf[64];
 	for (int p = 1; p <= 17; p++) {
 		snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
-		if (strtod(buf, NULL) == v)
+		if (strtod(buf, NULL) == v || shortest_neighbour(v, p, buf, sizeof(buf)))
 			break;
 	}
 	/* buf: [-]d[.ddd]e[+-]XX */

@@ -302,7 +302,7 @@ static struct pyx_error *parse_nt_file(struct pyx_target *t, const uint8_t *desc
 	uint64_t count, page_size;
 	memcpy(&count, desc, 8);
 	memcpy(&page_size, desc + 8, 8);
-	if (count > size / 24 || page_size == 0 || page_size > (1u << 30))
+	if (count > (size - 16) / 24 || page_size == 0 || page_size > (1u << 30))
 		return NULL;
 	const uint8_t *names = desc + 16 + count * 24;
 	const uint8_t *end = desc + size;
@@ -470,8 +470,11 @@ struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
 		return pyx_error_create(PYX_ERR_BAD_CORE,
 					"%s: only x86-64 cores are supported", path);
+	/* elf_getphdrnum() counts only the headers that fit in the file:
+	 * compare what the header promises. */
 	size_t phnum;
 	if (elf_getphdrnum(t->core_elf, &phnum) != 0 ||
+	    (eh.e_phnum != PN_XNUM && phnum != eh.e_phnum) ||
 	    eh.e_phoff + (uint64_t)phnum * eh.e_phentsize > t->core_size)
 		return pyx_error_create(PYX_ERR_BAD_CORE,
 					"%s is truncated before its program headers",

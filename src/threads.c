@@ -108,6 +108,8 @@ static int threading_visit(void *arg, uint64_t key, uint64_t value)
 	uint64_t name;
 	char *s = NULL;
 	struct pyx_error *err = long_value(m->prog, key, &ident, &fits);
+	if (!err && !fits)
+		return 0;
 	if (!err)
 		err = instance_attr(m->prog, value, "_name", &name);
 	if (!err)
