@@ -39,7 +39,7 @@ struct pyx_error *pyx_info_json(struct pyx_program *prog, char **ret)
 	json_key(&sb, "debug_symbols");
 	strbuf_puts(&sb, prog->python->has_symtab ? "true, " : "false, ");
 	json_key(&sb, "dwarf");
-	strbuf_puts(&sb, prog->python->has_dwarf ? "true, " : "false, ");
+	strbuf_puts(&sb, module_has_dwarf(prog->python) ? "true, " : "false, ");
 	json_key(&sb, "layout");
 	json_string(&sb, prog->layout.name);
 	strbuf_puts(&sb, ", ");

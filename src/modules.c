@@ -114,8 +114,6 @@ static void load_symbols(struct pyx_module *pm)
 	if (pm->syms_loaded)
 		return;
 	pm->syms_loaded = true;
-	GElf_Addr bias;
-	pm->has_dwarf = dwfl_module_getdwarf(pm->mod, &bias) != NULL;
 	int n = dwfl_module_getsymtab(pm->mod);
 	if (n <= 0)
 		return;
@@ -224,6 +222,14 @@ bool module_section(struct pyx_module *pm, const char *name, uint64_t *addr,
 		}
 	}
 	return false;
+}
+
+bool module_has_dwarf(struct pyx_module *pm)
+{
+	/* dwfl_module_getdwarf() decompresses the debug sections: only ask
+	 * when someone wants to know. */
+	GElf_Addr bias;
+	return dwfl_module_getdwarf(pm->mod, &bias) != NULL;
 }
 
 struct pyx_module *modules_find_addr(struct pyx_modules *m, uint64_t addr)

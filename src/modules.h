@@ -21,7 +21,6 @@ struct pyx_module {
 	Dwfl_Module *mod;
 	const char *name;      /* file name as reported */
 	uint64_t start, end;
-	bool has_dwarf;
 	bool has_symtab;       /* a full .symtab, not only .dynsym */
 	const char *build_id_hex; /* may be NULL */
 	struct symbol_entry *syms; /* sorted by name, built on demand */
@@ -56,6 +55,10 @@ bool modules_lookup(struct pyx_modules *m, const char *name, uint64_t *addr,
 /* The address of a named ELF section in mod, if the module's file is there. */
 bool module_section(struct pyx_module *mod, const char *name, uint64_t *addr,
 		    uint64_t *size);
+
+/* Does the module have DWARF (in its file or separate debug info)?
+ * This loads it, which is slow for big compressed debug files. */
+bool module_has_dwarf(struct pyx_module *mod);
 
 /* The module containing addr, or NULL. */
 struct pyx_module *modules_find_addr(struct pyx_modules *m, uint64_t addr);

@@ -44,6 +44,34 @@ static struct pyx_error *str_sizeof(struct pyx_program *prog, uint64_t addr, int
 	return NULL;
 }
 
+/* _PyDict_KeysSize(): a keys object with its indices and entries. */
+static struct pyx_error *keys_size(struct pyx_program *prog, uint64_t keys, int64_t *ret)
+{
+	if (!HAS(prog, PyDictKeysObject_dk_log2_size)) {
+		int64_t size;
+		PYX_TRY(read_i64(prog, keys + LV(prog, PyDictKeysObject_dk_size), &size));
+		int64_t ix = size <= 0xff ? 1 : size <= 0xffff ? 2
+			   : size <= 0xffffffffll ? 4 : 8;
+		*ret = LV(prog, PyDictKeysObject) + ix * size +
+		       LV(prog, PyDictKeyEntry) * ((size << 1) / 3);
+		return NULL;
+	}
+	uint8_t log2_size, log2_index_bytes, kind;
+	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_log2_size), &log2_size));
+	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_log2_index_bytes),
+			&log2_index_bytes));
+	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_kind), &kind));
+	if (log2_size > 40 || log2_index_bytes > 40)
+		return pyx_error_create(PYX_ERR_INVALID_OBJECT,
+			"dict keys at 0x%llx are corrupted", (unsigned long long)keys);
+	int64_t esize = kind == LV(prog, DICT_KEYS_GENERAL)
+		? LV(prog, PyDictKeyEntry) : LV(prog, PyDictUnicodeEntry);
+	int64_t size = 1ll << log2_size;
+	*ret = LV(prog, PyDictKeysObject) + (1ll << log2_index_bytes) + ((size << 1) / 3) * esize;
+	return NULL;
+}
+
+/* _PyDict_SizeOf(). */
 static struct pyx_error *dict_sizeof(struct pyx_program *prog, uint64_t addr,
 				     int64_t basic, int64_t *ret)
 {
@@ -55,43 +83,49 @@ static struct pyx_error *dict_sizeof(struct pyx_program *prog, uint64_t addr,
 	PYX_TRY(read_i64(prog, keys + LV(prog, PyDictKeysObject_dk_nentries), &nentries));
 	PYX_TRY(read_i64(prog, keys + LV(prog, PyDictKeysObject_dk_usable), &usable));
 	int64_t res = basic;
-	if (!HAS(prog, PyDictKeysObject_dk_log2_size)) {
-		int64_t size;
-		PYX_TRY(read_i64(prog, keys + LV(prog, PyDictKeysObject_dk_size), &size));
-		int64_t frac = (size << 1) / 3;
-		int64_t ix = size <= 0xff ? 1 : size <= 0xffff ? 2
-			   : size <= 0xffffffffll ? 4 : 8;
-		if (values)
-			res += frac * 8;
-		if (refcnt == 1)
-			res += LV(prog, PyDictKeysObject) + ix * size +
-			       LV(prog, PyDictKeyEntry) * frac;
-		*ret = res;
-		return NULL;
-	}
-	uint8_t log2_size, log2_index_bytes, kind;
-	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_log2_size), &log2_size));
-	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_log2_index_bytes),
-			&log2_index_bytes));
-	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_kind), &kind));
 	if (values) {
-		bool embedded = false;
-		if (HAS(prog, PyDictValues_embedded)) {
-			uint8_t e;
-			PYX_TRY(read_u8(prog, values + LV(prog, PyDictValues_embedded), &e));
-			embedded = e;
+		if (!HAS(prog, PyDictKeysObject_dk_log2_size)) {
+			int64_t size;
+			PYX_TRY(read_i64(prog, keys + LV(prog, PyDictKeysObject_dk_size), &size));
+			res += ((size << 1) / 3) * 8;
+		} else {
+			bool embedded = false;
+			if (HAS(prog, PyDictValues_embedded)) {
+				uint8_t e;
+				PYX_TRY(read_u8(prog, values + LV(prog, PyDictValues_embedded), &e));
+				embedded = e;
+			}
+			if (!embedded)
+				res += (nentries + usable) * 8;
 		}
-		if (!embedded)
-			res += (nentries + usable) * 8;
 	}
 	if (refcnt == 1) {
-		int64_t esize = kind == LV(prog, DICT_KEYS_GENERAL)
-			? LV(prog, PyDictKeyEntry) : LV(prog, PyDictUnicodeEntry);
-		int64_t size = 1ll << log2_size;
-		res += LV(prog, PyDictKeysObject) + (1ll << log2_index_bytes) +
-		       ((size << 1) / 3) * esize;
+		int64_t ks;
+		PYX_TRY(keys_size(prog, keys, &ks));
+		res += ks;
 	}
 	*ret = res;
+	return NULL;
+}
+
+/* type.__sizeof__(): heap types count their cached instance keys. */
+static struct pyx_error *type_sizeof(struct pyx_program *prog, uint64_t type,
+				     int64_t *ret)
+{
+	uint64_t flags;
+	PYX_TRY(type_flags(prog, type, &flags));
+	if (!(flags & TPF_HEAPTYPE)) {
+		*ret = LV(prog, PyTypeObject);
+		return NULL;
+	}
+	*ret = LV(prog, PyHeapTypeObject);
+	uint64_t keys;
+	PYX_TRY(read_ptr(prog, type + LV(prog, PyHeapTypeObject_ht_cached_keys), &keys));
+	if (keys) {
+		int64_t ks;
+		PYX_TRY(keys_size(prog, keys, &ks));
+		*ret += ks;
+	}
 	return NULL;
 }
 
@@ -106,8 +140,8 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 		uint64_t n;
 		int sign;
 		PYX_TRY(long_digits(prog, h->addr, &n, &sign));
-		if (HAS(prog, PyLongObject_lv_tag) && n == 0)
-			n = 1;
+		if (prog->minor >= 11 && n == 0)
+			n = 1; /* int.__sizeof__ counts at least one digit */
 		res = LV(prog, PyLongObject_ob_digit) + (int64_t)n * LV(prog, digit);
 	} else if (f & TPF_UNICODE_SUBCLASS) {
 		PYX_TRY(str_sizeof(prog, h->addr, &res));
@@ -115,6 +149,8 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 		int64_t allocated;
 		PYX_TRY(read_i64(prog, h->addr + LV(prog, PyListObject_allocated), &allocated));
 		res = basic + allocated * 8;
+	} else if (f & TPF_TYPE_SUBCLASS) {
+		PYX_TRY(type_sizeof(prog, h->addr, &res));
 	} else if (f & TPF_DICT_SUBCLASS) {
 		PYX_TRY(dict_sizeof(prog, h->addr, basic, &res));
 	} else if (h->type == wk->set_type || h->type == wk->frozenset_type ||
@@ -134,23 +170,29 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 			PYX_TRY(var_size(prog, h->addr, &size));
 			res += size * item;
 		}
+		if (h->type == wk->code_type)
+			res = (res + 7) & ~7ll; /* code.__sizeof__: _PyObject_VAR_SIZE */
 	}
-	/* sys.getsizeof adds what sits before the object. */
-	bool gc = f & TPF_HAVE_GC;
-	if (gc && (f & TPF_TYPE_SUBCLASS)) {
-		uint64_t own_flags;
-		PYX_TRY(type_flags(prog, h->addr, &own_flags));
-		gc = own_flags & TPF_HEAPTYPE; /* type_is_gc() */
-	}
-	if (prog->minor >= 12) {
+	/* sys.getsizeof adds what sits before the object: from 3.11 the
+	 * type's pre-header (gc head, managed dict/weakref pointers), before
+	 * that the gc head of objects the gc may track. */
+	if (prog->minor >= 11) {
 		if (f & TPF_HAVE_GC)
 			res += LV(prog, PyGC_Head);
-		uint64_t pre = (uint64_t)LV(prog, Py_TPFLAGS_MANAGED_DICT) |
-			       (uint64_t)LV(prog, Py_TPFLAGS_MANAGED_WEAKREF);
+		uint64_t pre = (uint64_t)LV(prog, Py_TPFLAGS_MANAGED_DICT);
+		if (HAS(prog, Py_TPFLAGS_MANAGED_WEAKREF))
+			pre |= (uint64_t)LV(prog, Py_TPFLAGS_MANAGED_WEAKREF);
 		if (f & pre)
 			res += 16;
-	} else if (gc) {
-		res += LV(prog, PyGC_Head);
+	} else if (f & TPF_HAVE_GC) {
+		bool gc = true;
+		if (f & TPF_TYPE_SUBCLASS) {
+			uint64_t own_flags;
+			PYX_TRY(type_flags(prog, h->addr, &own_flags));
+			gc = own_flags & TPF_HEAPTYPE; /* type_is_gc() */
+		}
+		if (gc)
+			res += LV(prog, PyGC_Head);
 	}
 	*ret = (uint64_t)res;
 	return NULL;

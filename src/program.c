@@ -76,6 +76,27 @@ static struct pyx_error *find_runtime(struct pyx_program *prog)
 		}
 	}
 	const char *exe = target_executable(prog->target);
+	for (size_t i = 0; i < prog->target->nfiles; i++) {
+		const struct mapped_file *f = &prog->target->files[i];
+		if (f->state != MAPPED_FILE_OK && f->path && exe && strcmp(f->path, exe) == 0)
+			return pyx_error_create(PYX_ERR_NOT_PYTHON,
+				"the executable %s named in core file %s is %s: give the "
+				"matching executable (gdb PYTHON CORE, or --exe)",
+				exe, prog->target->core_path,
+				f->state == MAPPED_FILE_MISSING ? "missing" : "a different build");
+	}
+	for (size_t i = 0; i < m->nmods; i++) {
+		const char *base = strrchr(m->mods[i].name, '/');
+		base = base ? base + 1 : m->mods[i].name;
+		const char *v = strncmp(base, "lib", 3) == 0 ? base + 3 : base;
+		if (strncmp(v, "python2", 7) == 0 ||
+		    (strncmp(v, "python3.", 8) == 0 && v[8] >= '0' && v[8] <= '6' &&
+		     (v[9] < '0' || v[9] > '9')))
+			return pyx_error_create(PYX_ERR_UNSUPPORTED_VERSION,
+				"%s is a CPython older than 3.7 (it has no _PyRuntime): not "
+				"supported (this pyxray knows 3.8 to 3.13); use the "
+				"python-gdb.py that came with it", m->mods[i].name);
+	}
 	if (prog->target->kind == TARGET_PID)
 		return pyx_error_create(PYX_ERR_NOT_PYTHON,
 			"process %d (%s) is not running CPython: no _PyRuntime in "
@@ -334,7 +355,8 @@ struct pyx_error *pyx_program_create(struct pyx_target *target,
 	const struct pyx_layout *l = layout_find(prog->minor, prog->debug_build);
 	if (!l) {
 		err = pyx_error_create(PYX_ERR_UNSUPPORTED_VERSION,
-			"CPython 3.%d is not supported (this pyxray knows 3.8 to 3.13)",
+			"CPython 3.%d is not supported (this pyxray knows 3.8 to 3.13); "
+			"use the python-gdb.py that came with it",
 			prog->minor);
 		pyx_program_destroy(prog);
 		return err;

@@ -36,9 +36,9 @@ def format_stack(data, with_locals=False):
         if t.get("error"):
             out.append("  error: %s" % t["error"])
         frames = t["frames"]
-        if not frames:
+        if not frames and not t.get("error"):
             out.append("  (no Python frames)")
-        else:
+        elif frames:
             out.append("Traceback (most recent call last):")
         for i, f in enumerate(frames):
             if f.get("entered_from_c") and i > 0:

@@ -15,7 +15,8 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  stack [--locals] [--thread TID]   every thread's Python stack\n"
-		"  object ADDRESS [--depth N]         type, refcount, size, gc state, repr\n"
+		"  object ADDRESS [--depth N] [--items N] [--string N]\n"
+		"                                     type, refcount, size, gc state, repr\n"
 		"  info                               version, layout, debug info, warnings\n"
 		"\n"
 		"options:\n"
@@ -65,6 +66,8 @@ int main(int argc, char **argv)
 		{ "locals", no_argument, NULL, 'l' },
 		{ "thread", required_argument, NULL, 't' },
 		{ "depth", required_argument, NULL, 'D' },
+		{ "items", required_argument, NULL, 'I' },
+		{ "string", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -89,6 +92,8 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'D': limits.max_depth = atoi(optarg); break;
+		case 'I': limits.max_items = atoi(optarg); break;
+		case 'S': limits.max_string = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
