@@ -1,0 +1,94 @@
+/* test_page_cache.c - the page cache behind live targets: lookups,
+ * unreadable pages, overwrites, growth and clearing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "page_cache.h"
+
+static void test_empty(void)
+{
+	struct page_cache pc;
+	page_cache_init(&pc);
+	const uint8_t *data = (const uint8_t *)&pc;
+	CHECK(!page_cache_lookup(&pc, 0, &data));
+	CHECK(!page_cache_lookup(&pc, 12345, &data));
+	page_cache_clear(&pc);
+	page_cache_clear(&pc); /* twice is fine */
+}
+
+static void test_insert_lookup(void)
+{
+	struct page_cache pc;
+	page_cache_init(&pc);
+	uint8_t *block = page_cache_block(&pc, 4 * PYX_PAGE_SIZE);
+	CHECK(block != NULL);
+	CHECK_EQ_INT(pc.bytes, 4 * PYX_PAGE_SIZE);
+	CHECK(page_cache_insert(&pc, 0, block));
+	CHECK(page_cache_insert(&pc, 7, block + PYX_PAGE_SIZE));
+	/* Known to be unreadable. */
+	CHECK(page_cache_insert(&pc, 8, NULL));
+	/* The highest page of a 64-bit address space. */
+	CHECK(page_cache_insert(&pc, UINT64_MAX >> PYX_PAGE_SHIFT, block + 2 * PYX_PAGE_SIZE));
+	const uint8_t *data = NULL;
+	CHECK(page_cache_lookup(&pc, 0, &data) && data == block);
+	CHECK(page_cache_lookup(&pc, 7, &data) && data == block + PYX_PAGE_SIZE);
+	data = block;
+	CHECK(page_cache_lookup(&pc, 8, &data) && data == NULL);
+	CHECK(page_cache_lookup(&pc, UINT64_MAX >> PYX_PAGE_SHIFT, &data) &&
+	      data == block + 2 * PYX_PAGE_SIZE);
+	CHECK(!page_cache_lookup(&pc, 1, &data));
+	CHECK(!page_cache_lookup(&pc, 9, &data));
+	/* Inserting again replaces, and does not count twice. */
+	size_t count = pc.count;
+	CHECK(page_cache_insert(&pc, 8, block + 3 * PYX_PAGE_SIZE));
+	CHECK_EQ_INT(pc.count, count);
+	CHECK(page_cache_lookup(&pc, 8, &data) && data == block + 3 * PYX_PAGE_SIZE);
+	page_cache_clear(&pc);
+	CHECK(!page_cache_lookup(&pc, 0, &data));
+	CHECK_EQ_INT(pc.count, 0);
+	CHECK_EQ_INT(pc.bytes, 0);
+}
+
+/* Enough pages to grow the table several times; every one stays found. */
+static void test_growth(void)
+{
+	struct page_cache pc;
+	page_cache_init(&pc);
+	const size_t n = 20000;
+	uint8_t *block = page_cache_block(&pc, n);
+	CHECK(block != NULL);
+	size_t bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* Spread over the address space, clustered like real heaps. */
+		uint64_t pageno = (i % 7) * 0x1000000ull + i * 3;
+		if (!page_cache_insert(&pc, pageno, block + i))
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(pc.count, n);
+	CHECK(pc.count * 4 <= pc.cap * 3);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t pageno = (i % 7) * 0x1000000ull + i * 3;
+		const uint8_t *data = NULL;
+		if (!page_cache_lookup(&pc, pageno, &data) || data != block + i)
+			bad++;
+		if (page_cache_lookup(&pc, pageno + 0x7000000ull, &data))
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	/* Many blocks are all freed by clear (ASan checks). */
+	for (int i = 0; i < 200; i++)
+		if (!page_cache_block(&pc, 100))
+			bad++;
+	CHECK_EQ_INT(bad, 0);
+	page_cache_clear(&pc);
+}
+
+int main(void)
+{
+	RUN(test_empty);
+	RUN(test_insert_lookup);
+	RUN(test_growth);
+	return check_finish();
+}
