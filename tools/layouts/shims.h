@@ -1,7 +1,7 @@
 /* shims.h - private CPython structs that a version's installed headers do
  * not declare, transcribed from that version's sources so that the layout
  * probe can take their offsets.  Each one is verified against the DWARF of
- * a real build by tests/unit/test_layout_dwarf.c. */
+ * a real build by tests/tools/check_layout_dwarf.c (tests/pyxray.base/layout.exp). */
 #ifndef PYX_LAYOUT_SHIMS_H
 #define PYX_LAYOUT_SHIMS_H
 
