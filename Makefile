@@ -50,6 +50,7 @@ deps:
 
 include tests/tests.mk
 include examples/examples.mk
+include bench/bench.mk
 
 layouts:
 	$(PYTHON) tools/layouts/generate.py --ids src/layout_ids.h

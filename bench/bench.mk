@@ -1,0 +1,10 @@
+# make bench: py-stack against CPython's own `thread apply all py-bt`, in
+# one run, printed as ratios (bench/run_bench.py says more).  Included by
+# the top Makefile.  PYXRAY_BENCH_PYTHON picks the target's interpreter
+# (default /usr/bin/python3.11; the peer needs its python3.X-dbg package);
+# BENCH_ARGS passes options, e.g. BENCH_ARGS='--keep bench-out'.
+
+.PHONY: bench
+
+bench: all
+	$(PYTHON) bench/run_bench.py $(BENCH_ARGS)
