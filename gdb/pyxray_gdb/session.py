@@ -76,7 +76,7 @@ def program():
     if is_live(key):
         sig = _stop_signals.get(inf.num)
         if sig:
-            prog.set_crash(sig[0], sig[1])
+            prog.set_crash(sig[0], sig[1], sig[2])
         else:
             prog.set_crash(0, 0)
     return prog
@@ -92,7 +92,14 @@ def _on_stop(event):
     if sig in CRASH_SIGNALS:
         thread = gdb.selected_thread()
         lwp = thread.ptid[1] if thread else 0
-        _stop_signals[inf.num] = (CRASH_SIGNALS[sig], lwp)
+        address = None
+        if sig in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE"):
+            try:
+                address = int(gdb.parse_and_eval("$_siginfo._sifields._sigfault.si_addr")) \
+                    & 0xFFFFFFFFFFFFFFFF
+            except gdb.error:
+                address = None
+        _stop_signals[inf.num] = (CRASH_SIGNALS[sig], lwp, address)
     else:
         _stop_signals.pop(inf.num, None)
 
