@@ -339,3 +339,46 @@ for sect, names in (
         off("DebugOffsets_%s_%s" % (sect, n), "_Py_DebugOffsets",
             "%s.%s" % (sect, n), since=(3, 13), until=(3, 13))
 off("DebugOffsets_version", "_Py_DebugOffsets", "version", since=(3, 13), until=(3, 13))
+
+# --- pymalloc (obmalloc) ---------------------------------------------------
+# 3.8 - 3.11 keep these private to Objects/obmalloc.c (transcribed in
+# shims.h); 3.12 moved them to Include/internal/pycore_obmalloc.h.
+const("obmalloc_ALIGNMENT", "ALIGNMENT")
+const("obmalloc_SMALL_REQUEST_THRESHOLD", "SMALL_REQUEST_THRESHOLD")
+const("obmalloc_NB_SMALL_SIZE_CLASSES", "NB_SMALL_SIZE_CLASSES")
+const("obmalloc_ARENA_SIZE", "ARENA_SIZE")
+const("obmalloc_POOL_SIZE", "POOL_SIZE")
+const("obmalloc_POOL_OVERHEAD", "POOL_OVERHEAD")
+size("arena_object", "struct arena_object")
+for f in ("address", "pool_address", "nfreepools", "ntotalpools", "freepools",
+          "nextarena", "prevarena"):
+    off("arena_object_" + f, "struct arena_object", f)
+size("pool_header", "struct pool_header")
+off("pool_header_count", "struct pool_header", "ref.count")
+for f in ("freeblock", "nextpool", "prevpool", "arenaindex", "szidx",
+          "nextoffset", "maxnextoffset"):
+    off("pool_header_" + f, "struct pool_header", f)
+# 3.8 - 3.11: file statics (arenas, maxarenas, ...) found by symbol.
+# 3.12: embedded in each interpreter; 3.13: a pointer from it (the main
+# interpreter's points at the static obmalloc_state_main).
+off("PyInterpreterState_obmalloc", "PyInterpreterState", "obmalloc", since=(3, 12))
+size("_obmalloc_state", "struct _obmalloc_state", since=(3, 12))
+for f in ("arenas", "maxarenas", "unused_arena_objects", "usable_arenas",
+          "narenas_currently_allocated", "ntimes_arena_allocated",
+          "narenas_highwater", "raw_allocated_blocks"):
+    off("_obmalloc_state_mgmt_" + f, "struct _obmalloc_state", "mgmt." + f,
+        since=(3, 12))
+off("_obmalloc_state_pools_used", "struct _obmalloc_state", "pools.used", since=(3, 12))
+# Which allocator serves the object domain: _PyObject (a static up to
+# 3.11, _PyRuntime.allocators.standard.obj from 3.12), and behind the debug
+# hooks _PyMem_Debug.obj (_PyRuntime.allocators.debug.obj).
+size("PyMemAllocatorEx", "PyMemAllocatorEx")
+off("PyMemAllocatorEx_ctx", "PyMemAllocatorEx", "ctx")
+off("PyMemAllocatorEx_malloc", "PyMemAllocatorEx", "malloc")
+size("debug_alloc_api_t", "debug_alloc_api_t")
+off("debug_alloc_api_t_api_id", "debug_alloc_api_t", "api_id")
+off("debug_alloc_api_t_alloc", "debug_alloc_api_t", "alloc")
+off("_PyRuntimeState_allocators_standard_obj", "_PyRuntimeState",
+    "allocators.standard.obj", since=(3, 12))
+off("_PyRuntimeState_allocators_debug_obj", "_PyRuntimeState",
+    "allocators.debug.obj", since=(3, 12))

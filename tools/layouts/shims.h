@@ -38,4 +38,57 @@ typedef struct {
 } PyModuleObject;
 #endif
 
+#if PY_VERSION_HEX < 0x030C0000
+/* Objects/obmalloc.c, 3.8 - 3.11 (64-bit builds): pymalloc's constants and
+ * structs, private to that file until 3.12 moved them to
+ * Include/internal/pycore_obmalloc.h.  3.10 turned on the arena radix tree
+ * (WITH_PYMALLOC_RADIX_TREE), and with it USE_LARGE_ARENAS and
+ * USE_LARGE_POOLS: 1 MiB arenas of 16 KiB pools instead of 256 KiB arenas
+ * of 4 KiB (SYSTEM_PAGE_SIZE) pools. */
+#define ALIGNMENT               16
+#define ALIGNMENT_SHIFT         4
+#define SMALL_REQUEST_THRESHOLD 512
+#define NB_SMALL_SIZE_CLASSES   (SMALL_REQUEST_THRESHOLD / ALIGNMENT)
+#if PY_VERSION_HEX >= 0x030A0000
+#define ARENA_SIZE              (1 << 20)
+#define POOL_SIZE               (1 << 14)
+#else
+#define ARENA_SIZE              (256 << 10)
+#define POOL_SIZE               (4 * 1024)
+#endif
+
+struct pool_header {
+	union {
+		unsigned char *_padding;
+		unsigned int count;
+	} ref;
+	unsigned char *freeblock;
+	struct pool_header *nextpool;
+	struct pool_header *prevpool;
+	unsigned int arenaindex;
+	unsigned int szidx;
+	unsigned int nextoffset;
+	unsigned int maxnextoffset;
+};
+
+struct arena_object {
+	uintptr_t address;
+	unsigned char *pool_address;
+	unsigned int nfreepools;
+	unsigned int ntotalpools;
+	struct pool_header *freepools;
+	struct arena_object *nextarena;
+	struct arena_object *prevarena;
+};
+
+#define POOL_OVERHEAD _Py_SIZE_ROUND_UP(sizeof(struct pool_header), ALIGNMENT)
+
+/* The debug hooks' per-domain record (the static _PyMem_Debug holds three:
+ * raw, mem, obj). */
+typedef struct {
+	char api_id;
+	PyMemAllocatorEx alloc;
+} debug_alloc_api_t;
+#endif
+
 #endif
