@@ -182,6 +182,29 @@ struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
 /* What pyxray found: version, build, modules, debug info, layout source. */
 struct pyx_error *pyx_info_json(struct pyx_program *prog, char **ret);
 
+/* ------------------------------------------------------------------ */
+/* The small-object allocator: py-pools, py-arenas, py-malloc          */
+/* ------------------------------------------------------------------ */
+
+/* py-pools: pymalloc's size classes and totals, the numbers
+ * sys._debugmallocstats() prints.  Fails with PYX_ERR_NO_DEBUG_INFO when
+ * pymalloc's static state needs symbols that are missing (3.8 - 3.11),
+ * PYX_ERR_NOT_FOUND when pymalloc is not in use (PYTHONMALLOC=malloc). */
+struct pyx_error *pyx_pools_json(struct pyx_program *prog, char **ret);
+
+/* py-arenas: every arena with its pools and bytes in use, and the top
+ * (0: 10) arenas holding the least live memory. */
+struct pyx_error *pyx_arenas_json(struct pyx_program *prog, unsigned top,
+				  char **ret);
+
+/* py-arenas --map: an SVG picture of every arena, one cell per pool. */
+struct pyx_error *pyx_arenas_map_svg(struct pyx_program *prog, char **ret);
+
+/* py-malloc: which arena, pool, size class and block address falls in,
+ * whether the block is allocated, and the object it holds. */
+struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address,
+				  char **ret);
+
 #ifdef __cplusplus
 }
 #endif
