@@ -183,6 +183,66 @@ struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
 struct pyx_error *pyx_info_json(struct pyx_program *prog, char **ret);
 
 /* ------------------------------------------------------------------ */
+/* The garbage collector: py-gc, py-census                             */
+/* ------------------------------------------------------------------ */
+
+/* py-gc: enabled/collecting, and per generation the list length walked,
+ * count, threshold and gc.get_stats() counters. */
+struct pyx_error *pyx_gc_json(struct pyx_program *prog, char **ret);
+
+struct pyx_census_options {
+	int generation;   /* -1: 0-2 (what gc.get_objects() sees); 0, 1, 2;
+			   * 3: the permanent generation; 4: all of them */
+	int top;          /* at most this many types; 0: all */
+	int sort_by_size; /* by bytes instead of count */
+	const char *type; /* only this type (qualified or last component) */
+};
+
+/* py-census: gc-tracked objects by type: count, bytes, samples. */
+struct pyx_error *pyx_census_json(struct pyx_program *prog,
+				  const struct pyx_census_options *opts,
+				  char **ret);
+
+/* ------------------------------------------------------------------ */
+/* References: py-referrers, py-path                                   */
+/* ------------------------------------------------------------------ */
+
+/* Every object (and running frame) that refers to address, with the
+ * edge.  The first call indexes the heap; later ones reuse the index
+ * until pyx_program_flush(). */
+struct pyx_error *pyx_referrers_json(struct pyx_program *prog, uint64_t address,
+				     char **ret);
+
+/* The shortest chain of references from a root to address. */
+struct pyx_error *pyx_path_json(struct pyx_program *prog, uint64_t address,
+				int max_depth, char **ret);
+
+/* A Graphviz digraph of the references into address, depth levels back,
+ * at most max_nodes nodes, written to path. */
+struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address,
+			       int depth, int max_nodes, const char *path);
+
+/* The referrer index's size and build time. */
+struct pyx_error *pyx_index_json(struct pyx_program *prog, char **ret);
+
+/* ------------------------------------------------------------------ */
+/* Leaks: py-leaks                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Save the census and every object's address, atomically, to path. */
+struct pyx_error *pyx_leaks_snapshot(struct pyx_program *prog, const char *path,
+				     char **ret);
+
+/* Types whose count or bytes grew since the snapshot at path, with
+ * samples of objects that did not exist then. */
+struct pyx_error *pyx_leaks_diff_json(struct pyx_program *prog, const char *path,
+				      int top, char **ret);
+
+/* ob_refcnt against the references found, most unexplained first. */
+struct pyx_error *pyx_leaks_refcheck_json(struct pyx_program *prog, int top,
+					  char **ret);
+
+/* ------------------------------------------------------------------ */
 /* The small-object allocator: py-pools, py-arenas, py-malloc          */
 /* ------------------------------------------------------------------ */
 

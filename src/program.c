@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap.h"
 #include "object.h"
 #include "program.h"
 
@@ -153,6 +154,7 @@ static void find_well_known(struct pyx_program *prog)
 	wk->cfunction_type = sym(prog, "PyCFunction_Type");
 	wk->gen_type = sym(prog, "PyGen_Type");
 	wk->coro_type = sym(prog, "PyCoro_Type");
+	wk->async_gen_type = sym(prog, "PyAsyncGen_Type");
 	wk->range_type = sym(prog, "PyRange_Type");
 	wk->slice_type = sym(prog, "PySlice_Type");
 	wk->property_type = sym(prog, "PyProperty_Type");
@@ -386,6 +388,8 @@ void pyx_program_destroy(struct pyx_program *prog)
 {
 	if (!prog)
 		return;
+	type_cache_destroy(prog->types);
+	ref_index_destroy(prog->refs);
 	modules_destroy(prog->modules);
 	pyx_target_destroy(prog->target);
 	for (size_t i = 0; i < prog->nwarnings; i++)
@@ -426,6 +430,10 @@ const char *pyx_program_warning(const struct pyx_program *prog, size_t i)
 void pyx_program_flush(struct pyx_program *prog)
 {
 	pyx_target_flush(prog->target);
+	type_cache_destroy(prog->types);
+	prog->types = NULL;
+	ref_index_destroy(prog->refs);
+	prog->refs = NULL;
 }
 
 struct pyx_error *program_interpreters(struct pyx_program *prog,

@@ -12,6 +12,9 @@
 #include "pyxray.h"
 #include "target.h"
 
+struct type_cache;
+struct ref_index;
+
 /* The value of a layout field: LV(prog, PyObject_ob_type). */
 #define LV(prog, id) ((prog)->layout.v[PYX_L_##id])
 #define HAS(prog, id) (LV(prog, id) != PYX_ABSENT)
@@ -23,7 +26,7 @@ struct well_known {
 		 tuple_type, list_type, dict_type, set_type, frozenset_type,
 		 function_type, code_type, module_type, cell_type, method_type,
 		 frame_type, none_type, notimpl_type, ellipsis_type,
-		 cfunction_type, gen_type, coro_type, range_type, slice_type,
+		 cfunction_type, gen_type, coro_type, async_gen_type, range_type, slice_type,
 		 property_type, classmethod_type, staticmethod_type,
 		 memberdescr_type, methoddescr_type, wrapperdescr_type,
 		 getsetdescr_type, base_exception_type;
@@ -59,6 +62,8 @@ struct pyx_program {
 	int pthread_tid_offset;     /* offset of the tid in glibc's struct pthread, or -1 */
 	bool pthread_tid_offset_known;
 	char *python_version_string; /* "3.11.2" */
+	struct type_cache *types;   /* per-type facts, built on demand */
+	struct ref_index *refs;     /* the referrer index, built on demand */
 };
 
 struct pyx_error *program_add_warning(struct pyx_program *prog, const char *fmt, ...)

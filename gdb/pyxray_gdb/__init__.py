@@ -3,8 +3,11 @@
 Loaded by gdb/pyxray.py (`source gdb/pyxray.py`).
 """
 from . import session
+from .gc import PyCensus, PyGc
 from .info import PyInfo
+from .leaks import PyLeaks
 from .object import PyObject
+from .refs import PyPath, PyReferrers
 from .stack import PyStack
 
 _registered = False
@@ -17,5 +20,10 @@ def register():
     PyStack()
     PyObject()
     PyInfo()
+    PyGc()
+    PyCensus()
+    PyReferrers()
+    PyPath()
+    PyLeaks()
     session.install_hooks()
     _registered = True

@@ -12,13 +12,13 @@ class UsageError(Exception):
     pass
 
 
-def parse_options(arg, flags=(), valued=(), positional="none"):
+def parse_options(arg, flags=(), valued=(), positional="none", strings=()):
     """Split a command's argument string.
 
     flags: options without a value ("--json"); valued: options taking an
-    integer ("--depth").  positional: "none", or "rest" to return the
-    remaining words joined (a gdb expression may contain spaces).
-    Returns (options dict, rest string).
+    integer ("--depth"); strings: options taking a word ("--type").
+    positional: "none", or "rest" to return the remaining words joined (a
+    gdb expression may contain spaces).  Returns (options dict, rest).
     """
     words = arg.split()
     opts = {}
@@ -30,6 +30,13 @@ def parse_options(arg, flags=(), valued=(), positional="none"):
             name, eq, value = w[2:].partition("=")
             if name in flags and not eq:
                 opts[name] = True
+            elif name in strings:
+                if not eq:
+                    i += 1
+                    if i >= len(words):
+                        raise UsageError("--%s needs a value" % name)
+                    value = words[i]
+                opts[name] = value
             elif name in valued:
                 if not eq:
                     i += 1

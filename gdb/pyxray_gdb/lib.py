@@ -29,6 +29,13 @@ class PyxProgramOptions(ctypes.Structure):
                 ("debuginfo_path", ctypes.c_char_p)]
 
 
+class PyxCensusOptions(ctypes.Structure):
+    _fields_ = [("generation", ctypes.c_int),
+                ("top", ctypes.c_int),
+                ("sort_by_size", ctypes.c_int),
+                ("type", ctypes.c_char_p)]
+
+
 class PyxCrashInfo(ctypes.Structure):
     _fields_ = [("signo", ctypes.c_int),
                 ("tid", ctypes.c_int),
@@ -101,6 +108,25 @@ def lib():
                                       ctypes.POINTER(_P)]
         l.pyx_info_json.restype = _P
         l.pyx_info_json.argtypes = [_P, ctypes.POINTER(_P)]
+        l.pyx_gc_json.restype = _P
+        l.pyx_gc_json.argtypes = [_P, ctypes.POINTER(_P)]
+        l.pyx_census_json.restype = _P
+        l.pyx_census_json.argtypes = [_P, ctypes.POINTER(PyxCensusOptions), ctypes.POINTER(_P)]
+        l.pyx_referrers_json.restype = _P
+        l.pyx_referrers_json.argtypes = [_P, ctypes.c_uint64, ctypes.POINTER(_P)]
+        l.pyx_path_json.restype = _P
+        l.pyx_path_json.argtypes = [_P, ctypes.c_uint64, ctypes.c_int, ctypes.POINTER(_P)]
+        l.pyx_path_dot.restype = _P
+        l.pyx_path_dot.argtypes = [_P, ctypes.c_uint64, ctypes.c_int, ctypes.c_int,
+                                   ctypes.c_char_p]
+        l.pyx_index_json.restype = _P
+        l.pyx_index_json.argtypes = [_P, ctypes.POINTER(_P)]
+        l.pyx_leaks_snapshot.restype = _P
+        l.pyx_leaks_snapshot.argtypes = [_P, ctypes.c_char_p, ctypes.POINTER(_P)]
+        l.pyx_leaks_diff_json.restype = _P
+        l.pyx_leaks_diff_json.argtypes = [_P, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(_P)]
+        l.pyx_leaks_refcheck_json.restype = _P
+        l.pyx_leaks_refcheck_json.argtypes = [_P, ctypes.c_int, ctypes.POINTER(_P)]
         _lib = l
     return _lib
 
@@ -188,3 +214,33 @@ class Program:
 
     def info(self):
         return self._json(lib().pyx_info_json)
+
+    def gc(self):
+        return self._json(lib().pyx_gc_json)
+
+    def census(self, generation=-1, top=0, sort_by_size=False, type_name=None):
+        opts = PyxCensusOptions(generation, top, 1 if sort_by_size else 0,
+                                type_name.encode() if type_name else None)
+        return self._json(lib().pyx_census_json, ctypes.byref(opts))
+
+    def referrers(self, address):
+        return self._json(lib().pyx_referrers_json, address)
+
+    def path(self, address, max_depth=0):
+        return self._json(lib().pyx_path_json, address, max_depth)
+
+    def path_dot(self, address, filename, depth=0, max_nodes=0):
+        _check(lib().pyx_path_dot(self._prog, address, depth, max_nodes,
+                                  filename.encode()))
+
+    def index(self):
+        return self._json(lib().pyx_index_json)
+
+    def leaks_snapshot(self, filename):
+        return self._json(lib().pyx_leaks_snapshot, filename.encode())
+
+    def leaks_diff(self, filename, top=0):
+        return self._json(lib().pyx_leaks_diff_json, filename.encode(), top)
+
+    def leaks_refcheck(self, top=0):
+        return self._json(lib().pyx_leaks_refcheck_json, top)

@@ -13,6 +13,9 @@ from . import lib
 
 _sessions = {}
 _warned = set()
+# Inferiors that may have changed since pyxray last read them (they ran,
+# or gdb wrote their memory): their caches and indexes are dropped.
+_dirty = set()
 # The last signal each live inferior stopped with: (signo, lwp), for
 # "crashed here" in live processes.
 _stop_signals = {}
@@ -71,8 +74,9 @@ def program():
             if (key, w) not in _warned:
                 _warned.add((key, w))
                 gdb.write("pyxray: warning: %s\n" % w, gdb.STDERR)
-    elif is_live(key):
+    elif is_live(key) and inf.num in _dirty:
         prog.flush()
+    _dirty.discard(inf.num)
     if is_live(key):
         sig = _stop_signals.get(inf.num)
         if sig:
@@ -84,6 +88,12 @@ def program():
 
 def is_live(key):
     return key[2] is None
+
+
+def _on_change(event):
+    inf = getattr(event, "inferior_thread", None)
+    inf = inf.inferior if inf is not None else gdb.selected_inferior()
+    _dirty.add(inf.num)
 
 
 def _on_stop(event):
@@ -114,3 +124,6 @@ def _on_exit(event):
 def install_hooks():
     gdb.events.stop.connect(_on_stop)
     gdb.events.exited.connect(_on_exit)
+    gdb.events.cont.connect(_on_change)
+    gdb.events.memory_changed.connect(lambda e: _dirty.add(gdb.selected_inferior().num))
+    gdb.events.register_changed.connect(lambda e: _dirty.add(gdb.selected_inferior().num))

@@ -18,6 +18,14 @@ static void usage(FILE *out)
 		"  object ADDRESS [--depth N] [--items N] [--string N]\n"
 		"                                     type, refcount, size, gc state, repr\n"
 		"  info                               version, layout, debug info, warnings\n"
+		"  gc                                 the collector's state per generation\n"
+		"  census [--gen N] [--top K] [--sort count|size] [--type NAME]\n"
+		"                                     gc-tracked objects by type\n"
+		"  referrers ADDRESS                  who refers to an object\n"
+		"  path ADDRESS [--max-depth N] [--dot FILE]\n"
+		"                                     the shortest chain from a root\n"
+		"  leaks snapshot FILE | leaks diff FILE | leaks refcheck [--top K]\n"
+		"                                     growth since a snapshot; refcount anomalies\n"
 		"\n"
 		"options:\n"
 		"  --pid PID            a live process (it should be stopped)\n"
@@ -68,6 +76,12 @@ int main(int argc, char **argv)
 		{ "depth", required_argument, NULL, 'D' },
 		{ "items", required_argument, NULL, 'I' },
 		{ "string", required_argument, NULL, 'S' },
+		{ "gen", required_argument, NULL, 'g' },
+		{ "top", required_argument, NULL, 'k' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "type", required_argument, NULL, 'T' },
+		{ "max-depth", required_argument, NULL, 'm' },
+		{ "dot", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -76,6 +90,9 @@ int main(int argc, char **argv)
 	unsigned flags = 0;
 	uint64_t thread = 0;
 	struct pyx_repr_limits limits = { 0 };
+	struct pyx_census_options census = { .generation = -1 };
+	int max_depth = 0;
+	const char *dot = NULL;
 	int c;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -94,17 +111,43 @@ int main(int argc, char **argv)
 		case 'D': limits.max_depth = atoi(optarg); break;
 		case 'I': limits.max_items = atoi(optarg); break;
 		case 'S': limits.max_string = atoi(optarg); break;
+		case 'g': census.generation = atoi(optarg); break;
+		case 'k': census.top = atoi(optarg); break;
+		case 's':
+			if (strcmp(optarg, "count") && strcmp(optarg, "size")) {
+				fprintf(stderr, "pyxray: --sort takes count or size\n");
+				return 2;
+			}
+			census.sort_by_size = !strcmp(optarg, "size");
+			break;
+		case 'T': census.type = optarg; break;
+		case 'm': max_depth = atoi(optarg); break;
+		case 'o': dot = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	uint64_t address = 0;
-	if (!strcmp(command, "object")) {
+	const char *leaks = NULL, *file = NULL;
+	if (!strcmp(command, "object") || !strcmp(command, "referrers") ||
+	    !strcmp(command, "path")) {
 		if (optind >= argc || parse_u64(argv[optind], &address)) {
-			fprintf(stderr, "pyxray: object needs an address (0x...)\n");
+			fprintf(stderr, "pyxray: %s needs an address (0x...)\n", command);
 			return 2;
 		}
-	} else if (strcmp(command, "stack") && strcmp(command, "info")) {
+	} else if (!strcmp(command, "leaks")) {
+		leaks = optind < argc ? argv[optind] : "";
+		file = optind + 1 < argc ? argv[optind + 1] : NULL;
+		if (strcmp(leaks, "refcheck") && (strcmp(leaks, "snapshot") && strcmp(leaks, "diff"))) {
+			fprintf(stderr, "pyxray: leaks takes snapshot FILE, diff FILE or refcheck\n");
+			return 2;
+		}
+		if (strcmp(leaks, "refcheck") && !file) {
+			fprintf(stderr, "pyxray: leaks %s needs a FILE\n", leaks);
+			return 2;
+		}
+	} else if (strcmp(command, "stack") && strcmp(command, "info") &&
+		   strcmp(command, "gc") && strcmp(command, "census")) {
 		fprintf(stderr, "pyxray: unknown command '%s'\n", command);
 		usage(stderr);
 		return 2;
@@ -130,12 +173,29 @@ int main(int argc, char **argv)
 		err = pyx_stack_json(prog, thread, flags, &json);
 	else if (!strcmp(command, "object"))
 		err = pyx_object_json(prog, address, &limits, &json);
+	else if (!strcmp(command, "gc"))
+		err = pyx_gc_json(prog, &json);
+	else if (!strcmp(command, "census"))
+		err = pyx_census_json(prog, &census, &json);
+	else if (!strcmp(command, "referrers"))
+		err = pyx_referrers_json(prog, address, &json);
+	else if (!strcmp(command, "path") && dot)
+		err = pyx_path_dot(prog, address, max_depth, 0, dot);
+	else if (!strcmp(command, "path"))
+		err = pyx_path_json(prog, address, max_depth, &json);
+	else if (leaks && !strcmp(leaks, "snapshot"))
+		err = pyx_leaks_snapshot(prog, file, &json);
+	else if (leaks && !strcmp(leaks, "diff"))
+		err = pyx_leaks_diff_json(prog, file, census.top, &json);
+	else if (leaks)
+		err = pyx_leaks_refcheck_json(prog, census.top, &json);
 	else
 		err = pyx_info_json(prog, &json);
 	pyx_program_destroy(prog);
 	if (err)
 		return fail(err);
-	puts(json);
+	if (json)
+		puts(json);
 	pyx_free(json);
 	return 0;
 }

@@ -1,0 +1,40 @@
+/* census.h - gc-tracked objects counted and sized by type (internal). */
+#ifndef PYX_CENSUS_H
+#define PYX_CENSUS_H
+
+#include "heap.h"
+
+#define CENSUS_SAMPLES 3
+
+struct census_entry {
+	const struct type_info *ti;
+	uint64_t count;
+	uint64_t bytes;
+	uint64_t sample[CENSUS_SAMPLES];
+	uint64_t *addrs;         /* every address, when asked for */
+	size_t naddrs, cap;
+};
+
+struct census {
+	struct census_entry *v;  /* one per type */
+	size_t n, cap;
+	uint64_t *slot_keys;     /* type address -> index + 1 */
+	uint32_t *slot_vals;
+	size_t slots;
+	uint64_t total_objects, total_bytes;
+	uint64_t bad_objects;    /* on the lists but not shaped like objects */
+	bool keep_addresses;
+};
+
+/* Count the objects of the generations in gen_mask. */
+struct pyx_error *census_take(struct pyx_program *prog, unsigned gen_mask,
+			      bool keep_addresses, struct census *ret);
+void census_release(struct census *c);
+
+/* Entries sorted by count (or bytes), largest first, ties by name. */
+void census_sort(struct census *c, bool by_bytes);
+
+/* The gen_mask for pyx_census_options.generation. */
+unsigned census_gen_mask(int generation);
+
+#endif

@@ -1,0 +1,519 @@
+/* refindex.c - the reverse references of every gc-tracked object.
+ *
+ * One pass decodes the references of every object on the gc lists (and,
+ * from 3.11, of every thread's running frames, which are not objects).
+ * Each reference becomes a (target, source) pair; the pairs are radix
+ * sorted by target and merge-joined with the sorted object table into a
+ * compressed table: referrers of objs[i] are src[start[i] .. start[i+1]).
+ * Steady state: 13 bytes per object plus 4 per reference between gc
+ * objects; while building, 12 bytes more per reference (twice, sorting). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "frames.h"
+#include "heap.h"
+#include "repr.h"
+#include "strbuf.h"
+
+struct pair {
+	uint64_t target;
+	uint32_t src;
+} __attribute__((packed));
+
+struct builder {
+	struct pyx_program *prog;
+	struct ref_index *ri;
+	/* objects in gc order, then sorted */
+	uint64_t *keys;          /* address | generation (low 3 bits) */
+	size_t n, cap;
+	struct pair *pairs;
+	size_t npairs, pcap;
+	uint64_t static_lo, static_hi; /* the interpreter's own data: never gc objects */
+	uint32_t cur;
+	struct pyx_error *err;
+};
+
+static int collect_obj(void *arg, uint64_t obj, uint64_t type, int gen)
+{
+	(void)type;
+	struct builder *b = arg;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1 << 16;
+		uint64_t *k = realloc(b->keys, cap * sizeof(*k));
+		if (!k) {
+			b->err = pyx_error_no_memory();
+			return 1;
+		}
+		b->keys = k;
+		b->cap = cap;
+	}
+	b->keys[b->n++] = obj | (uint64_t)gen;
+	return 0;
+}
+
+/* LSD radix sort of 64-bit keys on bits [lo, hi). */
+static bool radix_sort_u64(uint64_t *v, size_t n, int lo, int hi)
+{
+	uint64_t *tmp = malloc((n ? n : 1) * sizeof(*tmp));
+	if (!tmp)
+		return false;
+	uint64_t *src = v, *dst = tmp;
+	for (int shift = lo; shift < hi; shift += 8) {
+		size_t count[257] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[((src[i] >> shift) & 0xff) + 1]++;
+		for (int i = 0; i < 256; i++)
+			count[i + 1] += count[i];
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
+	return true;
+}
+
+static bool radix_sort_pairs(struct pair *v, size_t n, int lo, int hi)
+{
+	struct pair *tmp = malloc((n ? n : 1) * sizeof(*tmp));
+	if (!tmp)
+		return false;
+	struct pair *src = v, *dst = tmp;
+	for (int shift = lo; shift < hi; shift += 8) {
+		size_t count[257] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[((src[i].target >> shift) & 0xff) + 1]++;
+		for (int i = 0; i < 256; i++)
+			count[i + 1] += count[i];
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i].target >> shift) & 0xff]++] = src[i];
+		struct pair *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
+	return true;
+}
+
+static int collect_edge(void *arg, const struct edge *e)
+{
+	struct builder *b = arg;
+	uint64_t t = e->target;
+	/* Static objects (None, small ints, static types ...) live in the
+	 * interpreter's own data and are never on the gc lists. */
+	if ((t & 7) || (t >= b->static_lo && t < b->static_hi))
+		return 0;
+	if (b->npairs == b->pcap) {
+		size_t cap = b->pcap ? b->pcap * 2 : 1 << 16;
+		struct pair *p = realloc(b->pairs, cap * sizeof(*p));
+		if (!p) {
+			b->err = pyx_error_no_memory();
+			return 1;
+		}
+		b->pairs = p;
+		b->pcap = cap;
+	}
+	b->pairs[b->npairs].target = t;
+	b->pairs[b->npairs].src = b->cur;
+	b->npairs++;
+	return 0;
+}
+
+/* Running interpreter frames of every thread (3.11+). */
+static struct pyx_error *collect_frames(struct pyx_program *prog, struct ref_index *ri)
+{
+	if (!HAS(prog, _PyInterpreterFrame))
+		return NULL;
+	struct pyx_thread *threads;
+	size_t nthreads;
+	PYX_TRY(program_threads(prog, &threads, &nthreads));
+	size_t cap = 0;
+	struct pyx_error *err = NULL;
+	for (size_t t = 0; t < nthreads && !err; t++) {
+		uint64_t iframe = 0;
+		if (HAS(prog, PyThreadState_cframe)) {
+			uint64_t cframe;
+			err = read_ptr(prog, threads[t].tstate + LV(prog, PyThreadState_cframe), &cframe);
+			if (!err && cframe)
+				err = read_ptr(prog, cframe + LV(prog, _PyCFrame_current_frame), &iframe);
+		} else {
+			err = read_ptr(prog, threads[t].tstate + LV(prog, PyThreadState_current_frame),
+				       &iframe);
+		}
+		for (size_t k = 0; iframe && !err && k < MAX_FRAMES; k++) {
+			int8_t owner;
+			uint64_t prev;
+			err = pyx_target_read(prog->target, iframe + LV(prog, _PyInterpreterFrame_owner),
+					      &owner, 1);
+			if (!err)
+				err = read_ptr(prog, iframe + LV(prog, _PyInterpreterFrame_previous), &prev);
+			if (err)
+				break;
+			if (owner == LV(prog, FRAME_OWNED_BY_THREAD)) {
+				if (ri->nframes == cap) {
+					cap = cap ? cap * 2 : 64;
+					uint64_t *f = realloc(ri->frames, cap * 8);
+					uint64_t *ts = realloc(ri->frame_tstates, cap * 8);
+					int *tids = realloc(ri->frame_tids, cap * sizeof(int));
+					if (f)
+						ri->frames = f;
+					if (ts)
+						ri->frame_tstates = ts;
+					if (tids)
+						ri->frame_tids = tids;
+					if (!f || !ts || !tids) {
+						err = pyx_error_no_memory();
+						break;
+					}
+				}
+				ri->frames[ri->nframes] = iframe;
+				ri->frame_tstates[ri->nframes] = threads[t].tstate;
+				ri->frame_tids[ri->nframes] = threads[t].tid;
+				ri->nframes++;
+			}
+			iframe = prev;
+		}
+	}
+	program_threads_free(threads, nthreads);
+	return err;
+}
+
+static struct pyx_error *add_root(struct ref_index *ri, uint64_t addr, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static struct pyx_error *add_root(struct ref_index *ri, uint64_t addr, const char *fmt, ...)
+{
+	if (!addr)
+		return NULL;
+	for (size_t i = 0; i < ri->nroots; i++)
+		if (ri->roots[i] == addr)
+			return NULL;
+	uint64_t *r = realloc(ri->roots, (ri->nroots + 1) * sizeof(*r));
+	if (!r)
+		return pyx_error_no_memory();
+	ri->roots = r;
+	char **names = realloc(ri->root_names, (ri->nroots + 1) * sizeof(*names));
+	if (!names)
+		return pyx_error_no_memory();
+	ri->root_names = names;
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s)
+		return pyx_error_no_memory();
+	ri->roots[ri->nroots] = addr;
+	ri->root_names[ri->nroots] = s;
+	ri->nroots++;
+	return NULL;
+}
+
+/* What py-path starts from: sys.modules, sys and builtins, the dicts of
+ * static types (their types are not gc objects), and thread frames. */
+static struct pyx_error *collect_roots(struct pyx_program *prog, struct ref_index *ri)
+{
+	uint64_t *interps;
+	size_t n;
+	PYX_TRY(program_interpreters(prog, &interps, &n));
+	struct pyx_error *err = NULL;
+	for (size_t i = 0; i < n && !err; i++) {
+		uint64_t modules = 0, sysdict = 0, builtins = 0;
+		int64_t id = 0;
+		err = read_i64(prog, interps[i] + LV(prog, PyInterpreterState_id), &id);
+		if (!err)
+			err = read_ptr(prog, interps[i] + LV(prog, PyInterpreterState_modules), &modules);
+		if (!err)
+			err = read_ptr(prog, interps[i] + LV(prog, PyInterpreterState_sysdict), &sysdict);
+		if (!err)
+			err = read_ptr(prog, interps[i] + LV(prog, PyInterpreterState_builtins), &builtins);
+		const char *sfx = id ? " (subinterpreter)" : "";
+		if (!err)
+			err = add_root(ri, modules, "sys.modules%s", sfx);
+		if (!err)
+			err = add_root(ri, sysdict, "sys.__dict__%s", sfx);
+		if (!err)
+			err = add_root(ri, builtins, "builtins.__dict__%s", sfx);
+	}
+	free(interps);
+	return err;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+struct static_dict_ctx {
+	struct pyx_program *prog;
+	struct ref_index *ri;
+	uint64_t *types;
+	size_t ntypes, cap;
+};
+
+static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
+{
+	struct builder b = { .prog = prog, .ri = ri };
+	b.static_lo = prog->python->start;
+	b.static_hi = prog->python->end;
+	PYX_TRY(gc_foreach(prog, GEN_MASK_ALL, collect_obj, &b));
+	if (b.err) {
+		free(b.keys);
+		return b.err;
+	}
+	if (!radix_sort_u64(b.keys, b.n, 0, 48)) {
+		free(b.keys);
+		return pyx_error_no_memory();
+	}
+	ri->nobjs = b.n;
+	ri->objs = malloc((b.n ? b.n : 1) * sizeof(*ri->objs));
+	ri->gen = malloc(b.n ? b.n : 1);
+	if (!ri->objs || !ri->gen) {
+		free(b.keys);
+		return pyx_error_no_memory();
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		ri->objs[i] = b.keys[i] & ~7ull;
+		ri->gen[i] = (uint8_t)(b.keys[i] & 7);
+	}
+	free(b.keys);
+	b.keys = NULL;
+
+	struct pyx_error *err = collect_frames(prog, ri);
+	if (!err)
+		err = collect_roots(prog, ri);
+	if (err)
+		return err;
+
+	/* Static types seen as ob_type: their dicts are roots. */
+	uint64_t *static_types = NULL;
+	size_t nstatic = 0, scap = 0;
+
+	for (size_t i = 0; i < ri->nobjs && !err && !b.err; i++) {
+		uint64_t type;
+		err = read_ptr(prog, ri->objs[i] + LV(prog, PyObject_ob_type), &type);
+		if (err)
+			break;
+		const struct type_info *ti;
+		struct pyx_error *terr = type_info_get(prog, type, &ti);
+		if (terr) {
+			pyx_error_destroy(terr);
+			continue;
+		}
+		if (!ti->heap && (nstatic == 0 || static_types[nstatic - 1] != type)) {
+			if (nstatic == scap) {
+				scap = scap ? scap * 2 : 64;
+				uint64_t *st = realloc(static_types, scap * 8);
+				if (!st) {
+					err = pyx_error_no_memory();
+					break;
+				}
+				static_types = st;
+			}
+			static_types[nstatic++] = type;
+		}
+		if (ti->kind == KIND_OTHER)
+			ri->unknown_layout++;
+		b.cur = (uint32_t)i;
+		struct pyx_error *e = object_edges(prog, ri->objs[i], ti, collect_edge, &b);
+		/* A broken object contributes what it could; keep going. */
+		pyx_error_destroy(e);
+	}
+	for (size_t f = 0; f < ri->nframes && !err && !b.err; f++) {
+		b.cur = (uint32_t)(ri->nobjs + f);
+		struct pyx_error *e = iframe_edges(prog, ri->frames[f], collect_edge, &b);
+		pyx_error_destroy(e);
+	}
+	if (!err && b.err)
+		err = b.err;
+	if (!err && static_types) {
+		qsort(static_types, nstatic, 8, cmp_u64);
+		for (size_t i = 0; i < nstatic && !err; i++) {
+			if (i && static_types[i] == static_types[i - 1])
+				continue;
+			uint64_t dict = 0;
+			err = type_dict(prog, static_types[i], &dict);
+			if (!err && dict) {
+				const struct type_info *ti;
+				if (!type_info_get(prog, static_types[i], &ti))
+					err = add_root(ri, dict, "%s.__dict__", ti->name);
+			}
+		}
+	}
+	free(static_types);
+	if (err) {
+		free(b.pairs);
+		return err;
+	}
+
+	if (!radix_sort_pairs(b.pairs, b.npairs, 0, 48)) {
+		free(b.pairs);
+		return pyx_error_no_memory();
+	}
+	/* Merge-join the sorted pairs with the sorted objects. */
+	ri->start = calloc(ri->nobjs + 1, sizeof(*ri->start));
+	if (!ri->start) {
+		free(b.pairs);
+		return pyx_error_no_memory();
+	}
+	size_t matched = 0;
+	for (size_t p = 0, j = 0; p < b.npairs && j < ri->nobjs;) {
+		if (b.pairs[p].target < ri->objs[j]) {
+			p++;
+		} else if (b.pairs[p].target > ri->objs[j]) {
+			j++;
+		} else {
+			ri->start[j + 1]++;
+			matched++;
+			p++;
+		}
+	}
+	for (size_t j = 0; j < ri->nobjs; j++)
+		ri->start[j + 1] += ri->start[j];
+	ri->src = malloc((matched ? matched : 1) * sizeof(*ri->src));
+	if (!ri->src) {
+		free(b.pairs);
+		return pyx_error_no_memory();
+	}
+	for (size_t p = 0, j = 0, k = 0; p < b.npairs && j < ri->nobjs;) {
+		if (b.pairs[p].target < ri->objs[j]) {
+			p++;
+		} else if (b.pairs[p].target > ri->objs[j]) {
+			j++;
+		} else {
+			ri->src[k++] = b.pairs[p].src;
+			p++;
+		}
+	}
+	ri->nedges = matched;
+	free(b.pairs);
+	ri->bytes = ri->nobjs * (8 + 1 + 4) + 4 + matched * 4 + ri->nframes * 16;
+	return NULL;
+}
+
+struct pyx_error *ref_index_get(struct pyx_program *prog, const struct ref_index **ret)
+{
+	if (prog->refs) {
+		*ret = prog->refs;
+		return NULL;
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct ref_index *ri = calloc(1, sizeof(*ri));
+	if (!ri)
+		return pyx_error_no_memory();
+	struct pyx_error *err = build(prog, ri);
+	if (err) {
+		ref_index_destroy(ri);
+		return err;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ri->build_seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	prog->refs = ri;
+	*ret = ri;
+	return NULL;
+}
+
+void ref_index_destroy(struct ref_index *ri)
+{
+	if (!ri)
+		return;
+	free(ri->objs);
+	free(ri->gen);
+	free(ri->frames);
+	free(ri->frame_tstates);
+	free(ri->frame_tids);
+	free(ri->start);
+	free(ri->src);
+	for (size_t i = 0; i < ri->nroots; i++)
+		free(ri->root_names[i]);
+	free(ri->roots);
+	free(ri->root_names);
+	free(ri);
+}
+
+int64_t ref_index_find(const struct ref_index *ri, uint64_t addr)
+{
+	size_t lo = 0, hi = ri->nobjs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ri->objs[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ri->nobjs && ri->objs[lo] == addr ? (int64_t)lo : -1;
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+struct match_ctx {
+	uint64_t target;
+	uint32_t source;
+	referrer_visit_fn visit;
+	void *arg;
+	bool stop;
+};
+
+static int match_edge(void *arg, const struct edge *e)
+{
+	struct match_ctx *m = arg;
+	if (e->target != m->target)
+		return 0;
+	if (m->visit(m->arg, m->source, e)) {
+		m->stop = true;
+		return 1;
+	}
+	return 0;
+}
+
+struct pyx_error *ref_source_edges(struct pyx_program *prog, const struct ref_index *ri,
+				  uint32_t s, edge_visit_fn visit, void *arg)
+{
+	if (s >= ri->nobjs)
+		return iframe_edges(prog, ri->frames[s - ri->nobjs], visit, arg);
+	uint64_t obj = ri->objs[s], type;
+	PYX_TRY(read_ptr(prog, obj + LV(prog, PyObject_ob_type), &type));
+	const struct type_info *ti;
+	PYX_TRY(type_info_get(prog, type, &ti));
+	return object_edges(prog, obj, ti, visit, arg);
+}
+
+struct pyx_error *referrers_foreach(struct pyx_program *prog, const struct ref_index *ri,
+				    uint64_t target, referrer_visit_fn visit, void *arg)
+{
+	struct match_ctx m = { .target = target, .visit = visit, .arg = arg };
+	int64_t j = ref_index_find(ri, target);
+	if (j >= 0) {
+		/* Each source once: its edges name every reference it holds. */
+		uint32_t last = UINT32_MAX;
+		for (uint32_t k = ri->start[j]; k < ri->start[j + 1] && !m.stop; k++) {
+			uint32_t s = ri->src[k];
+			if (s == last)
+				continue;
+			last = s;
+			m.source = s;
+			struct pyx_error *err = ref_source_edges(prog, ri, s, match_edge, &m);
+			pyx_error_destroy(err);
+		}
+		return NULL;
+	}
+	/* Not a gc object: look through every source's references. */
+	size_t total = ri->nobjs + ri->nframes;
+	for (size_t s = 0; s < total && !m.stop; s++) {
+		m.source = (uint32_t)s;
+		struct pyx_error *err = ref_source_edges(prog, ri, (uint32_t)s, match_edge, &m);
+		pyx_error_destroy(err);
+	}
+	return NULL;
+}
