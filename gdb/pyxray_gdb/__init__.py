@@ -3,10 +3,13 @@
 Loaded by gdb/pyxray.py (`source gdb/pyxray.py`).
 """
 from . import session
+from .arenas import PyArenas
 from .gc import PyCensus, PyGc
 from .info import PyInfo
 from .leaks import PyLeaks
+from .malloc import PyMalloc
 from .object import PyObject
+from .pools import PyPools
 from .refs import PyPath, PyReferrers
 from .stack import PyStack
 
@@ -25,5 +28,8 @@ def register():
     PyReferrers()
     PyPath()
     PyLeaks()
+    PyPools()
+    PyArenas()
+    PyMalloc()
     session.install_hooks()
     _registered = True

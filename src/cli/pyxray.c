@@ -18,6 +18,9 @@ static void usage(FILE *out)
 		"  object ADDRESS [--depth N] [--items N] [--string N]\n"
 		"                                     type, refcount, size, gc state, repr\n"
 		"  info                               version, layout, debug info, warnings\n"
+		"  pools                              pymalloc's size classes, as sys._debugmallocstats()\n"
+		"  arenas [--top K] [--map FILE.svg]  every pymalloc arena; the emptiest first; a map\n"
+		"  malloc ADDRESS                     the arena, pool and block of an address\n"
 		"  gc                                 the collector's state per generation\n"
 		"  census [--gen N] [--top K] [--sort count|size] [--type NAME]\n"
 		"                                     gc-tracked objects by type\n"
@@ -55,6 +58,36 @@ static int parse_u64(const char *s, uint64_t *ret)
 	return 0;
 }
 
+/* arenas --map FILE: write the SVG picture, or say why not and exit 1. */
+static void write_map(struct pyx_program *prog, const char *map)
+{
+	char *svg = NULL;
+	struct pyx_error *err = pyx_arenas_map_svg(prog, &svg);
+	if (err) {
+		pyx_program_destroy(prog);
+		exit(fail(err));
+	}
+	FILE *f = fopen(map, "w");
+	bool ok = f && fputs(svg, f) >= 0;
+	if (f && fclose(f) != 0)
+		ok = false;
+	int errnum = errno;
+	pyx_free(svg);
+	if (!ok) {
+		fprintf(stderr, "pyxray: cannot write %s: %s\n", map, strerror(errnum));
+		pyx_program_destroy(prog);
+		exit(1);
+	}
+}
+
+static struct pyx_error *arenas(struct pyx_program *prog, const char *map, int top,
+			       char **json)
+{
+	if (map)
+		write_map(prog, map);
+	return pyx_arenas_json(prog, top > 0 ? (unsigned)top : 0, json);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -76,6 +109,7 @@ int main(int argc, char **argv)
 		{ "depth", required_argument, NULL, 'D' },
 		{ "items", required_argument, NULL, 'I' },
 		{ "string", required_argument, NULL, 'S' },
+		{ "map", required_argument, NULL, 'M' },
 		{ "gen", required_argument, NULL, 'g' },
 		{ "top", required_argument, NULL, 'k' },
 		{ "sort", required_argument, NULL, 's' },
@@ -90,6 +124,7 @@ int main(int argc, char **argv)
 	unsigned flags = 0;
 	uint64_t thread = 0;
 	struct pyx_repr_limits limits = { 0 };
+	const char *map = NULL;
 	struct pyx_census_options census = { .generation = -1 };
 	int max_depth = 0;
 	const char *dot = NULL;
@@ -111,6 +146,7 @@ int main(int argc, char **argv)
 		case 'D': limits.max_depth = atoi(optarg); break;
 		case 'I': limits.max_items = atoi(optarg); break;
 		case 'S': limits.max_string = atoi(optarg); break;
+		case 'M': map = optarg; break;
 		case 'g': census.generation = atoi(optarg); break;
 		case 'k': census.top = atoi(optarg); break;
 		case 's':
@@ -128,6 +164,11 @@ int main(int argc, char **argv)
 		}
 	}
 	uint64_t address = 0;
+	if (!strcmp(command, "malloc") &&
+	    (optind >= argc || parse_u64(argv[optind], &address))) {
+		fprintf(stderr, "pyxray: malloc needs an address (0x...)\n");
+		return 2;
+	}
 	const char *leaks = NULL, *file = NULL;
 	if (!strcmp(command, "object") || !strcmp(command, "referrers") ||
 	    !strcmp(command, "path")) {
@@ -147,6 +188,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	} else if (strcmp(command, "stack") && strcmp(command, "info") &&
+		   strcmp(command, "pools") && strcmp(command, "arenas") &&
+		   strcmp(command, "malloc") &&
 		   strcmp(command, "gc") && strcmp(command, "census")) {
 		fprintf(stderr, "pyxray: unknown command '%s'\n", command);
 		usage(stderr);
@@ -173,6 +216,12 @@ int main(int argc, char **argv)
 		err = pyx_stack_json(prog, thread, flags, &json);
 	else if (!strcmp(command, "object"))
 		err = pyx_object_json(prog, address, &limits, &json);
+	else if (!strcmp(command, "pools"))
+		err = pyx_pools_json(prog, &json);
+	else if (!strcmp(command, "arenas"))
+		err = arenas(prog, map, census.top, &json);
+	else if (!strcmp(command, "malloc"))
+		err = pyx_malloc_json(prog, address, &json);
 	else if (!strcmp(command, "gc"))
 		err = pyx_gc_json(prog, &json);
 	else if (!strcmp(command, "census"))
