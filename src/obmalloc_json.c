@@ -224,8 +224,27 @@ static uint64_t preheader_size(struct pyx_program *prog, uint64_t flags)
 	return n;
 }
 
+/* Is type's metatype chain anchored at PyType_Type?  A real type's type
+ * is PyType_Type or a metaclass whose own type is, a few hops at most;
+ * words that only happen to look like a header (a PyGC_Head's links) do
+ * not get there. */
+static bool type_is_anchored(struct pyx_program *prog, uint64_t type)
+{
+	for (int i = 0; i < 4 && type; i++) {
+		if (type == prog->wk.type_type)
+			return true;
+		struct pyx_error *err = read_ptr(prog, type + LV(prog, PyObject_ob_type), &type);
+		if (err) {
+			pyx_error_destroy(err);
+			return false;
+		}
+	}
+	return false;
+}
+
 /* The object an allocated block holds, if any: the one whose pre-header
- * (as its type says) starts exactly at data. */
+ * (as its type says) starts exactly at data, and whose fixed part fits in
+ * the block. */
 static bool block_object(struct pyx_program *prog, uint64_t data, uint64_t end,
 			 struct object_head *ret)
 {
@@ -240,7 +259,14 @@ static bool block_object(struct pyx_program *prog, uint64_t data, uint64_t end,
 			pyx_error_destroy(err);
 			continue;
 		}
-		if (preheader_size(prog, ret->type_flags) == tries[i])
+		int64_t basicsize = 0;
+		err = read_i64(prog, ret->type + LV(prog, PyTypeObject_tp_basicsize), &basicsize);
+		if (err) {
+			pyx_error_destroy(err);
+			continue;
+		}
+		if (preheader_size(prog, ret->type_flags) == tries[i] && basicsize > 0 &&
+		    (uint64_t)basicsize <= end - obj && type_is_anchored(prog, ret->type))
 			return true;
 	}
 	return false;
