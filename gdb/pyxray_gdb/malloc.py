@@ -70,7 +70,7 @@ def format_malloc(d):
         out.append("where     %s" % REGIONS.get(d["region"], d["region"]))
         return "\n".join(out) + "\n"
     b = d["block"]
-    off = " (the address is %d bytes into it)" % b["offset"] if b["offset"] else ""
+    off = "; the address is %d bytes into it" % b["offset"] if b["offset"] else ""
     out.append("block     %s (#%d in the pool), %s%s"
                % (b["address"], b["index"], block_state(b), off))
     dbg = d.get("debug")
