@@ -133,7 +133,8 @@ static const char *allocator_function(struct pyx_program *prog, uint64_t addr)
 		pyx_error_destroy(err);
 		return NULL;
 	}
-	const char *name = fn ? modules_symbolize(prog->modules, fn, &off) : NULL;
+	const char *name = fn && prog->modules ? modules_symbolize(prog->modules, fn, &off)
+					       : NULL;
 	return name && off == 0 ? name : NULL;
 }
 
