@@ -25,6 +25,14 @@ struct pyx_error *thread_frames(struct pyx_program *prog, uint64_t tstate,
 				struct pyx_frame **ret, size_t *n);
 void frames_free(struct pyx_frame *frames, size_t n);
 
+/* The code object and current line of a frame object (PyFrameObject),
+ * as frame.f_code and frame.f_lineno would say. */
+struct pyx_error *frame_object_location(struct pyx_program *prog, uint64_t frame,
+					uint64_t *code, int *line);
+
+/* The code object of a generator, coroutine or async generator. */
+struct pyx_error *generator_code(struct pyx_program *prog, uint64_t gen, uint64_t *code);
+
 /* The frame's arguments and locals as (name str, value) pairs, cells
  * dereferenced, unbound names left out (like frame.f_locals). */
 struct pyx_error *frame_locals(struct pyx_program *prog, const struct pyx_frame *f,

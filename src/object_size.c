@@ -129,6 +129,48 @@ static struct pyx_error *type_sizeof(struct pyx_program *prog, uint64_t type,
 	return NULL;
 }
 
+/* frame.__sizeof__ and generator.__sizeof__: the frame's slots come from
+ * its code object.  From 3.11 these are not var-objects, though their
+ * types have an itemsize. */
+static struct pyx_error *frame_sizeof(struct pyx_program *prog, uint64_t obj, bool gen,
+				      int64_t basic, int64_t *ret)
+{
+	uint64_t code;
+	if (HAS(prog, _PyInterpreterFrame)) {
+		uint64_t iframe;
+		if (gen) {
+			iframe = obj + (uint64_t)LV(prog, PyGenObject_gi_iframe);
+		} else {
+			PYX_TRY(read_ptr(prog, obj + LV(prog, PyFrameObject_f_frame), &iframe));
+		}
+		PYX_TRY(read_ptr(prog, iframe + LV(prog, _PyInterpreterFrame_code), &code));
+		int32_t nlocalsplus, stacksize;
+		PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_nlocalsplus), &nlocalsplus));
+		PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_stacksize), &stacksize));
+		*ret = basic + ((int64_t)nlocalsplus + stacksize) * 8;
+		return NULL;
+	}
+	if (gen) {
+		*ret = basic;
+		return NULL;
+	}
+	/* 3.8 - 3.10: one slot is already inside PyFrameObject. */
+	PYX_TRY(read_ptr(prog, obj + LV(prog, PyFrameObject_f_code), &code));
+	int32_t nlocals, stacksize;
+	int64_t ncells = 0, nfrees = 0;
+	uint64_t cells, frees;
+	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_nlocals), &nlocals));
+	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_stacksize), &stacksize));
+	PYX_TRY(read_ptr(prog, code + LV(prog, PyCodeObject_co_cellvars), &cells));
+	PYX_TRY(read_ptr(prog, code + LV(prog, PyCodeObject_co_freevars), &frees));
+	if (cells)
+		PYX_TRY(var_size(prog, cells, &ncells));
+	if (frees)
+		PYX_TRY(var_size(prog, frees, &nfrees));
+	*ret = LV(prog, PyFrameObject) + (stacksize + nlocals + ncells + nfrees - 1) * 8;
+	return NULL;
+}
+
 struct pyx_error *object_size(struct pyx_program *prog, const struct object_head *h,
 			      uint64_t *ret)
 {
@@ -151,6 +193,12 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 		res = basic + allocated * 8;
 	} else if (f & TPF_TYPE_SUBCLASS) {
 		PYX_TRY(type_sizeof(prog, h->addr, &res));
+	} else if (h->type == wk->frame_type) {
+		PYX_TRY(frame_sizeof(prog, h->addr, false, basic, &res));
+	} else if ((wk->gen_type && h->type == wk->gen_type) ||
+		   (wk->coro_type && h->type == wk->coro_type) ||
+		   (wk->async_gen_type && h->type == wk->async_gen_type)) {
+		PYX_TRY(frame_sizeof(prog, h->addr, true, basic, &res));
 	} else if (f & TPF_DICT_SUBCLASS) {
 		PYX_TRY(dict_sizeof(prog, h->addr, basic, &res));
 	} else if (h->type == wk->set_type || h->type == wk->frozenset_type ||
@@ -168,6 +216,10 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 		if (item > 0) {
 			int64_t size;
 			PYX_TRY(var_size(prog, h->addr, &size));
+			if (size < 0 || size > (1ll << 40) / item)
+				return pyx_error_create(PYX_ERR_INVALID_OBJECT,
+					"object at 0x%llx has an impossible size %lld",
+					(unsigned long long)h->addr, (long long)size);
 			res += size * item;
 		}
 		if (h->type == wk->code_type)

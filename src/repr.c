@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frames.h"
 #include "object.h"
 #include "repr.h"
 
@@ -458,6 +459,44 @@ static void put_module(struct repr_ctx *c, uint64_t addr)
 	strbuf_putc(c->sb, '>');
 }
 
+/* <generator object qualname at 0x...> (and coroutines, async gens). */
+static void put_generator(struct repr_ctx *c, const struct object_head *h, const char *what)
+{
+	struct pyx_program *p = c->prog;
+	uint64_t code = 0, name = 0;
+	struct pyx_error *err = generator_code(p, h->addr, &code);
+	int64_t off = HAS(p, PyCodeObject_co_qualname) ? LV(p, PyCodeObject_co_qualname)
+						       : LV(p, PyCodeObject_co_name);
+	if (!err)
+		err = read_ptr(p, code + (uint64_t)off, &name);
+	pyx_error_destroy(err);
+	strbuf_printf(c->sb, "<%s object ", what);
+	put_plain_str(c, name, "?");
+	strbuf_printf(c->sb, " at 0x%llx>", (unsigned long long)h->addr);
+}
+
+/* <frame at 0x..., file '...', line N, code name> */
+static void put_frame(struct repr_ctx *c, uint64_t addr)
+{
+	struct pyx_program *p = c->prog;
+	uint64_t code = 0, file = 0, name = 0;
+	int line = 0;
+	struct pyx_error *err = frame_object_location(p, addr, &code, &line);
+	if (!err)
+		err = read_ptr(p, code + LV(p, PyCodeObject_co_filename), &file);
+	if (!err)
+		err = read_ptr(p, code + LV(p, PyCodeObject_co_name), &name);
+	if (err) {
+		put_error(c, "frame", addr, err);
+		return;
+	}
+	strbuf_printf(c->sb, "<frame at 0x%llx, file ", (unsigned long long)addr);
+	put_str(c, file);
+	strbuf_printf(c->sb, ", line %d, code ", line);
+	put_plain_str(c, name, "?");
+	strbuf_putc(c->sb, '>');
+}
+
 static void put_cell(struct repr_ctx *c, uint64_t addr)
 {
 	uint64_t ref;
@@ -676,6 +715,14 @@ static void repr_inner(struct repr_ctx *c, uint64_t addr)
 		put_cell(c, addr);
 	} else if (t == wk->method_type) {
 		put_method(c, addr);
+	} else if (t == wk->frame_type) {
+		put_frame(c, addr);
+	} else if (wk->gen_type && t == wk->gen_type) {
+		put_generator(c, &h, "generator");
+	} else if (wk->coro_type && t == wk->coro_type) {
+		put_generator(c, &h, "coroutine");
+	} else if (wk->async_gen_type && t == wk->async_gen_type) {
+		put_generator(c, &h, "async_generator");
 	} else if (f & TPF_TYPE_SUBCLASS) {
 		put_type(c, addr);
 	} else if (f & TPF_BASE_EXC_SUBCLASS) {

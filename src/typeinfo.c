@@ -285,7 +285,6 @@ struct pyx_error *object_size_fast(struct pyx_program *prog, uint64_t obj,
 	int64_t n;
 	switch (ti->kind) {
 	case KIND_INSTANCE:
-	case KIND_OTHER:
 	case KIND_FUNCTION:
 	case KIND_METHOD:
 	case KIND_CELL:
@@ -294,9 +293,7 @@ struct pyx_error *object_size_fast(struct pyx_program *prog, uint64_t obj,
 			*ret = (uint64_t)(ti->basicsize + ti->preheader);
 			return NULL;
 		}
-		PYX_TRY(var_size(prog, obj, &n));
-		*ret = (uint64_t)(ti->basicsize + (n < 0 ? -n : n) * ti->itemsize + ti->preheader);
-		return NULL;
+		break;
 	case KIND_TUPLE:
 		PYX_TRY(var_size(prog, obj, &n));
 		*ret = (uint64_t)(ti->basicsize + n * ti->itemsize + ti->preheader);
@@ -305,9 +302,9 @@ struct pyx_error *object_size_fast(struct pyx_program *prog, uint64_t obj,
 		PYX_TRY(read_i64(prog, obj + LV(prog, PyListObject_allocated), &n));
 		*ret = (uint64_t)(ti->basicsize + n * 8 + ti->preheader);
 		return NULL;
-	default: {
-		struct object_head h = { .addr = obj, .type = ti->type, .type_flags = ti->flags };
-		return object_size(prog, &h, ret);
+	default:
+		break;
 	}
-	}
+	struct object_head h = { .addr = obj, .type = ti->type, .type_flags = ti->flags };
+	return object_size(prog, &h, ret);
 }
