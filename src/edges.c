@@ -321,6 +321,42 @@ static struct pyx_error *interp_frame(struct emit *em, uint64_t iframe)
 	return err;
 }
 
+struct pyx_error *code_edges(struct pyx_program *prog, uint64_t code,
+			     edge_visit_fn visit, void *arg)
+{
+	struct emit em = { prog, visit, arg, false };
+	static const struct { enum pyx_layout_id id; const char *name; } f[] = {
+		{ PYX_L_PyCodeObject_co_consts, "co_consts" },
+		{ PYX_L_PyCodeObject_co_names, "co_names" },
+		{ PYX_L_PyCodeObject_co_filename, "co_filename" },
+		{ PYX_L_PyCodeObject_co_name, "co_name" },
+		{ PYX_L_PyCodeObject_co_qualname, "co_qualname" },
+		{ PYX_L_PyCodeObject_co_linetable, "co_linetable" },
+		{ PYX_L_PyCodeObject_co_lnotab, "co_lnotab" },
+		{ PYX_L_PyCodeObject_co_code, "co_code" },
+		{ PYX_L_PyCodeObject_co_localsplusnames, "co_localsplusnames" },
+		{ PYX_L_PyCodeObject_co_localspluskinds, "co_localspluskinds" },
+		{ PYX_L_PyCodeObject_co_varnames, "co_varnames" },
+		{ PYX_L_PyCodeObject_co_cellvars, "co_cellvars" },
+		{ PYX_L_PyCodeObject_co_freevars, "co_freevars" },
+	};
+	uint64_t skip[32];
+	size_t nskip = 0;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		int64_t off = prog->layout.v[f[i].id];
+		if (off == PYX_ABSENT)
+			continue;
+		PYX_TRY(field(&em, code, off, f[i].name));
+		skip[nskip++] = (uint64_t)off;
+	}
+	/* The other header fields (exception table, weakrefs ...)
+	 * conservatively; from 3.11 the bytecode follows inline. */
+	uint64_t end = HAS(prog, PyCodeObject_co_code_adaptive)
+		? (uint64_t)LV(prog, PyCodeObject_co_code_adaptive)
+		: (uint64_t)LV(prog, PyCodeObject);
+	return scan(&em, code, 16, end, skip, nskip);
+}
+
 struct pyx_error *iframe_edges(struct pyx_program *prog, uint64_t iframe,
 			       edge_visit_fn visit, void *arg)
 {

@@ -141,6 +141,10 @@ struct pyx_error *object_edges(struct pyx_program *prog, uint64_t obj,
 struct pyx_error *iframe_edges(struct pyx_program *prog, uint64_t iframe,
 			       edge_visit_fn visit, void *arg);
 
+/* The references a code object holds (constants, names, file name ...). */
+struct pyx_error *code_edges(struct pyx_program *prog, uint64_t code,
+			     edge_visit_fn visit, void *arg);
+
 /* A label for an edge: "list[3]", "dict['key']", ".attr", ... */
 struct strbuf;
 void edge_label(struct pyx_program *prog, const struct edge *e,
@@ -155,6 +159,8 @@ struct ref_index {
 	uint8_t *gen;          /* the generation of each */
 	size_t nobjs;
 	uint64_t *frames;      /* running interpreter frames (3.11+) */
+	uint64_t *codes;       /* code objects (not gc objects, but holders) */
+	size_t ncodes;
 	uint64_t *frame_tstates;
 	int *frame_tids;        /* OS thread id of each frame's thread */
 	size_t nframes;
@@ -169,10 +175,18 @@ struct ref_index {
 	double build_seconds;
 };
 
-/* Sources are numbered: 0..nobjs-1 are objs, nobjs.. are frames. */
+/* Sources are numbered: objs, then frames, then code objects. */
 static inline uint64_t ref_source_addr(const struct ref_index *ri, uint32_t s)
 {
-	return s < ri->nobjs ? ri->objs[s] : ri->frames[s - ri->nobjs];
+	if (s < ri->nobjs)
+		return ri->objs[s];
+	s -= (uint32_t)ri->nobjs;
+	return s < ri->nframes ? ri->frames[s] : ri->codes[s - ri->nframes];
+}
+
+static inline bool ref_source_is_frame(const struct ref_index *ri, uint32_t s)
+{
+	return s >= ri->nobjs && s - ri->nobjs < ri->nframes;
 }
 
 struct pyx_error *ref_index_get(struct pyx_program *prog, const struct ref_index **ret);

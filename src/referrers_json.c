@@ -14,11 +14,13 @@
 
 const char *ref_root_name(const struct ref_index *ri, uint32_t s, char *buf, size_t size)
 {
-	if (s >= ri->nobjs) {
+	if (ref_source_is_frame(ri, s)) {
 		snprintf(buf, size, "a running frame of thread %d",
 			 ri->frame_tids[s - ri->nobjs]);
 		return buf;
 	}
+	if (s >= ri->nobjs)
+		return NULL;
 	uint64_t addr = ri->objs[s];
 	for (size_t i = 0; i < ri->nroots; i++)
 		if (ri->roots[i] == addr)
@@ -32,8 +34,12 @@ static void source_names(struct pyx_program *prog, const struct ref_index *ri, u
 {
 	*type = "frame";
 	*holder = "frame";
-	if (s >= ri->nobjs)
+	if (ref_source_is_frame(ri, s))
 		return;
+	if (s >= ri->nobjs) {
+		*type = *holder = "code";
+		return;
+	}
 	uint64_t t;
 	const struct type_info *ti;
 	struct pyx_error *err = read_ptr(prog, ri->objs[s] + LV(prog, PyObject_ob_type), &t);
@@ -87,6 +93,8 @@ static int referrer_json(void *arg, uint32_t s, const struct edge *e)
 	json_key(l->sb, "holder");
 	if (s < ri->nobjs) {
 		strbuf_printf(l->sb, "\"object\", \"generation\": %d", ri->gen[s]);
+	} else if (!ref_source_is_frame(ri, s)) {
+		strbuf_puts(l->sb, "\"code\"");
 	} else {
 		strbuf_printf(l->sb, "\"frame\", \"tid\": %d", ri->frame_tids[s - ri->nobjs]);
 	}
@@ -144,7 +152,7 @@ static bool is_root(const struct ref_index *ri, uint32_t s)
 
 static bool bfs_root(const struct bfs *b, uint32_t s)
 {
-	if (s >= b->ri->nobjs)
+	if (ref_source_is_frame(b->ri, s))
 		return b->frames_are_roots;
 	return is_root(b->ri, s);
 }
@@ -253,7 +261,7 @@ static struct pyx_error *bfs_run(struct bfs *b, uint64_t target, int max_depth,
 				 bool stop_at_root)
 {
 	const struct ref_index *ri = b->ri;
-	size_t total = ri->nobjs + ri->nframes;
+	size_t total = ri->nobjs + ri->nframes + ri->ncodes;
 	b->parent = malloc((total ? total : 1) * sizeof(*b->parent));
 	b->queue = malloc((ri->nobjs ? ri->nobjs : 1) * sizeof(*b->queue));
 	b->order = malloc((total ? total : 1) * sizeof(*b->order));
@@ -544,10 +552,10 @@ struct pyx_error *pyx_index_json(struct pyx_program *prog, char **ret)
 	const struct ref_index *ri;
 	PYX_TRY(ref_index_get(prog, &ri));
 	struct strbuf sb = STRBUF_INIT;
-	strbuf_printf(&sb, "{\"objects\": %zu, \"frames\": %zu, \"edges\": %zu, "
+	strbuf_printf(&sb, "{\"objects\": %zu, \"frames\": %zu, \"code_objects\": %zu, \"edges\": %zu, "
 		      "\"unknown_layout\": %zu, \"roots\": %zu, \"bytes\": %zu, "
 		      "\"bytes_per_object\": %.1f, \"build_seconds\": %.3f}",
-		      ri->nobjs, ri->nframes, ri->nedges, ri->unknown_layout, ri->nroots,
+		      ri->nobjs, ri->nframes, ri->ncodes, ri->nedges, ri->unknown_layout, ri->nroots,
 		      ri->bytes, ri->nobjs ? (double)ri->bytes / (double)ri->nobjs : 0.0,
 		      ri->build_seconds);
 	return strbuf_finish(&sb, ret);

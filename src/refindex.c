@@ -34,7 +34,49 @@ struct builder {
 	uint64_t static_lo, static_hi; /* the interpreter's own data: never gc objects */
 	uint32_t cur;
 	struct pyx_error *err;
+	/* code objects met through __code__ / f_code, each once */
+	uint64_t *code_set;
+	size_t code_slots, ncode;
 };
+
+static void note_code(struct builder *b, uint64_t code)
+{
+	struct ref_index *ri = b->ri;
+	if ((b->ncode + 1) * 2 > b->code_slots) {
+		size_t slots = b->code_slots ? b->code_slots * 2 : 1024;
+		uint64_t *set = calloc(slots, sizeof(*set));
+		if (!set) {
+			b->err = pyx_error_no_memory();
+			return;
+		}
+		for (size_t i = 0; i < b->code_slots; i++) {
+			uint64_t c = b->code_set[i];
+			if (!c)
+				continue;
+			size_t j = (size_t)((c * 0x9e3779b97f4a7c15ull) >> 20) & (slots - 1);
+			while (set[j])
+				j = (j + 1) & (slots - 1);
+			set[j] = c;
+		}
+		free(b->code_set);
+		b->code_set = set;
+		b->code_slots = slots;
+	}
+	size_t j = (size_t)((code * 0x9e3779b97f4a7c15ull) >> 20) & (b->code_slots - 1);
+	while (b->code_set[j]) {
+		if (b->code_set[j] == code)
+			return;
+		j = (j + 1) & (b->code_slots - 1);
+	}
+	b->code_set[j] = code;
+	uint64_t *codes = realloc(ri->codes, (b->ncode + 1) * sizeof(*codes));
+	if (!codes) {
+		b->err = pyx_error_no_memory();
+		return;
+	}
+	ri->codes = codes;
+	ri->codes[b->ncode++] = code;
+}
 
 static int collect_obj(void *arg, uint64_t obj, uint64_t type, int gen)
 {
@@ -107,6 +149,9 @@ static int collect_edge(void *arg, const struct edge *e)
 {
 	struct builder *b = arg;
 	uint64_t t = e->target;
+	if (e->kind == EDGE_FIELD && (e->name[0] == '_' || e->name[0] == 'f') &&
+	    (strcmp(e->name, "__code__") == 0 || strcmp(e->name, "f_code") == 0))
+		note_code(b, t);
 	/* Static objects (None, small ints, static types ...) live in the
 	 * interpreter's own data and are never on the gc lists. */
 	if ((t & 7) || (t >= b->static_lo && t < b->static_hi))
@@ -334,6 +379,14 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 		struct pyx_error *e = iframe_edges(prog, ri->frames[f], collect_edge, &b);
 		pyx_error_destroy(e);
 	}
+	/* Code objects are not gc objects, but they hold constants and names. */
+	for (size_t k = 0; k < b.ncode && !err && !b.err; k++) {
+		b.cur = (uint32_t)(ri->nobjs + ri->nframes + k);
+		struct pyx_error *e = code_edges(prog, ri->codes[k], collect_edge, &b);
+		pyx_error_destroy(e);
+	}
+	ri->ncodes = b.ncode;
+	free(b.code_set);
 	if (!err && b.err)
 		err = b.err;
 	if (!err && static_types) {
@@ -397,7 +450,7 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 	}
 	ri->nedges = matched;
 	free(b.pairs);
-	ri->bytes = ri->nobjs * (8 + 1 + 4) + 4 + matched * 4 + ri->nframes * 16;
+	ri->bytes = ri->nobjs * (8 + 1 + 4) + 4 + matched * 4 + ri->nframes * 20 + ri->ncodes * 8;
 	return NULL;
 }
 
@@ -433,6 +486,7 @@ void ref_index_destroy(struct ref_index *ri)
 	free(ri->frames);
 	free(ri->frame_tstates);
 	free(ri->frame_tids);
+	free(ri->codes);
 	free(ri->start);
 	free(ri->src);
 	for (size_t i = 0; i < ri->nroots; i++)
@@ -480,8 +534,10 @@ static int match_edge(void *arg, const struct edge *e)
 struct pyx_error *ref_source_edges(struct pyx_program *prog, const struct ref_index *ri,
 				  uint32_t s, edge_visit_fn visit, void *arg)
 {
-	if (s >= ri->nobjs)
+	if (ref_source_is_frame(ri, s))
 		return iframe_edges(prog, ri->frames[s - ri->nobjs], visit, arg);
+	if (s >= ri->nobjs)
+		return code_edges(prog, ref_source_addr(ri, s), visit, arg);
 	uint64_t obj = ri->objs[s], type;
 	PYX_TRY(read_ptr(prog, obj + LV(prog, PyObject_ob_type), &type));
 	const struct type_info *ti;
@@ -509,7 +565,7 @@ struct pyx_error *referrers_foreach(struct pyx_program *prog, const struct ref_i
 		return NULL;
 	}
 	/* Not a gc object: look through every source's references. */
-	size_t total = ri->nobjs + ri->nframes;
+	size_t total = ri->nobjs + ri->nframes + ri->ncodes;
 	for (size_t s = 0; s < total && !m.stop; s++) {
 		m.source = (uint32_t)s;
 		struct pyx_error *err = ref_source_edges(prog, ri, (uint32_t)s, match_edge, &m);
