@@ -181,7 +181,11 @@ static struct pyx_error *find_allocator(struct pyx_program *prog, struct obmallo
 	default: what = name; break;
 	}
 	char buf[256];
-	snprintf(buf, sizeof(buf), "%s%s", what, om->debug_hooks ? " with debug hooks" : "");
+	if (om->allocator == OBMALLOC_OTHER)
+		snprintf(buf, sizeof(buf), "pymalloc (assumed) behind the hook %s%s", name,
+			 om->debug_hooks ? " and the debug hooks" : "");
+	else
+		snprintf(buf, sizeof(buf), "%s%s", what, om->debug_hooks ? " with debug hooks" : "");
 	om->allocator_name = strdup(buf);
 	if (!om->allocator_name)
 		return pyx_error_no_memory();
