@@ -10,7 +10,9 @@ import sys
 
 import gdb
 
-_here = os.path.dirname(os.path.abspath(os.path.realpath(__file__)))
+# The file being executed (not __file__, which a script that sources this
+# one leaves pointing at itself).
+_here = os.path.dirname(os.path.abspath(os.path.realpath(sys._getframe().f_code.co_filename)))
 if _here not in sys.path:
     sys.path.insert(0, _here)
 

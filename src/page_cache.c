@@ -1,4 +1,7 @@
-/* page_cache.c - open-addressing hash from page number to page data. */
+/* page_cache.c - open-addressing hash from page number to page data, in
+ * window-sized blocks that are recycled once the budget is reached, so a
+ * walk over a heap larger than the budget neither grows without bound nor
+ * pays the kernel for fresh zeroed pages on every window. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +10,18 @@
 void page_cache_init(struct page_cache *pc)
 {
 	memset(pc, 0, sizeof(*pc));
+	pc->max_blocks = PYX_CACHE_WINDOWS;
+}
+
+static void forget_pages(struct page_cache *pc)
+{
+	if (pc->cap) {
+		memset(pc->keys, 0, pc->cap * sizeof(*pc->keys));
+		memset(pc->pages, 0, pc->cap * sizeof(*pc->pages));
+	}
+	pc->count = 0;
+	pc->used_blocks = 0;
+	memset(pc->tlb_key, 0, sizeof(pc->tlb_key));
 }
 
 void page_cache_clear(struct page_cache *pc)
@@ -16,7 +31,9 @@ void page_cache_clear(struct page_cache *pc)
 	free(pc->blocks);
 	free(pc->keys);
 	free(pc->pages);
+	size_t max = pc->max_blocks;
 	page_cache_init(pc);
+	pc->max_blocks = max;
 }
 
 static inline size_t hash_page(uint64_t key)
@@ -25,16 +42,22 @@ static inline size_t hash_page(uint64_t key)
 	return (size_t)(key >> 17);
 }
 
-bool page_cache_lookup(const struct page_cache *pc, uint64_t pageno,
-		       const uint8_t **data)
+bool page_cache_lookup(struct page_cache *pc, uint64_t pageno, const uint8_t **data)
 {
+	uint64_t key = pageno + 1;
+	size_t t = (size_t)(pageno & 63);
+	if (pc->tlb_key[t] == key) {
+		*data = pc->tlb_data[t];
+		return true;
+	}
 	if (!pc->cap)
 		return false;
-	uint64_t key = pageno + 1;
 	size_t mask = pc->cap - 1;
 	for (size_t i = hash_page(key) & mask;; i = (i + 1) & mask) {
 		if (pc->keys[i] == key) {
 			*data = pc->pages[i];
+			pc->tlb_key[t] = key;
+			pc->tlb_data[t] = *data;
 			return true;
 		}
 		if (!pc->keys[i])
@@ -69,8 +92,7 @@ static bool grow(struct page_cache *pc)
 	return true;
 }
 
-bool page_cache_insert(struct page_cache *pc, uint64_t pageno,
-		       const uint8_t *data)
+bool page_cache_insert(struct page_cache *pc, uint64_t pageno, const uint8_t *data)
 {
 	if ((pc->count + 1) * 4 > pc->cap * 3 && !grow(pc))
 		return false;
@@ -83,23 +105,35 @@ bool page_cache_insert(struct page_cache *pc, uint64_t pageno,
 		pc->count++;
 	pc->keys[i] = key;
 	pc->pages[i] = data;
+	size_t t = (size_t)(pageno & 63);
+	if (pc->tlb_key[t] == key)
+		pc->tlb_data[t] = data;
 	return true;
 }
 
-uint8_t *page_cache_block(struct page_cache *pc, size_t n)
+uint8_t *page_cache_block(struct page_cache *pc)
 {
+	if (pc->used_blocks == pc->max_blocks)
+		forget_pages(pc);
+	if (pc->used_blocks < pc->nblocks)
+		return pc->blocks[pc->used_blocks++];
 	if (pc->nblocks == pc->blocks_cap) {
 		size_t cap = pc->blocks_cap ? pc->blocks_cap * 2 : 64;
-		void **blocks = realloc(pc->blocks, cap * sizeof(*blocks));
+		uint8_t **blocks = realloc(pc->blocks, cap * sizeof(*blocks));
 		if (!blocks)
 			return NULL;
 		pc->blocks = blocks;
 		pc->blocks_cap = cap;
 	}
-	uint8_t *b = malloc(n);
+	uint8_t *b = malloc(PYX_WINDOW_SIZE);
 	if (!b)
 		return NULL;
 	pc->blocks[pc->nblocks++] = b;
-	pc->bytes += n;
+	pc->used_blocks++;
 	return b;
+}
+
+size_t page_cache_bytes(const struct page_cache *pc)
+{
+	return pc->nblocks * (size_t)PYX_WINDOW_SIZE;
 }

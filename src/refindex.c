@@ -2,11 +2,13 @@
  *
  * One pass decodes the references of every object on the gc lists (and,
  * from 3.11, of every thread's running frames, which are not objects).
- * Each reference becomes a (target, source) pair; the pairs are radix
- * sorted by target and merge-joined with the sorted object table into a
- * compressed table: referrers of objs[i] are src[start[i] .. start[i+1]).
- * Steady state: 13 bytes per object plus 4 per reference between gc
- * objects; while building, 12 bytes more per reference (twice, sorting). */
+ * The objects are radix sorted by address; each reference to one of
+ * them becomes a (target index, source) pair, found through a table of
+ * where each page's objects start; a counting sort by target turns the
+ * pairs into a compressed table: referrers of objs[i] are
+ * src[start[i] .. start[i+1]).  Steady state: 13 bytes per object plus 4
+ * per reference between gc objects; while building, 8 more per reference
+ * and a page table. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +21,20 @@
 #include "strbuf.h"
 
 struct pair {
-	uint64_t target;
+	uint32_t target;   /* index in objs */
 	uint32_t src;
-} __attribute__((packed));
+};
+
+/* Where in the sorted object table each page's objects start: a
+ * reference is mapped to its target's index with one hash probe and a
+ * short search, and references to anything else (ints and strs, which
+ * pymalloc keeps in pools of other size classes) drop out at once. */
+struct page_map {
+	uint64_t *keys;    /* page number + 1 */
+	uint32_t *first;   /* index of the page's first object */
+	uint32_t *count;   /* objects on the page */
+	size_t mask;
+};
 
 struct builder {
 	struct pyx_program *prog;
@@ -34,6 +47,7 @@ struct builder {
 	uint64_t static_lo, static_hi; /* the interpreter's own data: never gc objects */
 	uint32_t cur;
 	struct pyx_error *err;
+	struct page_map pages;
 	/* code objects met through __code__ / f_code, each once */
 	uint64_t *code_set;
 	size_t code_slots, ncode;
@@ -96,21 +110,35 @@ static int collect_obj(void *arg, uint64_t obj, uint64_t type, int gen)
 	return 0;
 }
 
-/* LSD radix sort of 64-bit keys on bits [lo, hi). */
-static bool radix_sort_u64(uint64_t *v, size_t n, int lo, int hi)
+/* The bits in which a set of keys differ: sort only those. */
+static int varying_bits(uint64_t lo, uint64_t hi)
+{
+	uint64_t diff = lo ^ hi;
+	return diff ? 64 - __builtin_clzll(diff) : 0;
+}
+
+#define RADIX_BITS 16
+#define RADIX_SIZE (1u << RADIX_BITS)
+
+/* LSD radix sort of 64-bit keys on their low `bits` bits. */
+static bool radix_sort_u64(uint64_t *v, size_t n, int bits)
 {
 	uint64_t *tmp = malloc((n ? n : 1) * sizeof(*tmp));
-	if (!tmp)
+	size_t *count = malloc((RADIX_SIZE + 1) * sizeof(*count));
+	if (!tmp || !count) {
+		free(tmp);
+		free(count);
 		return false;
+	}
 	uint64_t *src = v, *dst = tmp;
-	for (int shift = lo; shift < hi; shift += 8) {
-		size_t count[257] = { 0 };
+	for (int shift = 0; shift < bits; shift += RADIX_BITS) {
+		memset(count, 0, (RADIX_SIZE + 1) * sizeof(*count));
 		for (size_t i = 0; i < n; i++)
-			count[((src[i] >> shift) & 0xff) + 1]++;
-		for (int i = 0; i < 256; i++)
+			count[((src[i] >> shift) & (RADIX_SIZE - 1)) + 1]++;
+		for (size_t i = 0; i < RADIX_SIZE; i++)
 			count[i + 1] += count[i];
 		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+			dst[count[(src[i] >> shift) & (RADIX_SIZE - 1)]++] = src[i];
 		uint64_t *t = src;
 		src = dst;
 		dst = t;
@@ -118,31 +146,70 @@ static bool radix_sort_u64(uint64_t *v, size_t n, int lo, int hi)
 	if (src != v)
 		memcpy(v, src, n * sizeof(*v));
 	free(tmp);
+	free(count);
 	return true;
 }
 
-static bool radix_sort_pairs(struct pair *v, size_t n, int lo, int hi)
+static bool page_map_build(struct page_map *pm, const uint64_t *objs, size_t n)
 {
-	struct pair *tmp = malloc((n ? n : 1) * sizeof(*tmp));
-	if (!tmp)
+	size_t pages = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!i || (objs[i] >> 12) != (objs[i - 1] >> 12))
+			pages++;
+	size_t cap = 1024;
+	while (cap < pages * 2)
+		cap *= 2;
+	pm->keys = calloc(cap, sizeof(*pm->keys));
+	pm->first = malloc(cap * sizeof(*pm->first));
+	pm->count = malloc(cap * sizeof(*pm->count));
+	if (!pm->keys || !pm->first || !pm->count)
 		return false;
-	struct pair *src = v, *dst = tmp;
-	for (int shift = lo; shift < hi; shift += 8) {
-		size_t count[257] = { 0 };
-		for (size_t i = 0; i < n; i++)
-			count[((src[i].target >> shift) & 0xff) + 1]++;
-		for (int i = 0; i < 256; i++)
-			count[i + 1] += count[i];
-		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i].target >> shift) & 0xff]++] = src[i];
-		struct pair *t = src;
-		src = dst;
-		dst = t;
+	pm->mask = cap - 1;
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key = (objs[i] >> 12) + 1;
+		if (i && (objs[i] >> 12) == (objs[i - 1] >> 12)) {
+			pm->count[j]++;
+			continue;
+		}
+		j = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & pm->mask;
+		while (pm->keys[j])
+			j = (j + 1) & pm->mask;
+		pm->keys[j] = key;
+		pm->first[j] = (uint32_t)i;
+		pm->count[j] = 1;
 	}
-	if (src != v)
-		memcpy(v, src, n * sizeof(*v));
-	free(tmp);
 	return true;
+}
+
+static void page_map_free(struct page_map *pm)
+{
+	free(pm->keys);
+	free(pm->first);
+	free(pm->count);
+}
+
+/* The index of the object at addr, or -1. */
+static inline int64_t page_map_find(const struct page_map *pm, const uint64_t *objs,
+				    uint64_t addr)
+{
+	uint64_t key = (addr >> 12) + 1;
+	size_t j = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & pm->mask;
+	while (pm->keys[j]) {
+		if (pm->keys[j] == key) {
+			size_t lo = pm->first[j], end = lo + pm->count[j], hi = end;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (objs[mid] < addr)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			return lo < end && objs[lo] == addr ? (int64_t)lo : -1;
+		}
+		j = (j + 1) & pm->mask;
+	}
+	return -1;
 }
 
 static int collect_edge(void *arg, const struct edge *e)
@@ -156,6 +223,9 @@ static int collect_edge(void *arg, const struct edge *e)
 	 * interpreter's own data and are never on the gc lists. */
 	if ((t & 7) || (t >= b->static_lo && t < b->static_hi))
 		return 0;
+	int64_t ti = page_map_find(&b->pages, b->ri->objs, t);
+	if (ti < 0)
+		return 0;
 	if (b->npairs == b->pcap) {
 		size_t cap = b->pcap ? b->pcap * 2 : 1 << 16;
 		struct pair *p = realloc(b->pairs, cap * sizeof(*p));
@@ -166,7 +236,7 @@ static int collect_edge(void *arg, const struct edge *e)
 		b->pairs = p;
 		b->pcap = cap;
 	}
-	b->pairs[b->npairs].target = t;
+	b->pairs[b->npairs].target = (uint32_t)ti;
 	b->pairs[b->npairs].src = b->cur;
 	b->npairs++;
 	return 0;
@@ -299,13 +369,6 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-struct static_dict_ctx {
-	struct pyx_program *prog;
-	struct ref_index *ri;
-	uint64_t *types;
-	size_t ntypes, cap;
-};
-
 static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 {
 	struct builder b = { .prog = prog, .ri = ri };
@@ -316,7 +379,12 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 		free(b.keys);
 		return b.err;
 	}
-	if (!radix_sort_u64(b.keys, b.n, 0, 48)) {
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < b.n; i++) {
+		lo = b.keys[i] < lo ? b.keys[i] : lo;
+		hi = b.keys[i] > hi ? b.keys[i] : hi;
+	}
+	if (!radix_sort_u64(b.keys, b.n, b.n ? varying_bits(lo, hi) : 0)) {
 		free(b.keys);
 		return pyx_error_no_memory();
 	}
@@ -333,12 +401,26 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 	}
 	free(b.keys);
 	b.keys = NULL;
+	if (!page_map_build(&b.pages, ri->objs, ri->nobjs)) {
+		page_map_free(&b.pages);
+		return pyx_error_no_memory();
+	}
+	/* About two references per object: start there, grow if needed. */
+	b.pcap = ri->nobjs * 2 + 1024;
+	b.pairs = malloc(b.pcap * sizeof(*b.pairs));
+	if (!b.pairs) {
+		page_map_free(&b.pages);
+		return pyx_error_no_memory();
+	}
 
 	struct pyx_error *err = collect_frames(prog, ri);
 	if (!err)
 		err = collect_roots(prog, ri);
-	if (err)
+	if (err) {
+		page_map_free(&b.pages);
+		free(b.pairs);
 		return err;
+	}
 
 	/* Static types seen as ob_type: their dicts are roots. */
 	uint64_t *static_types = NULL;
@@ -404,50 +486,30 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 		}
 	}
 	free(static_types);
+	page_map_free(&b.pages);
 	if (err) {
 		free(b.pairs);
 		return err;
 	}
 
-	if (!radix_sort_pairs(b.pairs, b.npairs, 0, 48)) {
-		free(b.pairs);
-		return pyx_error_no_memory();
-	}
-	/* Merge-join the sorted pairs with the sorted objects. */
+	/* Counting sort by target index; sources stay in increasing order. */
 	ri->start = calloc(ri->nobjs + 1, sizeof(*ri->start));
-	if (!ri->start) {
+	ri->src = malloc((b.npairs ? b.npairs : 1) * sizeof(*ri->src));
+	uint32_t *fill = malloc((ri->nobjs ? ri->nobjs : 1) * sizeof(*fill));
+	if (!ri->start || !ri->src || !fill) {
+		free(fill);
 		free(b.pairs);
 		return pyx_error_no_memory();
 	}
-	size_t matched = 0;
-	for (size_t p = 0, j = 0; p < b.npairs && j < ri->nobjs;) {
-		if (b.pairs[p].target < ri->objs[j]) {
-			p++;
-		} else if (b.pairs[p].target > ri->objs[j]) {
-			j++;
-		} else {
-			ri->start[j + 1]++;
-			matched++;
-			p++;
-		}
-	}
+	for (size_t p = 0; p < b.npairs; p++)
+		ri->start[b.pairs[p].target + 1]++;
 	for (size_t j = 0; j < ri->nobjs; j++)
 		ri->start[j + 1] += ri->start[j];
-	ri->src = malloc((matched ? matched : 1) * sizeof(*ri->src));
-	if (!ri->src) {
-		free(b.pairs);
-		return pyx_error_no_memory();
-	}
-	for (size_t p = 0, j = 0, k = 0; p < b.npairs && j < ri->nobjs;) {
-		if (b.pairs[p].target < ri->objs[j]) {
-			p++;
-		} else if (b.pairs[p].target > ri->objs[j]) {
-			j++;
-		} else {
-			ri->src[k++] = b.pairs[p].src;
-			p++;
-		}
-	}
+	memcpy(fill, ri->start, ri->nobjs * sizeof(*fill));
+	for (size_t p = 0; p < b.npairs; p++)
+		ri->src[fill[b.pairs[p].target]++] = b.pairs[p].src;
+	free(fill);
+	size_t matched = b.npairs;
 	ri->nedges = matched;
 	free(b.pairs);
 	ri->bytes = ri->nobjs * (8 + 1 + 4) + 4 + matched * 4 + ri->nframes * 20 + ri->ncodes * 8;

@@ -80,8 +80,18 @@ struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,
 		return pyx_error_fault(addr, "cannot read %zu bytes at 0x%llx: "
 				       "the range wraps around", len,
 				       (unsigned long long)addr);
-	if (t->kind == TARGET_PID)
+	if (t->kind == TARGET_PID) {
+		/* The common case: a small read inside a page seen lately. */
+		uint64_t pageno = addr >> PYX_PAGE_SHIFT;
+		size_t off = addr & (PYX_PAGE_SIZE - 1);
+		size_t slot = (size_t)(pageno & 63);
+		if (off + len <= PYX_PAGE_SIZE && t->cache.tlb_key[slot] == pageno + 1 &&
+		    t->cache.tlb_data[slot]) {
+			memcpy(buf, t->cache.tlb_data[slot] + off, len);
+			return NULL;
+		}
 		return target_pid_read(t, addr, buf, len);
+	}
 	return target_core_read(t, addr, buf, len);
 }
 

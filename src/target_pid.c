@@ -14,7 +14,7 @@
 #include "error.h"
 #include "target.h"
 
-#define WINDOW_PAGES 16u
+#define WINDOW_PAGES PYX_WINDOW_PAGES
 #define DIRECT_READ_MIN (64u * 1024u)
 
 static struct pyx_error *permission_error(int pid, int errnum)
@@ -123,7 +123,7 @@ static struct pyx_error *fill(struct pyx_target *t, uint64_t pageno)
 {
 	uint64_t first = pageno & ~(uint64_t)(WINDOW_PAGES - 1);
 	size_t size = (size_t)WINDOW_PAGES * PYX_PAGE_SIZE;
-	uint8_t *block = page_cache_block(&t->cache, size);
+	uint8_t *block = page_cache_block(&t->cache);
 	if (!block)
 		return pyx_error_no_memory();
 	ssize_t n = raw_read(t, first << PYX_PAGE_SHIFT, block, size);
@@ -139,7 +139,7 @@ static struct pyx_error *fill(struct pyx_target *t, uint64_t pageno)
 	if (pageno < first + pages)
 		return NULL;
 	/* The window stopped short of our page: the hole may lie before it. */
-	uint8_t *page = page_cache_block(&t->cache, PYX_PAGE_SIZE);
+	uint8_t *page = page_cache_block(&t->cache);
 	if (!page)
 		return pyx_error_no_memory();
 	n = raw_read(t, pageno << PYX_PAGE_SHIFT, page, PYX_PAGE_SIZE);

@@ -1,5 +1,5 @@
 /* test_page_cache.c - the page cache behind live targets: lookups,
- * unreadable pages, overwrites, growth and clearing. */
+ * unreadable pages, overwrites, growth, the memory budget and clearing. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,9 +21,9 @@ static void test_insert_lookup(void)
 {
 	struct page_cache pc;
 	page_cache_init(&pc);
-	uint8_t *block = page_cache_block(&pc, 4 * PYX_PAGE_SIZE);
+	uint8_t *block = page_cache_block(&pc);
 	CHECK(block != NULL);
-	CHECK_EQ_INT(pc.bytes, 4 * PYX_PAGE_SIZE);
+	CHECK_EQ_INT(page_cache_bytes(&pc), PYX_WINDOW_SIZE);
 	CHECK(page_cache_insert(&pc, 0, block));
 	CHECK(page_cache_insert(&pc, 7, block + PYX_PAGE_SIZE));
 	/* Known to be unreadable. */
@@ -47,7 +47,7 @@ static void test_insert_lookup(void)
 	page_cache_clear(&pc);
 	CHECK(!page_cache_lookup(&pc, 0, &data));
 	CHECK_EQ_INT(pc.count, 0);
-	CHECK_EQ_INT(pc.bytes, 0);
+	CHECK_EQ_INT(page_cache_bytes(&pc), 0);
 }
 
 /* Enough pages to grow the table several times; every one stays found. */
@@ -56,7 +56,7 @@ static void test_growth(void)
 	struct page_cache pc;
 	page_cache_init(&pc);
 	const size_t n = 20000;
-	uint8_t *block = page_cache_block(&pc, n);
+	uint8_t *block = page_cache_block(&pc);
 	CHECK(block != NULL);
 	size_t bad = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -79,9 +79,35 @@ static void test_growth(void)
 	CHECK_EQ_INT(bad, 0);
 	/* Many blocks are all freed by clear (ASan checks). */
 	for (int i = 0; i < 200; i++)
-		if (!page_cache_block(&pc, 100))
+		if (!page_cache_block(&pc))
 			bad++;
 	CHECK_EQ_INT(bad, 0);
+	page_cache_clear(&pc);
+}
+
+/* Past the budget the cache starts over and reuses its storage: memory
+ * stays bounded however much of the target is read. */
+static void test_budget(void)
+{
+	struct page_cache pc;
+	page_cache_init(&pc);
+	pc.max_blocks = 4;
+	uint8_t *first[4];
+	for (int i = 0; i < 4; i++) {
+		first[i] = page_cache_block(&pc);
+		CHECK(first[i] != NULL);
+		CHECK(page_cache_insert(&pc, (uint64_t)i * PYX_WINDOW_PAGES, first[i]));
+	}
+	const uint8_t *data;
+	CHECK(page_cache_lookup(&pc, 0, &data) && data == first[0]);
+	uint8_t *again = page_cache_block(&pc);
+	CHECK(again == first[0]);                 /* storage reused ... */
+	CHECK(!page_cache_lookup(&pc, 0, &data)); /* ... pages forgotten, TLB too */
+	CHECK(!page_cache_lookup(&pc, 3 * PYX_WINDOW_PAGES, &data));
+	CHECK_EQ_INT(pc.count, 0);
+	for (int i = 0; i < 40; i++)
+		CHECK(page_cache_block(&pc) != NULL);
+	CHECK_EQ_INT(page_cache_bytes(&pc), 4 * PYX_WINDOW_SIZE);
 	page_cache_clear(&pc);
 }
 
@@ -90,5 +116,6 @@ int main(void)
 	RUN(test_empty);
 	RUN(test_insert_lookup);
 	RUN(test_growth);
+	RUN(test_budget);
 	return check_finish();
 }
