@@ -5,9 +5,13 @@
 # BENCH_ARGS passes options, e.g. BENCH_ARGS='--keep bench-out'.
 # bench/bench_pools.py then times py-pools and the pymalloc block walk on a
 # heap of 1.1 GiB, beside sys._debugmallocstats() in the same target.
+# bench/bench_heap.py times py-census and py-referrers on 1M and 10M
+# gc-tracked objects against a gdb.Value walk of the same lists and
+# against the process counting gc.get_objects() itself.
 
 .PHONY: bench
 
 bench: all
 	$(PYTHON) bench/run_bench.py $(BENCH_ARGS)
 	$(PYTHON) bench/bench_pools.py
+	$(PYTHON) bench/bench_heap.py
