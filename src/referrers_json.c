@@ -470,8 +470,36 @@ struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int d
 		max_nodes = 250;
 	const struct ref_index *ri;
 	PYX_TRY(ref_index_get(prog, &ri));
+	/* The chain py-path would print is always drawn ... */
+	uint32_t chain[DEFAULT_MAX_DEPTH + 2];
+	size_t nchain = 0;
+	struct bfs pb = { .prog = prog, .ri = ri };
+	struct pyx_error *err = bfs_run(&pb, address, DEFAULT_MAX_DEPTH, true);
+	if (!err && pb.found == NO_PARENT) {
+		free(pb.parent);
+		free(pb.queue);
+		free(pb.order);
+		memset(&pb, 0, sizeof(pb));
+		pb.prog = prog;
+		pb.ri = ri;
+		pb.frames_are_roots = true;
+		err = bfs_run(&pb, address, DEFAULT_MAX_DEPTH, true);
+	}
+	if (!err && pb.found != NO_PARENT) {
+		for (uint32_t s = pb.found; s != PARENT_TARGET && nchain < DEFAULT_MAX_DEPTH + 1;
+		     s = pb.parent[s]) {
+			if (ref_source_addr(ri, s) == address)
+				break;
+			chain[nchain++] = s;
+		}
+	}
+	free(pb.parent);
+	free(pb.queue);
+	free(pb.order);
+	/* ... then the nearest referrers, breadth first, up to the limit. */
 	struct bfs b = { .prog = prog, .ri = ri, .frames_are_roots = true };
-	struct pyx_error *err = bfs_run(&b, address, depth + 1, false);
+	if (!err)
+		err = bfs_run(&b, address, depth + 1, false);
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_puts(&sb, "digraph backrefs {\n"
 		    "  // py-path --dot: references into an object, as objgraph's show_backrefs draws them.\n"
@@ -484,7 +512,7 @@ struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int d
 	uint32_t *drawn_src = NULL;
 	size_t ndrawn = 0;
 	if (!err) {
-		size_t cap = (size_t)max_nodes + 1;
+		size_t cap = (size_t)max_nodes + 1 + nchain;
 		drawn = malloc(cap * sizeof(*drawn));
 		drawn_src = malloc(cap * sizeof(*drawn_src));
 		if (!drawn || !drawn_src)
@@ -494,10 +522,19 @@ struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int d
 		drawn[ndrawn] = address;
 		drawn_src[ndrawn++] = PARENT_TARGET;
 		dot_node(prog, ri, PARENT_TARGET, address, "#f4a582", &sb);
+		for (size_t i = 0; i < nchain; i++) {
+			drawn[ndrawn] = ref_source_addr(ri, chain[i]);
+			drawn_src[ndrawn++] = chain[i];
+			dot_node(prog, ri, chain[i], drawn[ndrawn - 1],
+				 is_root(ri, chain[i]) ? "#a6dba0" : "#fee391", &sb);
+		}
 		for (size_t i = 0; i < b.norder && ndrawn <= (size_t)max_nodes; i++) {
 			uint32_t s = b.order[i];
 			uint64_t a = ref_source_addr(ri, s);
-			if (a == address)
+			bool seen = a == address;
+			for (size_t k = 0; k < nchain && !seen; k++)
+				seen = chain[k] == s;
+			if (seen)
 				continue;
 			drawn[ndrawn] = a;
 			drawn_src[ndrawn++] = s;

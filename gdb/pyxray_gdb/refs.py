@@ -77,7 +77,8 @@ def format_path(d):
 class PyPath(PyxrayCommand):
     """Show the shortest chain of references from a root to an object.
 
-Usage: py-path EXPR [--max-depth N] [--dot FILE] [--json]
+Usage: py-path EXPR [--max-depth N] [--json]
+       py-path EXPR --dot FILE [--depth N] [--nodes N]
 
 Roots are what keeps objects alive from outside the heap: sys.modules
 (so a module's globals), sys and builtins, the dicts of built-in types, and
@@ -89,7 +90,11 @@ is still alive.
   --max-depth N   give up after N references (default 30)
   --dot FILE      write a Graphviz picture of the references into the
                   object, in the manner of objgraph.show_backrefs, to FILE
-                  (render it with `dot -Tpng FILE -o backrefs.png`)
+                  (render it with `dot -Tpng FILE -o backrefs.png`): the
+                  chain above (yellow, its root green), then the nearest
+                  referrers breadth first
+  --depth N       with --dot: how many references back (default 4)
+  --nodes N       with --dot: at most N referrers drawn (default 60)
   --json          JSON instead (shape in docs/py-path.md)"""
 
     def __init__(self):
