@@ -16,7 +16,6 @@
 
 #define MAX_BODY_SCAN (64u * 1024u)
 #define MAX_ITEMS (1u << 28)
-#define WEAKREF_CALLBACK 24   /* PyWeakReference.wr_callback, 3.8 - 3.13 */
 
 struct emit {
 	struct pyx_program *prog;
@@ -489,7 +488,7 @@ static struct pyx_error *kind_edges(struct emit *em, uint64_t obj, const struct 
 	}
 	/* Weak references do not own their referent: only the callback. */
 	if (ti->name && strncmp(ti->name, "weak", 4) == 0)
-		return field(em, obj, WEAKREF_CALLBACK, "__callback__");
+		return field(em, obj, LV(prog, PyWeakReference_wr_callback), "__callback__");
 	uint64_t size;
 	PYX_TRY(body_size(prog, obj, ti, &size));
 	return scan(em, obj, 16, size, skip, *nskip);

@@ -242,12 +242,10 @@ struct pyx_error *frame_object_location(struct pyx_program *prog, uint64_t frame
 
 struct pyx_error *generator_code(struct pyx_program *prog, uint64_t gen, uint64_t *code)
 {
-	if (HAS(prog, PyGenObject_gi_iframe))
+	if (!HAS(prog, PyGenObject_gi_code))
 		return read_ptr(prog, gen + LV(prog, PyGenObject_gi_iframe) +
 				LV(prog, _PyInterpreterFrame_code), code);
-	/* 3.8, 3.9: gi_frame, gi_running, gi_code; 3.10: gi_frame, gi_code. */
-	uint64_t off = (uint64_t)LV(prog, PyGenObject_gi_frame) + (prog->minor == 10 ? 8 : 16);
-	return read_ptr(prog, gen + off, code);
+	return read_ptr(prog, gen + LV(prog, PyGenObject_gi_code), code);
 }
 
 /* Pass one local to visit, dereferencing cells. */

@@ -193,6 +193,11 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 		res = basic + allocated * 8;
 	} else if (f & TPF_TYPE_SUBCLASS) {
 		PYX_TRY(type_sizeof(prog, h->addr, &res));
+	} else if (h->type == wk->bytearray_type ||
+		   type_is_subtype(prog, h->type, wk->bytearray_type)) {
+		int64_t alloc;
+		PYX_TRY(read_i64(prog, h->addr + LV(prog, PyByteArrayObject_ob_alloc), &alloc));
+		res = basic + alloc;
 	} else if (h->type == wk->frame_type) {
 		PYX_TRY(frame_sizeof(prog, h->addr, false, basic, &res));
 	} else if ((wk->gen_type && h->type == wk->gen_type) ||

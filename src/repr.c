@@ -462,16 +462,12 @@ static void put_module(struct repr_ctx *c, uint64_t addr)
 /* <generator object qualname at 0x...> (and coroutines, async gens). */
 static void put_generator(struct repr_ctx *c, const struct object_head *h, const char *what)
 {
-	struct pyx_program *p = c->prog;
-	uint64_t code = 0, name = 0;
-	struct pyx_error *err = generator_code(p, h->addr, &code);
-	int64_t off = HAS(p, PyCodeObject_co_qualname) ? LV(p, PyCodeObject_co_qualname)
-						       : LV(p, PyCodeObject_co_name);
-	if (!err)
-		err = read_ptr(p, code + (uint64_t)off, &name);
+	uint64_t qualname = 0;
+	struct pyx_error *err = read_ptr(c->prog, h->addr + LV(c->prog, PyGenObject_gi_qualname),
+					 &qualname);
 	pyx_error_destroy(err);
 	strbuf_printf(c->sb, "<%s object ", what);
-	put_plain_str(c, name, "?");
+	put_plain_str(c, qualname, "?");
 	strbuf_printf(c->sb, " at 0x%llx>", (unsigned long long)h->addr);
 }
 

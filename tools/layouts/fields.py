@@ -238,6 +238,15 @@ off("PyBaseExceptionObject_cause", "PyBaseExceptionObject", "cause")
 # --- generators (frames owned by generators, for stacks through them) ------
 off("PyGenObject_gi_frame", "PyGenObject", "gi_frame", until=(3, 10))
 off("PyGenObject_gi_iframe", "PyGenObject", "gi_iframe", since=(3, 11))
+off("PyGenObject_gi_code", "PyGenObject", "gi_code", until=(3, 11))
+off("PyGenObject_gi_name", "PyGenObject", "gi_name")
+off("PyGenObject_gi_qualname", "PyGenObject", "gi_qualname")
+
+# --- weak references and bytearrays ------------------------------------------
+off("PyWeakReference_wr_object", "PyWeakReference", "wr_object")
+off("PyWeakReference_wr_callback", "PyWeakReference", "wr_callback")
+size("PyByteArrayObject", "PyByteArrayObject")
+off("PyByteArrayObject_ob_alloc", "PyByteArrayObject", "ob_alloc")
 
 # --- threads ---------------------------------------------------------------
 size("PyThreadState", "PyThreadState")
