@@ -25,17 +25,27 @@ bool object_is_type(struct pyx_program *prog, uint64_t addr)
 		return false;
 	if (addr == prog->wk.type_type)
 		return true;
-	uint64_t meta, flags;
-	struct pyx_error *err = read_ptr(prog, addr + LV(prog, PyObject_ob_type), &meta);
-	if (!err && !plausible_pointer(meta))
-		return false;
-	if (!err)
-		err = type_flags(prog, meta, &flags);
-	if (err) {
-		pyx_error_destroy(err);
-		return false;
+	/* A type's type is `type`, or a metaclass whose type is `type` (a
+	 * metaclass of a metaclass at most once more): follow the chain, so
+	 * that pointers which merely look right (a gc header's link, an item
+	 * array) are not taken for types. */
+	uint64_t meta = addr, flags;
+	for (int depth = 0; depth < 4; depth++) {
+		struct pyx_error *err = read_ptr(prog, meta + LV(prog, PyObject_ob_type), &meta);
+		if (!err && !plausible_pointer(meta))
+			return false;
+		if (!err && meta == prog->wk.type_type)
+			return true;
+		if (!err)
+			err = type_flags(prog, meta, &flags);
+		if (err) {
+			pyx_error_destroy(err);
+			return false;
+		}
+		if (!(flags & TPF_TYPE_SUBCLASS))
+			return false;
 	}
-	return (flags & TPF_TYPE_SUBCLASS) != 0;
+	return false;
 }
 
 struct pyx_error *object_head(struct pyx_program *prog, uint64_t addr,
