@@ -57,6 +57,12 @@ try:
         t0 = time.perf_counter()
         gdb.execute("py-arenas --json", to_string=True)
         res["arenas"].append(time.perf_counter() - t0)
+    res["all_heap"] = []
+    for i in range(2):
+        t0 = time.perf_counter()
+        text = gdb.execute("py-census --all-heap --json --top 5", to_string=True)
+        res["all_heap"].append(time.perf_counter() - t0)
+    res["all_heap_json"] = json.loads(text)
 except gdb.error as e:
     res["errors"].append(str(e))
 with open(os.path.join(out, "gdb.json"), "w") as f:
@@ -193,6 +199,13 @@ def main():
         log("  %-50s %s first, %s median   (goal <= 2 s for py-census --all-heap)"
             % ("obmalloc_foreach_block over %s blocks" % "{:,}".format(walk["blocks"]),
                secs(walk["first_seconds"]), secs(walk["median_seconds"])))
+        if g.get("all_heap"):
+            ah = g["all_heap_json"]
+            log("  %-50s %s first, %s second   (goal <= 2 s)"
+                % ("py-census --all-heap in gdb", secs(g["all_heap"][0]), secs(g["all_heap"][1])))
+            log("  %-50s %s objects, %.1f%% of pymalloc's bytes attributed"
+                % ("  it counted", "{:,}".format(ah["total_objects"]),
+                   100 * ah["pymalloc"]["attributed_fraction"]))
         log("  %-50s %.0fx" % ("py-pools / sys._debugmallocstats()",
                                statistics.median(g["pools"][1:] or g["pools"])
                                / max(info["stats_seconds"], 1e-9)))

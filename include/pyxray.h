@@ -203,6 +203,14 @@ struct pyx_error *pyx_census_json(struct pyx_program *prog,
 				  const struct pyx_census_options *opts,
 				  char **ret);
 
+/* py-census --all-heap: every object, tracked by the gc or not (found in
+ * pymalloc's blocks, and through references outside it), and how much of
+ * pymalloc's memory that accounts for.  Needs pymalloc's state (and so,
+ * up to 3.11, the full symbol table). */
+struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
+					   const struct pyx_census_options *opts,
+					   char **ret);
+
 /* ------------------------------------------------------------------ */
 /* References: py-referrers, py-path                                   */
 /* ------------------------------------------------------------------ */

@@ -12,8 +12,6 @@ struct walk {
 	struct pyx_program *prog;
 	struct census *c;
 	struct pyx_error *err;
-	uint64_t last_type;
-	uint32_t last_index;
 };
 
 static size_t hash_slot(uint64_t key, size_t slots)
@@ -49,9 +47,9 @@ static bool grow_slots(struct census *c)
 }
 
 /* The entry index for a type (0 = a bad type), adding it if new. */
-static struct pyx_error *entry_for(struct walk *w, uint64_t type, uint32_t *ret)
+static struct pyx_error *entry_for(struct pyx_program *prog, struct census *c,
+				   uint64_t type, uint32_t *ret)
 {
-	struct census *c = w->c;
 	size_t i = hash_slot(type, c->slots);
 	while (c->slot_keys[i]) {
 		if (c->slot_keys[i] == type) {
@@ -61,7 +59,7 @@ static struct pyx_error *entry_for(struct walk *w, uint64_t type, uint32_t *ret)
 		i = (i + 1) & (c->slots - 1);
 	}
 	const struct type_info *ti = NULL;
-	struct pyx_error *err = type_info_get(w->prog, type, &ti);
+	struct pyx_error *err = type_info_get(prog, type, &ti);
 	uint32_t index = 0;
 	if (err) {
 		pyx_error_destroy(err);
@@ -91,31 +89,32 @@ static struct pyx_error *entry_for(struct walk *w, uint64_t type, uint32_t *ret)
 	return NULL;
 }
 
-static int visit(void *arg, uint64_t obj, uint64_t type, int gen)
+#define SIZE_UNKNOWN UINT64_MAX
+
+static struct pyx_error *add(struct pyx_program *prog, struct census *c,
+			     uint64_t obj, uint64_t type, uint64_t size)
 {
-	(void)gen;
-	struct walk *w = arg;
-	struct census *c = w->c;
 	uint32_t index = 0;
-	if (type == w->last_type) {
-		index = w->last_index;
+	size_t r = (size_t)((type >> 4) ^ (type >> 12)) & 15;
+	if (type && c->recent_type[r] == type) {
+		index = c->recent_index[r];
 	} else {
-		w->err = entry_for(w, type, &index);
-		if (w->err)
-			return 1;
-		w->last_type = type;
-		w->last_index = index;
+		PYX_TRY(entry_for(prog, c, type, &index));
+		c->recent_type[r] = type;
+		c->recent_index[r] = index;
 	}
+	c->last_index = index;
 	if (!index) {
 		c->bad_objects++;
-		return 0;
+		return NULL;
 	}
 	struct census_entry *e = &c->v[index - 1];
-	uint64_t size = 0;
-	struct pyx_error *err = object_size_fast(w->prog, obj, e->ti, &size);
-	if (err) {
-		pyx_error_destroy(err);
-		size = 0;
+	if (size == SIZE_UNKNOWN) {
+		struct pyx_error *err = object_size_fast(prog, obj, e->ti, &size);
+		if (err) {
+			pyx_error_destroy(err);
+			size = 0;
+		}
 	}
 	if (e->count < CENSUS_SAMPLES)
 		e->sample[e->count] = obj;
@@ -127,25 +126,49 @@ static int visit(void *arg, uint64_t obj, uint64_t type, int gen)
 		if (e->naddrs == e->cap) {
 			size_t cap = e->cap ? e->cap * 2 : 16;
 			uint64_t *a = realloc(e->addrs, cap * sizeof(*a));
-			if (!a) {
-				w->err = pyx_error_no_memory();
-				return 1;
-			}
+			if (!a)
+				return pyx_error_no_memory();
 			e->addrs = a;
 			e->cap = cap;
 		}
 		e->addrs[e->naddrs++] = obj;
 	}
-	return 0;
+	return NULL;
+}
+
+struct pyx_error *census_add(struct pyx_program *prog, struct census *c,
+			     uint64_t obj, uint64_t type)
+{
+	return add(prog, c, obj, type, SIZE_UNKNOWN);
+}
+
+struct pyx_error *census_add_sized(struct pyx_program *prog, struct census *c,
+				   uint64_t obj, uint64_t type, uint64_t size)
+{
+	return add(prog, c, obj, type, size);
+}
+
+static int visit(void *arg, uint64_t obj, uint64_t type, int gen)
+{
+	(void)gen;
+	struct walk *w = arg;
+	w->err = census_add(w->prog, w->c, obj, type);
+	return w->err != NULL;
+}
+
+struct pyx_error *census_init(struct census *c, bool keep_addresses)
+{
+	memset(c, 0, sizeof(*c));
+	c->keep_addresses = keep_addresses;
+	if (!grow_slots(c))
+		return pyx_error_no_memory();
+	return NULL;
 }
 
 struct pyx_error *census_take(struct pyx_program *prog, unsigned gen_mask,
 			      bool keep_addresses, struct census *ret)
 {
-	memset(ret, 0, sizeof(*ret));
-	ret->keep_addresses = keep_addresses;
-	if (!grow_slots(ret))
-		return pyx_error_no_memory();
+	PYX_TRY(census_init(ret, keep_addresses));
 	struct walk w = { .prog = prog, .c = ret };
 	struct pyx_error *err = gc_foreach(prog, gen_mask, visit, &w);
 	if (!err)

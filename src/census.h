@@ -24,7 +24,19 @@ struct census {
 	uint64_t total_objects, total_bytes;
 	uint64_t bad_objects;    /* on the lists but not shaped like objects */
 	bool keep_addresses;
+	uint64_t recent_type[16];  /* type -> entry index, for the last types seen */
+	uint32_t recent_index[16];
+	uint64_t last_index;     /* the entry of the previous object added, + 1 */
 };
+
+/* An empty census, to fill with census_add. */
+struct pyx_error *census_init(struct census *c, bool keep_addresses);
+/* Count one object of the given type (a bad type counts as bad). */
+struct pyx_error *census_add(struct pyx_program *prog, struct census *c,
+			     uint64_t obj, uint64_t type);
+/* The same with its size already known. */
+struct pyx_error *census_add_sized(struct pyx_program *prog, struct census *c,
+				   uint64_t obj, uint64_t type, uint64_t size);
 
 /* Count the objects of the generations in gen_mask. */
 struct pyx_error *census_take(struct pyx_program *prog, unsigned gen_mask,

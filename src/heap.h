@@ -63,6 +63,9 @@ struct type_cache;
 struct pyx_error *type_info_get(struct pyx_program *prog, uint64_t type,
 				const struct type_info **ret);
 void type_cache_destroy(struct type_cache *tc);
+/* The same without building an error: NULL for what is not a type (or
+ * when memory ran out). */
+const struct type_info *type_info_lookup(struct pyx_program *prog, uint64_t type);
 
 /* sys.getsizeof() of obj, from its type's facts (fast path of object_size). */
 struct pyx_error *object_size_fast(struct pyx_program *prog, uint64_t obj,

@@ -14,6 +14,8 @@ struct type_cache {
 	uint64_t *keys;
 	struct type_info **vals;
 	size_t cap, count;
+	uint64_t recent_key[64];  /* the last types asked for (found or bad) */
+	struct type_info *recent_val[64];
 };
 
 void type_cache_destroy(struct type_cache *tc)
@@ -233,9 +235,19 @@ struct pyx_error *type_info_get(struct pyx_program *prog, uint64_t type,
 		}
 		prog->types = tc;
 	}
+	size_t r = (size_t)((type >> 4) ^ (type >> 10)) & 63;
+	if (tc->recent_key[r] == type && type) {
+		if (!tc->recent_val[r])
+			return pyx_error_create(PYX_ERR_INVALID_OBJECT,
+				"0x%llx is not a type", (unsigned long long)type);
+		*ret = tc->recent_val[r];
+		return NULL;
+	}
 	size_t i = slot_of(type, tc->cap);
 	while (tc->keys[i]) {
 		if (tc->keys[i] == type) {
+			tc->recent_key[r] = type;
+			tc->recent_val[r] = tc->vals[i];
 			if (!tc->vals[i])
 				return pyx_error_create(PYX_ERR_INVALID_OBJECT,
 					"0x%llx is not a type", (unsigned long long)type);
@@ -277,6 +289,21 @@ struct pyx_error *type_info_get(struct pyx_program *prog, uint64_t type,
 					(unsigned long long)type);
 	*ret = ti;
 	return NULL;
+}
+
+const struct type_info *type_info_lookup(struct pyx_program *prog, uint64_t type)
+{
+	struct type_cache *tc = prog->types;
+	size_t r = (size_t)((type >> 4) ^ (type >> 10)) & 63;
+	if (tc && tc->recent_key[r] == type && type)
+		return tc->recent_val[r];
+	const struct type_info *ti = NULL;
+	struct pyx_error *err = type_info_get(prog, type, &ti);
+	if (err) {
+		pyx_error_destroy(err);
+		return NULL;
+	}
+	return ti;
 }
 
 struct pyx_error *object_size_fast(struct pyx_program *prog, uint64_t obj,

@@ -43,14 +43,23 @@ whether a collection is running (then the lists are in flux)."""
 
 
 def format_census(d, generation):
+    if d.get("all_heap"):
+        generation = "all-heap"
     out = ["%9s %14s  %-40s %s" % ("count", "bytes", "type", "sample")]
     for t in d["types"]:
         out.append("%9d %14s  %-40s %s" % (t["count"], "{:,}".format(t["bytes"]), t["type"],
                                           ", ".join(t["sample"])))
     which = {None: "generations 0-2", 3: "the permanent generation",
-             4: "all generations"}.get(generation, "generation %s" % generation)
+             "all-heap": "the whole heap, tracked or not"}.get(generation,
+                                                              "generation %s" % generation)
     out.append("%d objects, %s bytes in %d types (%s)" % (
         d["total_objects"], "{:,}".format(d["total_bytes"]), d["types_total"], which))
+    if d.get("all_heap"):
+        pm = d["pymalloc"]
+        out.append("objects account for %s of the %s bytes in pymalloc blocks (%.1f%%); "
+                   "%d objects found outside pymalloc" % (
+                       "{:,}".format(pm["attributed_bytes"]), "{:,}".format(pm["allocated_bytes"]),
+                       100.0 * pm["attributed_fraction"], d["outside_pymalloc_objects"]))
     if d.get("unreadable_objects"):
         out.append("%d objects on the lists were unreadable (corrupted heap?)"
                    % d["unreadable_objects"])
@@ -61,6 +70,7 @@ class PyCensus(PyxrayCommand):
     """Count the objects the garbage collector tracks, by type.
 
 Usage: py-census [--gen N] [--top K] [--sort count|size] [--type NAME] [--json]
+       py-census --all-heap [--top K] [--sort count|size] [--type NAME] [--json]
 
 Walks the gc generation lists once and, per type, counts the objects and
 their bytes (what sys.getsizeof() says: the object, its variable part, and
@@ -73,17 +83,25 @@ py-object, py-referrers or py-path.
   --sort size   order by bytes instead of count
   --type NAME   only types named NAME ("dict", "app.models.User", or the
                 last part "User")
+  --all-heap    every object, tracked by the gc or not: the gc lists, then
+                every pymalloc block holding an object (str, int, float,
+                bytes, untracked tuples ...), then objects outside pymalloc
+                found through references; says how much of pymalloc's
+                memory the objects account for (needs pymalloc's state:
+                on Debian's python3.11, python3.11-dbg)
   --json        JSON (shape in docs/py-census.md)
 
-Only objects the gc tracks are counted: str, int, float and most tuples
-of them are not."""
+Without --all-heap only objects the gc tracks are counted: str, int,
+float and most tuples of them are not."""
 
     def __init__(self):
         super().__init__("py-census")
 
     def run(self, arg, from_tty):
-        opts, _ = parse_options(arg, flags=("json",), valued=("gen", "top"),
+        opts, _ = parse_options(arg, flags=("json", "all-heap"), valued=("gen", "top"),
                                 strings=("sort", "type"))
+        if opts.get("all-heap") and "gen" in opts:
+            raise UsageError("--all-heap counts every object: it takes no --gen")
         sort = opts.get("sort", "count")
         if sort not in ("count", "size"):
             raise UsageError("--sort takes count or size, not '%s'" % sort)
@@ -92,7 +110,8 @@ of them are not."""
             raise UsageError("--gen takes 0, 1, 2 or 3 (the permanent generation)")
         top = opts.get("top", 30 if not opts.get("json") else 0)
         d = session.program().census(generation=gen, top=top, sort_by_size=sort == "size",
-                                     type_name=opts.get("type"))
+                                     type_name=opts.get("type"),
+                                     all_heap=opts.get("all-heap", False))
         if opts.get("json"):
             gdb.write(json.dumps(d, indent=2) + "\n")
         else:

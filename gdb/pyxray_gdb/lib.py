@@ -112,6 +112,9 @@ def lib():
         l.pyx_gc_json.argtypes = [_P, ctypes.POINTER(_P)]
         l.pyx_census_json.restype = _P
         l.pyx_census_json.argtypes = [_P, ctypes.POINTER(PyxCensusOptions), ctypes.POINTER(_P)]
+        l.pyx_census_all_heap_json.restype = _P
+        l.pyx_census_all_heap_json.argtypes = [_P, ctypes.POINTER(PyxCensusOptions),
+                                               ctypes.POINTER(_P)]
         l.pyx_referrers_json.restype = _P
         l.pyx_referrers_json.argtypes = [_P, ctypes.c_uint64, ctypes.POINTER(_P)]
         l.pyx_path_json.restype = _P
@@ -218,10 +221,12 @@ class Program:
     def gc(self):
         return self._json(lib().pyx_gc_json)
 
-    def census(self, generation=-1, top=0, sort_by_size=False, type_name=None):
+    def census(self, generation=-1, top=0, sort_by_size=False, type_name=None,
+               all_heap=False):
         opts = PyxCensusOptions(generation, top, 1 if sort_by_size else 0,
                                 type_name.encode() if type_name else None)
-        return self._json(lib().pyx_census_json, ctypes.byref(opts))
+        fn = lib().pyx_census_all_heap_json if all_heap else lib().pyx_census_json
+        return self._json(fn, ctypes.byref(opts))
 
     def referrers(self, address):
         return self._json(lib().pyx_referrers_json, address)

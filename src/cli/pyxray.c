@@ -22,8 +22,8 @@ static void usage(FILE *out)
 		"  arenas [--top K] [--map FILE.svg]  every pymalloc arena; the emptiest first; a map\n"
 		"  malloc ADDRESS                     the arena, pool and block of an address\n"
 		"  gc                                 the collector's state per generation\n"
-		"  census [--gen N] [--top K] [--sort count|size] [--type NAME]\n"
-		"                                     gc-tracked objects by type\n"
+		"  census [--gen N] [--top K] [--sort count|size] [--type NAME] [--all-heap]\n"
+		"                                     gc-tracked (or, --all-heap, all) objects by type\n"
 		"  referrers ADDRESS                  who refers to an object\n"
 		"  path ADDRESS [--max-depth N] [--dot FILE]\n"
 		"                                     the shortest chain from a root\n"
@@ -116,6 +116,7 @@ int main(int argc, char **argv)
 		{ "type", required_argument, NULL, 'T' },
 		{ "max-depth", required_argument, NULL, 'm' },
 		{ "dot", required_argument, NULL, 'o' },
+		{ "all-heap", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -127,6 +128,7 @@ int main(int argc, char **argv)
 	const char *map = NULL;
 	struct pyx_census_options census = { .generation = -1 };
 	int max_depth = 0;
+	bool all_heap = false;
 	const char *dot = NULL;
 	int c;
 	optind = 2;
@@ -159,6 +161,7 @@ int main(int argc, char **argv)
 		case 'T': census.type = optarg; break;
 		case 'm': max_depth = atoi(optarg); break;
 		case 'o': dot = optarg; break;
+		case 'A': all_heap = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -224,6 +227,8 @@ int main(int argc, char **argv)
 		err = pyx_malloc_json(prog, address, &json);
 	else if (!strcmp(command, "gc"))
 		err = pyx_gc_json(prog, &json);
+	else if (!strcmp(command, "census") && all_heap)
+		err = pyx_census_all_heap_json(prog, &census, &json);
 	else if (!strcmp(command, "census"))
 		err = pyx_census_json(prog, &census, &json);
 	else if (!strcmp(command, "referrers"))
