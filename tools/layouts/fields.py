@@ -226,6 +226,12 @@ const("FRAME_OWNED_BY_THREAD", "FRAME_OWNED_BY_THREAD", since=(3, 11))
 const("FRAME_OWNED_BY_GENERATOR", "FRAME_OWNED_BY_GENERATOR", since=(3, 11))
 const("FRAME_OWNED_BY_FRAME_OBJECT", "FRAME_OWNED_BY_FRAME_OBJECT", since=(3, 11))
 const("FRAME_OWNED_BY_CSTACK", "FRAME_OWNED_BY_CSTACK", since=(3, 12))
+# The opcodes every Python function starts with (and generators resume
+# at): py-break stops where the eval loop dispatches them.
+const("RESUME", "RESUME", since=(3, 11))
+const("RESUME_QUICK", "RESUME_QUICK", since=(3, 11), until=(3, 11))
+const("RESUME_CHECK", "RESUME_CHECK", since=(3, 13))
+const("INSTRUMENTED_RESUME", "INSTRUMENTED_RESUME", since=(3, 12))
 off("_PyCFrame_current_frame", "_PyCFrame", "current_frame", since=(3, 11), until=(3, 12))
 off("_PyCFrame_previous", "_PyCFrame", "previous", since=(3, 11), until=(3, 12))
 

@@ -28,6 +28,7 @@ HEADER_INCLUDES = """
 #define Py_BUILD_CORE 1
 #include <Python.h>
 #include <frameobject.h>
+#include <opcode.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
