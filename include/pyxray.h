@@ -155,6 +155,7 @@ void pyx_target_set_crash_info(struct pyx_target *target,
 
 enum pyx_stack_flags {
 	PYX_STACK_LOCALS = 1 << 0, /* add "locals" to each frame */
+	PYX_STACK_EXCEPTIONS = 1 << 1, /* add each thread's "exception" */
 };
 
 /* py-stack: every thread's Python stack, frames outermost first.
@@ -181,6 +182,10 @@ struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
 
 /* What pyxray found: version, build, modules, debug info, layout source. */
 struct pyx_error *pyx_info_json(struct pyx_program *prog, char **ret);
+
+/* The ELF modules mapped in the target: {"modules": [{"name", "start",
+ * "end", "build_id"}]}, addresses as "0x..." strings. */
+struct pyx_error *pyx_modules_json(struct pyx_program *prog, char **ret);
 
 /* ------------------------------------------------------------------ */
 /* The garbage collector: py-gc, py-census                             */
@@ -272,6 +277,44 @@ struct pyx_error *pyx_arenas_map_svg(struct pyx_program *prog, char **ret);
  * whether the block is allocated, and the object it holds. */
 struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address,
 				  char **ret);
+
+/* ------------------------------------------------------------------ */
+/* Running frames: py-break, show-location                             */
+/* ------------------------------------------------------------------ */
+
+struct pyx_frame_info {
+	uint64_t frame;         /* _PyInterpreterFrame (3.11+) or PyFrameObject */
+	uint64_t code;          /* its code object */
+	uint64_t instr_address; /* where the frame stores its instruction pointer
+				 * (rewritten at every bytecode instruction) */
+	int instr_size;         /* its size in bytes */
+	int line;               /* the current line (first_line before the
+				 * first instruction ran) */
+	int first_line;         /* co_firstlineno */
+	bool started;           /* the frame has run an instruction */
+};
+
+/* The innermost Python frame of the thread with OS thread id tid, also
+ * one being entered.  PYX_ERR_NOT_FOUND if the thread runs no Python. */
+struct pyx_error *pyx_thread_frame(struct pyx_program *prog, int tid,
+				   struct pyx_frame_info *ret);
+
+/* The Python frame at address frame. */
+struct pyx_error *pyx_frame_info_at(struct pyx_program *prog, uint64_t frame,
+				    struct pyx_frame_info *ret);
+
+/* A code object: {"function": qualname, "name", "file", "first_line",
+ * "lines": [every line that has instructions]}. */
+struct pyx_error *pyx_code_json(struct pyx_program *prog, uint64_t code,
+				char **ret);
+
+/* Where the eval loop starts running a Python function, for breakpoints:
+ * {"kind": "resume", "addresses": [...]} (3.11+: the code that runs the
+ * RESUME instruction every function starts with), or
+ * {"kind": "eval-function", "addresses": [...], "frame_argument": N}
+ * (3.8 - 3.10: _PyEval_EvalFrameDefault, whose argument N is the frame).
+ * PYX_ERR_NO_DEBUG_INFO when that needs symbols that are missing. */
+struct pyx_error *pyx_entry_points_json(struct pyx_program *prog, char **ret);
 
 #ifdef __cplusplus
 }

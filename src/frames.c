@@ -3,7 +3,9 @@
  *   3.11, 3.12  _PyInterpreterFrame chains from tstate->cframe->current_frame
  *   3.13        _PyInterpreterFrame chains from tstate->current_frame
  * 3.11 marks frames entered from C with is_entry; 3.12+ put a shim frame
- * owned by the C stack below them. */
+ * owned by the C stack below them.  A frame that has not run its first
+ * instruction is left out, as tracebacks do, unless it is the innermost
+ * one: a debugger stopped as a function is entered shows it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +62,7 @@ static struct pyx_error *guard_step(struct cycle_guard *g, uint64_t p)
 	return NULL;
 }
 
-static struct pyx_error *code_names(struct pyx_program *prog, uint64_t code,
+struct pyx_error *code_names(struct pyx_program *prog, uint64_t code,
 				    struct pyx_frame *f)
 {
 	uint64_t name, file;
@@ -124,9 +126,10 @@ static struct pyx_error *walk_interpreter_frames(struct pyx_program *prog,
 		PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_firsttraceable),
 				 &firsttraceable));
 		int64_t unit = LV(prog, _Py_CODEUNIT);
-		if (owner != LV(prog, FRAME_OWNED_BY_GENERATOR) &&
-		    instr < base + (uint64_t)(firsttraceable * unit)) {
-			iframe = previous; /* incomplete: not yet visible to Python */
+		bool incomplete = owner != LV(prog, FRAME_OWNED_BY_GENERATOR) &&
+				  instr < base + (uint64_t)(firsttraceable * unit);
+		if (incomplete && out->n) {
+			iframe = previous; /* not yet visible to Python */
 			continue;
 		}
 		struct pyx_frame f = { .frame = iframe, .code = code };
@@ -135,7 +138,17 @@ static struct pyx_error *walk_interpreter_frames(struct pyx_program *prog,
 			PYX_TRY(read_u8(prog, iframe + LV(prog, _PyInterpreterFrame_is_entry), &e));
 			f.entry = e;
 		}
-		struct pyx_error *err = code_addr2line(prog, code, (int64_t)(instr - base), &f.line);
+		struct pyx_error *err;
+		if (incomplete) {
+			/* The innermost frame, being entered (a debugger stopped
+			 * at the call): tracebacks leave it out, a debugger
+			 * shows it at its first line. */
+			int32_t first;
+			err = read_i32(prog, code + LV(prog, PyCodeObject_co_firstlineno), &first);
+			f.line = first;
+		} else {
+			err = code_addr2line(prog, code, (int64_t)(instr - base), &f.line);
+		}
 		if (!err)
 			err = code_names(prog, code, &f);
 		if (!err)

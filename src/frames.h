@@ -20,10 +20,15 @@ struct pyx_frame {
 };
 
 /* The Python frames of the thread whose PyThreadState is at tstate,
- * innermost first, skipping incomplete frames as tracebacks do. */
+ * innermost first, skipping incomplete frames as tracebacks do (but
+ * keeping an innermost one, being entered, at its first line). */
 struct pyx_error *thread_frames(struct pyx_program *prog, uint64_t tstate,
 				struct pyx_frame **ret, size_t *n);
 void frames_free(struct pyx_frame *frames, size_t n);
+
+/* Fill f->function (co_qualname, else co_name) and f->file (co_filename). */
+struct pyx_error *code_names(struct pyx_program *prog, uint64_t code,
+			     struct pyx_frame *f);
 
 /* The code object and current line of a frame object (PyFrameObject),
  * as frame.f_code and frame.f_lineno would say. */

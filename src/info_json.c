@@ -60,3 +60,32 @@ struct pyx_error *pyx_info_json(struct pyx_program *prog, char **ret)
 	strbuf_puts(&sb, "]}");
 	return strbuf_finish(&sb, ret);
 }
+
+struct pyx_error *pyx_modules_json(struct pyx_program *prog, char **ret)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_puts(&sb, "{");
+	json_key(&sb, "modules");
+	strbuf_puts(&sb, "[");
+	for (size_t i = 0; i < prog->modules->nmods; i++) {
+		const struct pyx_module *m = &prog->modules->mods[i];
+		strbuf_puts(&sb, i ? ", {" : "{");
+		json_key(&sb, "name");
+		json_string(&sb, m->name ? m->name : "");
+		strbuf_puts(&sb, ", ");
+		json_key(&sb, "start");
+		json_hex(&sb, m->start);
+		strbuf_puts(&sb, ", ");
+		json_key(&sb, "end");
+		json_hex(&sb, m->end);
+		strbuf_puts(&sb, ", ");
+		json_key(&sb, "build_id");
+		if (m->build_id_hex)
+			json_string(&sb, m->build_id_hex);
+		else
+			strbuf_puts(&sb, "null");
+		strbuf_puts(&sb, "}");
+	}
+	strbuf_puts(&sb, "]}");
+	return strbuf_finish(&sb, ret);
+}

@@ -90,6 +90,9 @@ struct pyx_error *program_threads(struct pyx_program *prog,
 				  struct pyx_thread **ret, size_t *n);
 void program_threads_free(struct pyx_thread *threads, size_t n);
 
+/* The PyThreadState of the thread with OS thread id tid. */
+struct pyx_error *program_find_tstate(struct pyx_program *prog, int tid, uint64_t *ret);
+
 /* The gc runtime state of an interpreter (3.9+), or of the runtime (3.8). */
 uint64_t program_gc_state(struct pyx_program *prog, uint64_t interp);
 

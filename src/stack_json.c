@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exceptions.h"
 #include "frames.h"
 #include "repr.h"
 #include "strbuf.h"
@@ -79,6 +80,36 @@ static void frame_json(struct pyx_program *prog, const struct pyx_frame *f,
 	strbuf_puts(sb, "}");
 }
 
+/* "exception": {"type", "message", "raised"} or null. */
+static void exception_json(struct pyx_program *prog, uint64_t tstate, struct strbuf *sb)
+{
+	json_key(sb, "exception");
+	struct thread_exception exc;
+	char *type = NULL, *message = NULL;
+	struct pyx_error *err = thread_exception(prog, tstate, &exc);
+	if (!err && !exc.value && !exc.type) {
+		strbuf_puts(sb, "null");
+		return;
+	}
+	if (!err)
+		err = exception_describe(prog, &exc, &type, &message);
+	strbuf_puts(sb, "{");
+	json_key(sb, "type");
+	json_string(sb, type ? type : "?");
+	strbuf_puts(sb, ", ");
+	json_key(sb, "message");
+	if (err)
+		strbuf_printf(sb, "\"<unreadable: %s>\"", pyx_error_code_name(pyx_error_code(err)));
+	else
+		json_string(sb, message);
+	strbuf_puts(sb, ", ");
+	json_key(sb, "raised");
+	strbuf_puts(sb, exc.raised ? "true}" : "false}");
+	pyx_error_destroy(err);
+	free(type);
+	free(message);
+}
+
 static void thread_json(struct pyx_program *prog, const struct pyx_thread *t,
 			unsigned flags, struct strbuf *sb)
 {
@@ -116,8 +147,13 @@ static void thread_json(struct pyx_program *prog, const struct pyx_thread *t,
 		if (i)
 			strbuf_puts(sb, ", ");
 	}
-	strbuf_puts(sb, "]}");
+	strbuf_puts(sb, "]");
 	frames_free(frames, n);
+	if (flags & PYX_STACK_EXCEPTIONS) {
+		strbuf_puts(sb, ", ");
+		exception_json(prog, t->tstate, sb);
+	}
+	strbuf_puts(sb, "}");
 }
 
 struct pyx_error *pyx_stack_json(struct pyx_program *prog, uint64_t tid, unsigned flags,

@@ -261,3 +261,46 @@ struct pyx_error *program_threads(struct pyx_program *prog,
 	*n = count;
 	return NULL;
 }
+
+struct pyx_error *program_find_tstate(struct pyx_program *prog, int tid, uint64_t *ret)
+{
+	if (!HAS(prog, PyThreadState_native_thread_id)) {
+		/* Up to 3.10 the thread state only knows the pthread_t. */
+		struct pyx_thread *threads;
+		size_t n;
+		PYX_TRY(program_threads(prog, &threads, &n));
+		*ret = 0;
+		for (size_t i = 0; i < n && !*ret; i++)
+			if (threads[i].tid == tid)
+				*ret = threads[i].tstate;
+		program_threads_free(threads, n);
+	} else {
+		uint64_t *interps;
+		size_t ninterps;
+		PYX_TRY(program_interpreters(prog, &interps, &ninterps));
+		struct pyx_error *err = NULL;
+		*ret = 0;
+		for (size_t k = 0; k < ninterps && !err && !*ret; k++) {
+			uint64_t ts = 0;
+			err = read_ptr(prog, interps[k] + LV(prog, PyInterpreterState_threads_head), &ts);
+			for (size_t steps = 0; !err && ts && steps < MAX_THREADS; steps++) {
+				uint64_t native;
+				err = read_ptr(prog, ts + LV(prog, PyThreadState_native_thread_id), &native);
+				if (!err && (int)native == tid) {
+					*ret = ts;
+					break;
+				}
+				if (!err)
+					err = read_ptr(prog, ts + LV(prog, PyThreadState_next), &ts);
+			}
+		}
+		free(interps);
+		if (err)
+			return err;
+	}
+	if (!*ret)
+		return pyx_error_create(PYX_ERR_NOT_FOUND,
+			"thread %d has no Python thread state (a thread that never ran "
+			"Python code?)", tid);
+	return NULL;
+}

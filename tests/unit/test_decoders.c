@@ -68,6 +68,58 @@ static void test_linetable_vectors(void)
 	CHECK(seen[LT_LNOTAB] && seen[LT_310] && seen[LT_LOCATIONS]);
 }
 
+/* The range walkers (py-break's "which lines does this code have") agree
+ * with addr2line at every offset, and their ranges follow each other. */
+struct range_check {
+	const struct linetable_vector *lv;
+	int next_start;
+	size_t bad, ranges;
+};
+
+static void range_visit(void *arg, int start, int end, int line)
+{
+	struct range_check *rc = arg;
+	rc->ranges++;
+	if (start != rc->next_start || end <= start)
+		rc->bad++;
+	rc->next_start = end;
+	for (int a = start; a < end; a += 2) {
+		size_t i = (size_t)a / 2;
+		if (i < rc->lv->nlines && rc->lv->lines[i] != line)
+			rc->bad++;
+	}
+}
+
+static void test_linetable_ranges(void)
+{
+	size_t nvec = sizeof(linetable_vectors) / sizeof(linetable_vectors[0]);
+	for (size_t v = 0; v < nvec; v++) {
+		const struct linetable_vector *lv = &linetable_vectors[v];
+		uint8_t *tab = exact_copy(lv->table, lv->table_len);
+		struct range_check rc = { .lv = lv };
+		int code_len = (int)(2 * lv->nlines);
+		switch (lv->format) {
+		case LT_LNOTAB:
+			lnotab_ranges(tab, lv->table_len, lv->firstlineno, code_len,
+				      range_visit, &rc);
+			break;
+		case LT_310:
+			linetable310_ranges(tab, lv->table_len, lv->firstlineno,
+					    range_visit, &rc);
+			break;
+		case LT_LOCATIONS:
+			locations_ranges(tab, lv->table_len, lv->firstlineno,
+					 range_visit, &rc);
+			break;
+		}
+		if (!CHECK_EQ_INT(rc.bad, 0) || !CHECK(rc.next_start >= code_len))
+			printf("    %s %s: ranges disagree with the lines CPython gives\n",
+			       lv->python, lv->name);
+		CHECK(rc.ranges > 0 || lv->nlines == 0);
+		free(tab);
+	}
+}
+
 /* Past the end of the code: the 3.10+ tables say "no line"; lnotab keeps
  * the last line (as CPython 3.8 does). */
 static void test_linetable_past_end(void)
@@ -549,6 +601,7 @@ int main(void)
 {
 	RUN(test_linetable_vectors);
 	RUN(test_linetable_past_end);
+	RUN(test_linetable_ranges);
 	RUN(test_linetable_truncated);
 	RUN(test_locations_forms);
 	RUN(test_repr_float);
