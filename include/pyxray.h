@@ -292,6 +292,11 @@ struct pyx_frame_info {
 				 * first instruction ran) */
 	int first_line;         /* co_firstlineno */
 	bool started;           /* the frame has run an instruction */
+	/* The code's co_name and co_filename objects: with code and
+	 * first_line, what tells a code object from an earlier one freed at
+	 * the same address. */
+	uint64_t code_name;
+	uint64_t code_file;
 };
 
 /* The innermost Python frame of the thread with OS thread id tid, also

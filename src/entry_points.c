@@ -81,8 +81,8 @@ struct pyx_error *pyx_entry_points_json(struct pyx_program *prog, char **ret)
 			return pyx_error_create(PYX_ERR_NOT_FOUND,
 				"no _PyEval_EvalFrameDefault in %s", prog->python->name);
 		addrs[n++] = eval;
-		/* 3.8, 3.9: (frame, throwflag); 3.10: (tstate, frame, throwflag). */
-		frame_argument = prog->minor >= 10 ? 1 : 0;
+		/* 3.8: (frame, throwflag); 3.9, 3.10: (tstate, frame, throwflag). */
+		frame_argument = prog->minor >= 9 ? 1 : 0;
 	}
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_puts(&sb, "{");

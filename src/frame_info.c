@@ -26,6 +26,13 @@ static struct pyx_error *check_code(struct pyx_program *prog, uint64_t code,
 	return NULL;
 }
 
+static struct pyx_error *code_identity(struct pyx_program *prog, uint64_t code,
+				       struct pyx_frame_info *ret)
+{
+	PYX_TRY(read_ptr(prog, code + LV(prog, PyCodeObject_co_name), &ret->code_name));
+	return read_ptr(prog, code + LV(prog, PyCodeObject_co_filename), &ret->code_file);
+}
+
 static struct pyx_error *interpreter_frame_info(struct pyx_program *prog, uint64_t frame,
 						struct pyx_frame_info *ret)
 {
@@ -39,6 +46,7 @@ static struct pyx_error *interpreter_frame_info(struct pyx_program *prog, uint64
 				&owner, 1));
 	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_firstlineno), &first));
 	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_firsttraceable), &firsttraceable));
+	PYX_TRY(code_identity(prog, code, ret));
 	uint64_t base = code + (uint64_t)LV(prog, PyCodeObject_co_code_adaptive);
 	uint64_t unit = (uint64_t)LV(prog, _Py_CODEUNIT);
 	ret->frame = frame;
@@ -64,6 +72,7 @@ static struct pyx_error *frame_object_info(struct pyx_program *prog, uint64_t fr
 	PYX_TRY(check_code(prog, code, frame));
 	PYX_TRY(read_i32(prog, frame + LV(prog, PyFrameObject_f_lasti), &lasti));
 	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_firstlineno), &first));
+	PYX_TRY(code_identity(prog, code, ret));
 	ret->frame = frame;
 	ret->code = code;
 	ret->instr_address = frame + (uint64_t)LV(prog, PyFrameObject_f_lasti);

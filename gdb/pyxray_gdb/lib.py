@@ -43,6 +43,18 @@ class PyxCrashInfo(ctypes.Structure):
                 ("address", ctypes.c_uint64)]
 
 
+class PyxFrameInfo(ctypes.Structure):
+    _fields_ = [("frame", ctypes.c_uint64),
+                ("code", ctypes.c_uint64),
+                ("instr_address", ctypes.c_uint64),
+                ("instr_size", ctypes.c_int),
+                ("line", ctypes.c_int),
+                ("first_line", ctypes.c_int),
+                ("started", ctypes.c_bool),
+                ("code_name", ctypes.c_uint64),
+                ("code_file", ctypes.c_uint64)]
+
+
 def library_candidates():
     env = os.environ.get("PYXRAY_LIBRARY")
     if env:
@@ -130,6 +142,16 @@ def lib():
         l.pyx_leaks_diff_json.argtypes = [_P, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(_P)]
         l.pyx_leaks_refcheck_json.restype = _P
         l.pyx_leaks_refcheck_json.argtypes = [_P, ctypes.c_int, ctypes.POINTER(_P)]
+        l.pyx_thread_frame.restype = _P
+        l.pyx_thread_frame.argtypes = [_P, ctypes.c_int, ctypes.POINTER(PyxFrameInfo)]
+        l.pyx_frame_info_at.restype = _P
+        l.pyx_frame_info_at.argtypes = [_P, ctypes.c_uint64, ctypes.POINTER(PyxFrameInfo)]
+        l.pyx_code_json.restype = _P
+        l.pyx_code_json.argtypes = [_P, ctypes.c_uint64, ctypes.POINTER(_P)]
+        l.pyx_modules_json.restype = _P
+        l.pyx_modules_json.argtypes = [_P, ctypes.POINTER(_P)]
+        l.pyx_entry_points_json.restype = _P
+        l.pyx_entry_points_json.argtypes = [_P, ctypes.POINTER(_P)]
         _lib = l
     return _lib
 
@@ -157,6 +179,7 @@ def _take_string(ptr):
 
 
 STACK_LOCALS = 1
+STACK_EXCEPTIONS = 2
 
 
 class Program:
@@ -207,9 +230,29 @@ class Program:
         _check(fn(self._prog, *args, ctypes.byref(out)))
         return json.loads(_take_string(out))
 
-    def stack(self, thread=0, locals=False):
-        return self._json(lib().pyx_stack_json, thread,
-                          STACK_LOCALS if locals else 0)
+    def stack(self, thread=0, locals=False, exceptions=False):
+        flags = (STACK_LOCALS if locals else 0) | (STACK_EXCEPTIONS if exceptions else 0)
+        return self._json(lib().pyx_stack_json, thread, flags)
+
+    def thread_frame(self, tid):
+        """The innermost Python frame of OS thread tid (a PyxFrameInfo)."""
+        info = PyxFrameInfo()
+        _check(lib().pyx_thread_frame(self._prog, tid, ctypes.byref(info)))
+        return info
+
+    def frame_info(self, address):
+        info = PyxFrameInfo()
+        _check(lib().pyx_frame_info_at(self._prog, address, ctypes.byref(info)))
+        return info
+
+    def code(self, address):
+        return self._json(lib().pyx_code_json, address)
+
+    def modules(self):
+        return self._json(lib().pyx_modules_json)["modules"]
+
+    def entry_points(self):
+        return self._json(lib().pyx_entry_points_json)
 
     def object(self, address, depth=0, items=0, string=0):
         limits = PyxRepr(depth, items, string)
