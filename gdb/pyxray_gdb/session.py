@@ -86,6 +86,11 @@ def program():
     return prog
 
 
+def is_core():
+    """Is gdb looking at a core file?"""
+    return _core_file() is not None
+
+
 def is_live(key):
     return key[2] is None
 

@@ -4,7 +4,7 @@ import linecache
 
 import gdb
 
-from . import session
+from . import native, session
 from .command import PyxrayCommand, parse_options
 
 
@@ -41,7 +41,10 @@ def format_stack(data, with_locals=False):
         elif frames:
             out.append("Traceback (most recent call last):")
         for i, f in enumerate(frames):
-            if f.get("entered_from_c") and i > 0:
+            if f.get("kind") == "native":
+                out.append(format_native_frame(f))
+                continue
+            if f.get("entered_from_c") and i > 0 and frames[i - 1].get("kind") != "native":
                 out.append("  (called from C)")
             line = f["line"] if f["line"] >= 0 else "?"
             out.append('  File "%s", line %s, in %s' % (f["file"], line, f["function"]))
@@ -55,10 +58,47 @@ def format_stack(data, with_locals=False):
     return "\n".join(out)
 
 
+def native_frame_json(nf):
+    return {"kind": "native", "function": nf.function, "address": "0x%x" % nf.pc,
+            "module": nf.module, "file": nf.file, "line": nf.line}
+
+
+def format_native_frame(f):
+    where = ""
+    if f.get("file"):
+        where = " at %s:%s" % (f["file"], f["line"] if f.get("line") else "?")
+    module = " [%s]" % f["module"] if f.get("module") else ""
+    return "  (C) %s%s%s" % (f.get("function") or "?? (%s)" % f["address"], where, module)
+
+
+def add_native_frames(prog, data):
+    """Replace each thread's "frames" by the merged native and Python
+    frames, outermost first, each with a "kind"."""
+    minor = native.python_version_minor(data)
+    modules = native.module_map(prog)
+    for t in data["threads"]:
+        thread = native.gdb_thread_for(t["tid"])
+        if thread is None:
+            nat = []
+        else:
+            with native.selected_thread(thread):
+                nat = native.unwind(modules)
+        merged = native.merged_stack(prog, minor, t["frames"], thread, nat)
+        frames = []
+        for kind, f in reversed(merged):
+            if kind == "native":
+                frames.append(native_frame_json(f))
+            else:
+                f = dict(f)
+                f["kind"] = "python"
+                frames.append(f)
+        t["frames"] = frames
+
+
 class PyStack(PyxrayCommand):
     """Print the Python stack of every thread.
 
-Usage: py-stack [--thread TID] [--locals] [--json]
+Usage: py-stack [--thread TID] [--locals] [--native] [--json]
 
 Reads the CPython interpreter state of the process or core file gdb has
 loaded, without running code in it, and prints each thread's Python stack
@@ -69,6 +109,9 @@ is readable.  Frames that C code called into are marked "(called from C)".
   --thread TID   only this thread (its OS thread id, as in `info threads`,
                  or its threading.get_ident() value)
   --locals       show each frame's arguments and locals as safe reprs
+  --native       merge in the native (C) frames, as gdb unwinds them: the
+                 Python frames appear inside the eval-loop frames that run
+                 them, and the C functions they call come after them
   --json         print JSON instead (shape in docs/py-stack.md)
 
 Works on CPython 3.8 to 3.13, release and debug builds."""
@@ -77,9 +120,11 @@ Works on CPython 3.8 to 3.13, release and debug builds."""
         super().__init__("py-stack")
 
     def run(self, arg, from_tty):
-        opts, _ = parse_options(arg, flags=("locals", "json"), valued=("thread",))
+        opts, _ = parse_options(arg, flags=("locals", "json", "native"), valued=("thread",))
         prog = session.program()
         data = prog.stack(thread=opts.get("thread", 0), locals=opts.get("locals", False))
+        if opts.get("native"):
+            add_native_frames(prog, data)
         if opts.get("json"):
             gdb.write(json.dumps(data, indent=2) + "\n")
         else:
