@@ -2,12 +2,16 @@
 
     python3 crash_demo.py EXTENSION_DIR
 
-(the directory where examples/crasher/build-ext put _pyxray_crasher).
+(the directory where examples/build-ext put _pyxray_crasher).  Then, on
+the core file: gdb python3 core -ex 'source gdb/pyxray.py' -ex py-triage
 """
+import os
 import sys
 
-sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(__file__))
+sys.path.insert(1, os.path.dirname(os.path.abspath(__file__)))
 import _pyxray_crasher  # noqa: E402
+from expect import expect  # noqa: E402
 
 
 def handle(request):
@@ -20,6 +24,7 @@ def parse(payload):
 
 
 def validate(payload, checksum):
+    expect("crash_on_null", _pyxray_crasher)
     _pyxray_crasher.crash_on_null()
 
 
