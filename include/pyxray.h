@@ -279,6 +279,60 @@ struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address,
 				  char **ret);
 
 /* ------------------------------------------------------------------ */
+/* Native frames: py-stack --native, py-triage, a Python-aware bt      */
+/* ------------------------------------------------------------------ */
+
+/* One native frame as an unwinder (gdb, or pyx_native_unwind) saw it. */
+struct pyx_native_frame {
+	uint64_t pc;            /* for callers, the return address */
+	const char *function;   /* NULL: named from the ELF symbols */
+	const char *module;     /* file name of its ELF module; NULL: found by pc */
+	const char *file;       /* source file, or NULL */
+	int line;               /* source line, 0 if unknown */
+};
+
+struct pyx_native_thread {
+	int tid;                /* OS thread id */
+	const char *name;       /* the thread's name, or NULL */
+	const struct pyx_native_frame *frames; /* innermost first */
+	size_t nframes;
+};
+
+/* Native stacks of some threads.  The engine only reads them; a caller
+ * that builds its own keeps ownership.  Those pyx_native_unwind makes are
+ * freed with pyx_native_stacks_destroy. */
+struct pyx_native_stacks {
+	const struct pyx_native_thread *threads;
+	size_t nthreads;
+};
+
+/* Unwind every thread's native stack with elfutils' unwinder: from the
+ * registers in a core file, or, for a live process, by attaching to each
+ * thread with ptrace for a moment (the process must not be traced by
+ * another debugger).  Physical frames only (no inlined ones). */
+struct pyx_error *pyx_native_unwind(struct pyx_program *prog,
+				    struct pyx_native_stacks **ret);
+void pyx_native_stacks_destroy(struct pyx_native_stacks *stacks);
+
+/* py-stack --native: like pyx_stack_json, but each thread's "frames"
+ * merges its native frames (from native, when it has that thread) with
+ * the Python ones, outermost first, each with "kind": "native" or
+ * "python"; a Python frame follows the eval-loop frame that runs it.
+ * Native frames carry "index", their position in the given list. */
+struct pyx_error *pyx_stack_native_json(struct pyx_program *prog, uint64_t thread,
+					unsigned flags,
+					const struct pyx_native_stacks *native,
+					char **ret);
+
+/* py-triage: signal, fault address and thread, verdict, GIL holder, gc
+ * state, and each thread (the faulting one first) with its Python frames,
+ * the native frames between its last Python frame and where it stopped,
+ * and its exception.  Shape in docs/py-triage.md. */
+struct pyx_error *pyx_triage_json(struct pyx_program *prog,
+				  const struct pyx_native_stacks *native,
+				  char **ret);
+
+/* ------------------------------------------------------------------ */
 /* Running frames: py-break, show-location                             */
 /* ------------------------------------------------------------------ */
 

@@ -34,6 +34,7 @@ struct pyx_modules {
 	char *debuginfo_path;
 	struct pyx_module *mods;
 	size_t nmods;
+	bool state_attached;   /* the unwinder knows the threads (unwind.c) */
 };
 
 struct pyx_error *modules_create(struct pyx_target *target,

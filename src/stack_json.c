@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "exceptions.h"
-#include "frames.h"
+#include "native.h"
 #include "repr.h"
-#include "strbuf.h"
+#include "stack_json.h"
 
 const char *signal_name(int sig, char *buf, size_t size)
 {
@@ -46,10 +46,12 @@ static int locals_visit(void *arg, uint64_t name, uint64_t value)
 	return 0;
 }
 
-static void frame_json(struct pyx_program *prog, const struct pyx_frame *f,
-		       unsigned flags, struct strbuf *sb)
+void stack_frame_json(struct pyx_program *prog, const struct pyx_frame *f,
+		      unsigned flags, struct strbuf *sb)
 {
 	strbuf_puts(sb, "{");
+	if (flags & STACK_KIND)
+		strbuf_puts(sb, "\"kind\": \"python\", ");
 	json_key(sb, "function");
 	json_string(sb, f->function);
 	strbuf_puts(sb, ", ");
@@ -80,8 +82,7 @@ static void frame_json(struct pyx_program *prog, const struct pyx_frame *f,
 	strbuf_puts(sb, "}");
 }
 
-/* "exception": {"type", "message", "raised"} or null. */
-static void exception_json(struct pyx_program *prog, uint64_t tstate, struct strbuf *sb)
+void stack_exception_json(struct pyx_program *prog, uint64_t tstate, struct strbuf *sb)
 {
 	json_key(sb, "exception");
 	struct thread_exception exc;
@@ -110,10 +111,8 @@ static void exception_json(struct pyx_program *prog, uint64_t tstate, struct str
 	free(message);
 }
 
-static void thread_json(struct pyx_program *prog, const struct pyx_thread *t,
-			unsigned flags, struct strbuf *sb)
+void stack_thread_head_json(const struct pyx_thread *t, struct strbuf *sb)
 {
-	strbuf_puts(sb, "{");
 	json_key(sb, "tid");
 	strbuf_printf(sb, "%d, ", t->tid);
 	json_key(sb, "thread_id");
@@ -130,6 +129,51 @@ static void thread_json(struct pyx_program *prog, const struct pyx_thread *t,
 	strbuf_puts(sb, t->holds_gil ? "true, " : "false, ");
 	json_key(sb, "is_crashed");
 	strbuf_puts(sb, t->crashed ? "true, " : "false, ");
+}
+
+/* The frames of a thread, outermost first: Python ones only, or merged
+ * with the thread's native frames. */
+static void frames_json(struct pyx_program *prog, const struct pyx_frame *frames, size_t n,
+			const struct pyx_native_thread *nt, unsigned flags,
+			struct strbuf *sb)
+{
+	json_key(sb, "frames");
+	strbuf_puts(sb, "[");
+	struct merged_frame *merged = NULL;
+	size_t nm = 0;
+	struct pyx_error *err = NULL;
+	if (flags & STACK_KIND)
+		err = native_merge(prog, nt, frames, n, &merged, &nm);
+	if (err) {
+		sb->oom = true;
+		pyx_error_destroy(err);
+	} else if (merged) {
+		for (size_t i = nm; i-- > 0;) {
+			if (merged[i].python)
+				stack_frame_json(prog, &frames[merged[i].index], flags, sb);
+			else
+				native_frame_json(prog, nt, merged[i].index, sb);
+			if (i)
+				strbuf_puts(sb, ", ");
+		}
+	} else {
+		/* Outermost first, as traceback.extract_stack() lists them. */
+		for (size_t i = n; i-- > 0;) {
+			stack_frame_json(prog, &frames[i], flags, sb);
+			if (i)
+				strbuf_puts(sb, ", ");
+		}
+	}
+	free(merged);
+	strbuf_puts(sb, "]");
+}
+
+static void thread_json(struct pyx_program *prog, const struct pyx_thread *t,
+			unsigned flags, const struct pyx_native_stacks *native,
+			struct strbuf *sb)
+{
+	strbuf_puts(sb, "{");
+	stack_thread_head_json(t, sb);
 	struct pyx_frame *frames = NULL;
 	size_t n = 0;
 	struct pyx_error *err = thread_frames(prog, t->tstate, &frames, &n);
@@ -139,25 +183,41 @@ static void thread_json(struct pyx_program *prog, const struct pyx_thread *t,
 		strbuf_puts(sb, ", ");
 		pyx_error_destroy(err);
 	}
-	json_key(sb, "frames");
-	strbuf_puts(sb, "[");
-	/* Outermost first, as traceback.extract_stack() lists them. */
-	for (size_t i = n; i-- > 0;) {
-		frame_json(prog, &frames[i], flags, sb);
-		if (i)
-			strbuf_puts(sb, ", ");
-	}
-	strbuf_puts(sb, "]");
+	frames_json(prog, frames, n, native_thread(native, t->tid), flags, sb);
 	frames_free(frames, n);
 	if (flags & PYX_STACK_EXCEPTIONS) {
 		strbuf_puts(sb, ", ");
-		exception_json(prog, t->tstate, sb);
+		stack_exception_json(prog, t->tstate, sb);
 	}
 	strbuf_puts(sb, "}");
 }
 
-struct pyx_error *pyx_stack_json(struct pyx_program *prog, uint64_t tid, unsigned flags,
-				 char **ret)
+void stack_crash_json(struct pyx_program *prog, struct strbuf *sb)
+{
+	struct pyx_crash_info crash;
+	pyx_target_crash_info(prog->target, &crash);
+	json_key(sb, "crash");
+	if (!crash.signo) {
+		strbuf_puts(sb, "null");
+		return;
+	}
+	char buf[32];
+	strbuf_puts(sb, "{");
+	json_key(sb, "signal");
+	json_string(sb, signal_name(crash.signo, buf, sizeof(buf)));
+	strbuf_puts(sb, ", ");
+	json_key(sb, "tid");
+	strbuf_printf(sb, "%d, ", crash.tid);
+	json_key(sb, "address");
+	if (crash.has_address)
+		json_hex(sb, crash.address);
+	else
+		strbuf_puts(sb, "null");
+	strbuf_puts(sb, "}");
+}
+
+static struct pyx_error *stack_json(struct pyx_program *prog, uint64_t tid, unsigned flags,
+				    const struct pyx_native_stacks *native, char **ret)
 {
 	struct pyx_thread *threads;
 	size_t n;
@@ -167,26 +227,8 @@ struct pyx_error *pyx_stack_json(struct pyx_program *prog, uint64_t tid, unsigne
 	json_key(&sb, "python_version");
 	json_string(&sb, prog->python_version_string ? prog->python_version_string : "?");
 	strbuf_puts(&sb, ", ");
-	struct pyx_crash_info crash;
-	pyx_target_crash_info(prog->target, &crash);
-	json_key(&sb, "crash");
-	if (crash.signo) {
-		char buf[32];
-		strbuf_puts(&sb, "{");
-		json_key(&sb, "signal");
-		json_string(&sb, signal_name(crash.signo, buf, sizeof(buf)));
-		strbuf_puts(&sb, ", ");
-		json_key(&sb, "tid");
-		strbuf_printf(&sb, "%d, ", crash.tid);
-		json_key(&sb, "address");
-		if (crash.has_address)
-			json_hex(&sb, crash.address);
-		else
-			strbuf_puts(&sb, "null");
-		strbuf_puts(&sb, "}, ");
-	} else {
-		strbuf_puts(&sb, "null, ");
-	}
+	stack_crash_json(prog, &sb);
+	strbuf_puts(&sb, ", ");
 	json_key(&sb, "threads");
 	strbuf_puts(&sb, "[");
 	bool first = true, found = false;
@@ -197,7 +239,7 @@ struct pyx_error *pyx_stack_json(struct pyx_program *prog, uint64_t tid, unsigne
 		if (!first)
 			strbuf_puts(&sb, ", ");
 		first = false;
-		thread_json(prog, &threads[i], flags, &sb);
+		thread_json(prog, &threads[i], flags, native, &sb);
 	}
 	strbuf_puts(&sb, "]}");
 	program_threads_free(threads, n);
@@ -208,4 +250,18 @@ struct pyx_error *pyx_stack_json(struct pyx_program *prog, uint64_t tid, unsigne
 			(unsigned long long)tid);
 	}
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_stack_native_json(struct pyx_program *prog, uint64_t tid,
+					unsigned flags,
+					const struct pyx_native_stacks *native,
+					char **ret)
+{
+	return stack_json(prog, tid, flags | STACK_KIND, native, ret);
+}
+
+struct pyx_error *pyx_stack_json(struct pyx_program *prog, uint64_t tid, unsigned flags,
+				 char **ret)
+{
+	return stack_json(prog, tid, flags & ~STACK_KIND, NULL, ret);
 }
