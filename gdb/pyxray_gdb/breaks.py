@@ -62,8 +62,7 @@ class PyBreakpoint:
     """One py-break: a function name, or a file and a line."""
 
     def __init__(self, spec):
-        self.number = _next_number[0]
-        _next_number[0] += 1
+        self.number = None    # given when it is added
         self.spec = spec
         self.hits = 0
         self.enabled = True
@@ -431,6 +430,8 @@ watches.  See docs/py-break.md for how it works and what it costs."""
             _arm(session.program())
         else:
             pending = " (pending: armed when the program runs)"
+        bp.number = _next_number[0]
+        _next_number[0] += 1
         _breakpoints.append(bp)
         gdb.write("Python breakpoint %d: %s%s\n" % (bp.number, bp.describe(), pending))
 

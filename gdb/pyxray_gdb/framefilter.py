@@ -63,21 +63,26 @@ class EvalFrame(FrameDecorator):
 
 
 def python_frames_by_level():
-    """{native frame level: Python frames (innermost first)} for the
-    selected thread, or {} when there is nothing to add."""
+    """{native frame level: Python frames it runs, innermost first} for
+    the selected thread, from libpyxray's merge of the two stacks."""
     thread = gdb.selected_thread()
     if thread is None:
         return {}
     prog = session.program()
-    data = prog.stack(thread=thread.ptid[1] or thread.ptid[0])
+    data = prog.stack_native(native.stacks([thread]), thread=native.thread_tid(thread))
     if not data["threads"]:
         return {}
-    minor = native.python_version_minor(data)
-    groups = native.python_groups(data["threads"][0]["frames"], minor)
-    if not groups:
-        return {}
-    frames = native.unwind()
-    return native.match(frames, groups)
+    by_level = {}
+    level = None
+    # Outermost first: each Python frame follows the eval frame running it.
+    for f in data["threads"][0]["frames"]:
+        if f["kind"] == "native":
+            level = f["index"]
+        elif level is not None:
+            by_level.setdefault(level, []).append(f)
+    for frames in by_level.values():
+        frames.reverse()
+    return by_level
 
 
 class PythonFrameFilter:

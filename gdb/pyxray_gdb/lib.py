@@ -55,6 +55,48 @@ class PyxFrameInfo(ctypes.Structure):
                 ("code_file", ctypes.c_uint64)]
 
 
+class PyxNativeFrame(ctypes.Structure):
+    _fields_ = [("pc", ctypes.c_uint64),
+                ("function", ctypes.c_char_p),
+                ("module", ctypes.c_char_p),
+                ("file", ctypes.c_char_p),
+                ("line", ctypes.c_int)]
+
+
+class PyxNativeThread(ctypes.Structure):
+    _fields_ = [("tid", ctypes.c_int),
+                ("name", ctypes.c_char_p),
+                ("frames", ctypes.POINTER(PyxNativeFrame)),
+                ("nframes", ctypes.c_size_t)]
+
+
+class PyxNativeStacks(ctypes.Structure):
+    _fields_ = [("threads", ctypes.POINTER(PyxNativeThread)),
+                ("nthreads", ctypes.c_size_t)]
+
+
+def _enc(s):
+    return s.encode("utf-8", "surrogateescape") if s is not None else None
+
+
+def native_stacks(threads):
+    """C stacks for libpyxray from [(tid, name, [frame, ...])], each frame
+    with .pc, .function, .module, .file, .line (innermost first).  The
+    returned object keeps every buffer alive while it is."""
+    arrays = []
+    cthreads = (PyxNativeThread * max(len(threads), 1))()
+    for i, (tid, name, frames) in enumerate(threads):
+        arr = (PyxNativeFrame * max(len(frames), 1))()
+        for k, f in enumerate(frames):
+            arr[k] = PyxNativeFrame(f.pc, _enc(f.function), _enc(f.module),
+                                    _enc(f.file), f.line or 0)
+        arrays.append(arr)
+        cthreads[i] = PyxNativeThread(tid, _enc(name), arr, len(frames))
+    stacks = PyxNativeStacks(cthreads, len(threads))
+    stacks._keep = (arrays, cthreads)
+    return stacks
+
+
 def library_candidates():
     env = os.environ.get("PYXRAY_LIBRARY")
     if env:
@@ -148,6 +190,12 @@ def lib():
         l.pyx_frame_info_at.argtypes = [_P, ctypes.c_uint64, ctypes.POINTER(PyxFrameInfo)]
         l.pyx_code_json.restype = _P
         l.pyx_code_json.argtypes = [_P, ctypes.c_uint64, ctypes.POINTER(_P)]
+        l.pyx_stack_native_json.restype = _P
+        l.pyx_stack_native_json.argtypes = [_P, ctypes.c_uint64, ctypes.c_uint,
+                                            ctypes.POINTER(PyxNativeStacks),
+                                            ctypes.POINTER(_P)]
+        l.pyx_triage_json.restype = _P
+        l.pyx_triage_json.argtypes = [_P, ctypes.POINTER(PyxNativeStacks), ctypes.POINTER(_P)]
         l.pyx_modules_json.restype = _P
         l.pyx_modules_json.argtypes = [_P, ctypes.POINTER(_P)]
         l.pyx_entry_points_json.restype = _P
@@ -233,6 +281,14 @@ class Program:
     def stack(self, thread=0, locals=False, exceptions=False):
         flags = (STACK_LOCALS if locals else 0) | (STACK_EXCEPTIONS if exceptions else 0)
         return self._json(lib().pyx_stack_json, thread, flags)
+
+    def stack_native(self, stacks, thread=0, locals=False, exceptions=False):
+        """py-stack --native: stacks from native_stacks()."""
+        flags = (STACK_LOCALS if locals else 0) | (STACK_EXCEPTIONS if exceptions else 0)
+        return self._json(lib().pyx_stack_native_json, thread, flags, ctypes.byref(stacks))
+
+    def triage(self, stacks):
+        return self._json(lib().pyx_triage_json, ctypes.byref(stacks))
 
     def thread_frame(self, tid):
         """The innermost Python frame of OS thread tid (a PyxFrameInfo)."""

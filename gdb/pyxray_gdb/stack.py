@@ -58,41 +58,12 @@ def format_stack(data, with_locals=False):
     return "\n".join(out)
 
 
-def native_frame_json(nf):
-    return {"kind": "native", "function": nf.function, "address": "0x%x" % nf.pc,
-            "module": nf.module, "file": nf.file, "line": nf.line}
-
-
 def format_native_frame(f):
     where = ""
     if f.get("file"):
         where = " at %s:%s" % (f["file"], f["line"] if f.get("line") else "?")
     module = " [%s]" % f["module"] if f.get("module") else ""
     return "  (C) %s%s%s" % (f.get("function") or "?? (%s)" % f["address"], where, module)
-
-
-def add_native_frames(prog, data):
-    """Replace each thread's "frames" by the merged native and Python
-    frames, outermost first, each with a "kind"."""
-    minor = native.python_version_minor(data)
-    modules = native.module_map(prog)
-    for t in data["threads"]:
-        thread = native.gdb_thread_for(t["tid"])
-        if thread is None:
-            nat = []
-        else:
-            with native.selected_thread(thread):
-                nat = native.unwind(modules)
-        merged = native.merged_stack(prog, minor, t["frames"], thread, nat)
-        frames = []
-        for kind, f in reversed(merged):
-            if kind == "native":
-                frames.append(native_frame_json(f))
-            else:
-                f = dict(f)
-                f["kind"] = "python"
-                frames.append(f)
-        t["frames"] = frames
 
 
 class PyStack(PyxrayCommand):
@@ -122,9 +93,13 @@ Works on CPython 3.8 to 3.13, release and debug builds."""
     def run(self, arg, from_tty):
         opts, _ = parse_options(arg, flags=("locals", "json", "native"), valued=("thread",))
         prog = session.program()
-        data = prog.stack(thread=opts.get("thread", 0), locals=opts.get("locals", False))
         if opts.get("native"):
-            add_native_frames(prog, data)
+            one = native.gdb_thread_for(opts["thread"]) if opts.get("thread") else None
+            data = prog.stack_native(native.stacks([one] if one else None),
+                                     thread=opts.get("thread", 0),
+                                     locals=opts.get("locals", False))
+        else:
+            data = prog.stack(thread=opts.get("thread", 0), locals=opts.get("locals", False))
         if opts.get("json"):
             gdb.write(json.dumps(data, indent=2) + "\n")
         else:

@@ -14,7 +14,10 @@ static void usage(FILE *out)
 		"usage: pyxray COMMAND (--pid PID | --core CORE [--exe EXECUTABLE]) [options]\n"
 		"\n"
 		"commands:\n"
-		"  stack [--locals] [--thread TID]   every thread's Python stack\n"
+		"  stack [--locals] [--thread TID] [--native]\n"
+		"                                     every thread's Python stack (and C frames)\n"
+		"  triage                             what killed the process: signal, verdict,\n"
+		"                                     every thread's Python and C frames\n"
 		"  object ADDRESS [--depth N] [--items N] [--string N]\n"
 		"                                     type, refcount, size, gc state, repr\n"
 		"  info                               version, layout, debug info, warnings\n"
@@ -117,6 +120,7 @@ int main(int argc, char **argv)
 		{ "max-depth", required_argument, NULL, 'm' },
 		{ "dot", required_argument, NULL, 'o' },
 		{ "all-heap", no_argument, NULL, 'A' },
+		{ "native", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -128,7 +132,7 @@ int main(int argc, char **argv)
 	const char *map = NULL;
 	struct pyx_census_options census = { .generation = -1 };
 	int max_depth = 0;
-	bool all_heap = false;
+	bool all_heap = false, native = false;
 	const char *dot = NULL;
 	int c;
 	optind = 2;
@@ -162,6 +166,7 @@ int main(int argc, char **argv)
 		case 'm': max_depth = atoi(optarg); break;
 		case 'o': dot = optarg; break;
 		case 'A': all_heap = true; break;
+		case 'N': native = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -191,6 +196,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	} else if (strcmp(command, "stack") && strcmp(command, "info") &&
+		   strcmp(command, "triage") &&
 		   strcmp(command, "pools") && strcmp(command, "arenas") &&
 		   strcmp(command, "malloc") &&
 		   strcmp(command, "gc") && strcmp(command, "census")) {
@@ -215,8 +221,23 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < pyx_program_num_warnings(prog); i++)
 		fprintf(stderr, "pyxray: warning: %s\n", pyx_program_warning(prog, i));
 	char *json = NULL;
-	if (!strcmp(command, "stack"))
+	struct pyx_native_stacks *stacks = NULL;
+	if (native || !strcmp(command, "triage")) {
+		/* Without C frames the answer is still worth having. */
+		err = pyx_native_unwind(prog, &stacks);
+		if (err) {
+			fprintf(stderr, "pyxray: warning: no native frames: %s\n",
+				pyx_error_message(err));
+			pyx_error_destroy(err);
+			err = NULL;
+		}
+	}
+	if (!strcmp(command, "stack") && native)
+		err = pyx_stack_native_json(prog, thread, flags, stacks, &json);
+	else if (!strcmp(command, "stack"))
 		err = pyx_stack_json(prog, thread, flags, &json);
+	else if (!strcmp(command, "triage"))
+		err = pyx_triage_json(prog, stacks, &json);
 	else if (!strcmp(command, "object"))
 		err = pyx_object_json(prog, address, &limits, &json);
 	else if (!strcmp(command, "pools"))
@@ -245,6 +266,7 @@ int main(int argc, char **argv)
 		err = pyx_leaks_refcheck_json(prog, census.top, &json);
 	else
 		err = pyx_info_json(prog, &json);
+	pyx_native_stacks_destroy(stacks);
 	pyx_program_destroy(prog);
 	if (err)
 		return fail(err);
