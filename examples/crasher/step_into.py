@@ -6,9 +6,13 @@
     (gdb) next                 # step through it as C
     (gdb) bt                   # C frames, and "[Python] summarize" in the eval loop
     (gdb) py-stack             # summarize() is where Python is
+
+With --forever it calls summarize() every 50 ms until killed, to attach
+to with gdb -p PID.
 """
 import os
 import sys
+import time
 
 sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(__file__))
 import _pyxray_crasher  # noqa: E402
@@ -24,5 +28,18 @@ def main():
     print("checksums", results)
 
 
+def forever():
+    """--forever: a service to attach to (gdb -p PID)."""
+    print("pid", os.getpid(), flush=True)
+    n = 0
+    while True:
+        summarize([n, n + 1])
+        n += 1
+        time.sleep(0.05)
+
+
 if __name__ == "__main__":
-    main()
+    if "--forever" in sys.argv:
+        forever()
+    else:
+        main()
