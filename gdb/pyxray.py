@@ -3,8 +3,9 @@
 # Load it into gdb with
 #     source /path/to/pyxray/gdb/pyxray.py
 # (or, after `make install`, `source PREFIX/share/pyxray/pyxray.py` in
-# ~/.gdbinit).  It adds py-stack, py-object and py-info; `help py-stack`
-# and the pages in docs/ say more.
+# ~/.gdbinit).  It adds the py-* commands (py-stack, py-object, py-triage,
+# py-break ...), the Python frames in `bt` and `set pyxray ...`; `help
+# py-stack` and the pages in docs/ say more.
 import os
 import sys
 

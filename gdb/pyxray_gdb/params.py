@@ -5,7 +5,7 @@ import gdb
 class SetPyxray(gdb.Command):
     """Set pyxray's options.
 
-Usage: set pyxray OPTION VALUE   (`help set pyxray` lists the options)"""
+Usage: set pyxray OPTION on|off   (the options are listed below)"""
 
     def __init__(self):
         super().__init__("set pyxray", gdb.COMMAND_DATA, prefix=True)
@@ -14,7 +14,7 @@ Usage: set pyxray OPTION VALUE   (`help set pyxray` lists the options)"""
 class ShowPyxray(gdb.Command):
     """Show pyxray's options.
 
-Usage: show pyxray [OPTION]"""
+Usage: show pyxray [OPTION]   (all of them without OPTION)"""
 
     def __init__(self):
         super().__init__("show pyxray", gdb.COMMAND_DATA, prefix=True)
