@@ -8,6 +8,8 @@
 # bench/bench_heap.py times py-census and py-referrers on 1M and 10M
 # gc-tracked objects against a gdb.Value walk of the same lists and
 # against the process counting gc.get_objects() itself.
+# bench/bench_break.py measures what a py-break costs a running program,
+# against a plain gdb breakpoint on the same spot.
 
 .PHONY: bench
 
@@ -15,3 +17,4 @@ bench: all
 	$(PYTHON) bench/run_bench.py $(BENCH_ARGS)
 	$(PYTHON) bench/bench_pools.py
 	$(PYTHON) bench/bench_heap.py
+	$(PYTHON) bench/bench_break.py

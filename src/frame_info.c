@@ -9,20 +9,19 @@
 
 #define MAX_CODE_BYTES (1 << 26)
 
+/* A breakpoint asks at every Python call: one read of the object's type
+ * (on the page the code's fields are read from anyway) is the check. */
 static struct pyx_error *check_code(struct pyx_program *prog, uint64_t code,
 				    uint64_t frame)
 {
-	struct object_head h;
-	struct pyx_error *err = object_head(prog, code, &h);
-	if (!err && h.type != prog->wk.code_type)
-		err = pyx_error_create(PYX_ERR_INVALID_OBJECT, "no code object");
-	if (err) {
-		struct pyx_error *e = pyx_error_create(PYX_ERR_INVALID_OBJECT,
-			"0x%llx is not a running Python frame (%s)",
-			(unsigned long long)frame, pyx_error_message(err));
-		pyx_error_destroy(err);
-		return e;
-	}
+	uint64_t type = 0;
+	struct pyx_error *err = code ? read_ptr(prog, code + LV(prog, PyObject_ob_type), &type)
+				     : NULL;
+	pyx_error_destroy(err);
+	if (!code || err || type != prog->wk.code_type)
+		return pyx_error_create(PYX_ERR_INVALID_OBJECT,
+			"0x%llx is not a running Python frame (no code object at 0x%llx)",
+			(unsigned long long)frame, (unsigned long long)code);
 	return NULL;
 }
 
@@ -102,7 +101,7 @@ struct pyx_error *pyx_thread_frame(struct pyx_program *prog, int tid,
 {
 	memset(ret, 0, sizeof(*ret));
 	uint64_t tstate, frame;
-	PYX_TRY(program_find_tstate(prog, tid, &tstate));
+	PYX_TRY(program_tstate_cached(prog, tid, &tstate));
 	if (!HAS(prog, _PyInterpreterFrame)) {
 		PYX_TRY(read_ptr(prog, tstate + LV(prog, PyThreadState_frame), &frame));
 	} else {

@@ -46,6 +46,13 @@ struct pyx_thread {
 	char *name;          /* threading name, else comm (live), else NULL */
 };
 
+#define TSTATE_CACHE_SIZE 16
+
+struct tstate_cache_entry {
+	int tid;
+	uint64_t tstate;
+};
+
 struct pyx_program {
 	struct pyx_target *target;
 	struct pyx_modules *modules;
@@ -64,6 +71,9 @@ struct pyx_program {
 	char *python_version_string; /* "3.11.2" */
 	struct type_cache *types;   /* per-type facts, built on demand */
 	struct ref_index *refs;     /* the referrer index, built on demand */
+	/* Thread id to PyThreadState, for breakpoints that ask at every
+	 * Python call; each use checks the entry still holds. */
+	struct tstate_cache_entry tstate_cache[TSTATE_CACHE_SIZE];
 };
 
 struct pyx_error *program_add_warning(struct pyx_program *prog, const char *fmt, ...)
@@ -90,8 +100,10 @@ struct pyx_error *program_threads(struct pyx_program *prog,
 				  struct pyx_thread **ret, size_t *n);
 void program_threads_free(struct pyx_thread *threads, size_t n);
 
-/* The PyThreadState of the thread with OS thread id tid. */
+/* The PyThreadState of the thread with OS thread id tid; the _cached
+ * form remembers it (and checks it still holds, from 3.11). */
 struct pyx_error *program_find_tstate(struct pyx_program *prog, int tid, uint64_t *ret);
+struct pyx_error *program_tstate_cached(struct pyx_program *prog, int tid, uint64_t *ret);
 
 /* The gc runtime state of an interpreter (3.9+), or of the runtime (3.8). */
 uint64_t program_gc_state(struct pyx_program *prog, uint64_t interp);

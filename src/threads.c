@@ -304,3 +304,24 @@ struct pyx_error *program_find_tstate(struct pyx_program *prog, int tid, uint64_
 			"Python code?)", tid);
 	return NULL;
 }
+
+struct pyx_error *program_tstate_cached(struct pyx_program *prog, int tid, uint64_t *ret)
+{
+	size_t slot = (size_t)tid % TSTATE_CACHE_SIZE;
+	struct tstate_cache_entry *e = &prog->tstate_cache[slot];
+	if (e->tid == tid && e->tstate && HAS(prog, PyThreadState_native_thread_id)) {
+		/* Still this thread's?  Thread states are freed and reused. */
+		uint64_t native;
+		struct pyx_error *err = read_ptr(prog, e->tstate +
+						 LV(prog, PyThreadState_native_thread_id), &native);
+		if (!err && (int)native == tid) {
+			*ret = e->tstate;
+			return NULL;
+		}
+		pyx_error_destroy(err);
+	}
+	PYX_TRY(program_find_tstate(prog, tid, ret));
+	e->tid = tid;
+	e->tstate = *ret;
+	return NULL;
+}

@@ -124,10 +124,18 @@ def file_matches(path, wanted):
     return path == wanted or path.endswith("/" + wanted)
 
 
+_armed_program = [None]
+
+
 def _fresh_program():
     """The program, with its memory cache dropped: between two hits the
-    process ran without gdb reporting a stop (no event marks it)."""
-    prog = session.program()
+    process ran without gdb reporting a stop (no event marks it).  The
+    one the breakpoints were armed for, without asking gdb again which
+    target it is (the breakpoints go when the process does)."""
+    prog = _armed_program[0]
+    if prog is None or not prog.is_open():
+        prog = session.program()
+        _armed_program[0] = prog
     prog.flush()
     return prog
 
@@ -331,6 +339,7 @@ def _arm(prog):
     if _entries:
         return
     ep = prog.entry_points()
+    _armed_program[0] = prog
     _entry_kind[0] = ep["kind"]
     _frame_argument[0] = ep["frame_argument"]
     for a in ep["addresses"]:
@@ -338,6 +347,7 @@ def _arm(prog):
 
 
 def _disarm():
+    _armed_program[0] = None
     for e in _entries:
         if e.is_valid():
             e.delete()

@@ -248,6 +248,16 @@ class Program:
         _check(l.pyx_program_create(target, ctypes.byref(opts), ctypes.byref(prog)))
         self._prog = prog
 
+    def is_open(self):
+        return bool(self._prog)
+
+    def _handle(self):
+        if not self._prog:
+            raise PyxrayError("pyxray's view of this target was closed (the process "
+                              "exited or gdb moved to another target): run the "
+                              "command again", "closed")
+        return self._prog
+
     def close(self):
         if self._prog:
             lib().pyx_program_destroy(self._prog)
@@ -261,21 +271,21 @@ class Program:
 
     def warnings(self):
         l = lib()
-        n = l.pyx_program_num_warnings(self._prog)
-        return [l.pyx_program_warning(self._prog, i).decode("utf-8", "replace")
+        n = l.pyx_program_num_warnings(self._handle())
+        return [l.pyx_program_warning(self._handle(), i).decode("utf-8", "replace")
                 for i in range(n)]
 
     def flush(self):
-        lib().pyx_program_flush(self._prog)
+        lib().pyx_program_flush(self._handle())
 
     def set_crash(self, signo, tid, address=None):
         info = PyxCrashInfo(signo, tid, address is not None, address or 0)
-        lib().pyx_target_set_crash_info(lib().pyx_program_target(self._prog),
+        lib().pyx_target_set_crash_info(lib().pyx_program_target(self._handle()),
                                         ctypes.byref(info))
 
     def _json(self, fn, *args):
         out = _P()
-        _check(fn(self._prog, *args, ctypes.byref(out)))
+        _check(fn(self._handle(), *args, ctypes.byref(out)))
         return json.loads(_take_string(out))
 
     def stack(self, thread=0, locals=False, exceptions=False):
@@ -293,12 +303,12 @@ class Program:
     def thread_frame(self, tid):
         """The innermost Python frame of OS thread tid (a PyxFrameInfo)."""
         info = PyxFrameInfo()
-        _check(lib().pyx_thread_frame(self._prog, tid, ctypes.byref(info)))
+        _check(lib().pyx_thread_frame(self._handle(), tid, ctypes.byref(info)))
         return info
 
     def frame_info(self, address):
         info = PyxFrameInfo()
-        _check(lib().pyx_frame_info_at(self._prog, address, ctypes.byref(info)))
+        _check(lib().pyx_frame_info_at(self._handle(), address, ctypes.byref(info)))
         return info
 
     def code(self, address):
@@ -334,7 +344,7 @@ class Program:
         return self._json(lib().pyx_path_json, address, max_depth)
 
     def path_dot(self, address, filename, depth=0, max_nodes=0):
-        _check(lib().pyx_path_dot(self._prog, address, depth, max_nodes,
+        _check(lib().pyx_path_dot(self._handle(), address, depth, max_nodes,
                                   filename.encode()))
 
     def index(self):

@@ -37,7 +37,7 @@ def arenas(prog, top=0):
 def arenas_map_svg(prog):
     """The --map picture, as SVG text."""
     out = _P()
-    lib._check(_lib().pyx_arenas_map_svg(prog._prog, ctypes.byref(out)))
+    lib._check(_lib().pyx_arenas_map_svg(prog._handle(), ctypes.byref(out)))
     return lib._take_string(out)
 
 
