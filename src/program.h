@@ -100,6 +100,10 @@ struct pyx_error *program_threads(struct pyx_program *prog,
 				  struct pyx_thread **ret, size_t *n);
 void program_threads_free(struct pyx_thread *threads, size_t n);
 
+/* The kernel's name of a live thread (/proc/PID/task/TID/comm), malloc'ed,
+ * or NULL. */
+char *thread_comm_name(int pid, int tid);
+
 /* The PyThreadState of the thread with OS thread id tid; the _cached
  * form remembers it (and checks it still holds, from 3.11). */
 struct pyx_error *program_find_tstate(struct pyx_program *prog, int tid, uint64_t *ret);

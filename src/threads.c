@@ -146,7 +146,7 @@ static void threading_names(struct pyx_program *prog, struct name_map *m)
 	pyx_error_destroy(err);
 }
 
-static char *comm_name(int pid, int tid)
+char *thread_comm_name(int pid, int tid)
 {
 	char path[64], buf[64];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
@@ -246,7 +246,7 @@ struct pyx_error *program_threads(struct pyx_program *prog,
 			}
 		}
 		if (!t->name && t->tid && prog->target->kind == TARGET_PID)
-			t->name = comm_name(prog->target->pid, t->tid);
+			t->name = thread_comm_name(prog->target->pid, t->tid);
 	}
 	for (size_t j = 0; j < names.n; j++)
 		free(names.v[j].name);

@@ -90,21 +90,6 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	return t->pub.nframes >= MAX_NATIVE_FRAMES ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 
-static char *thread_comm(int pid, int tid)
-{
-	char path[64], buf[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		return NULL;
-	char *s = fgets(buf, sizeof(buf), fp);
-	fclose(fp);
-	if (!s)
-		return NULL;
-	buf[strcspn(buf, "\n")] = '\0';
-	return strdup(buf);
-}
-
 static int thread_cb(Dwfl_Thread *thread, void *arg)
 {
 	struct unwound *u = arg;
@@ -122,7 +107,7 @@ static int thread_cb(Dwfl_Thread *thread, void *arg)
 	memset(t, 0, sizeof(*t));
 	t->pub.tid = dwfl_thread_tid(thread);
 	if (u->prog->target->kind == TARGET_PID)
-		t->name = thread_comm(u->prog->target->pid, t->pub.tid);
+		t->name = thread_comm_name(u->prog->target->pid, t->pub.tid);
 	/* An unwinder error ends this thread's stack, not the others: keep
 	 * what was found. */
 	dwfl_thread_getframes(thread, frame_cb, u);
