@@ -66,7 +66,7 @@ class PyBreakpoint:
         self.spec = spec
         self.hits = 0
         self.enabled = True
-        self.decisions = {}   # code address -> does it match
+        self.decisions = {}   # code identity -> does it match
         self.function = None
         self.file = None
         self.line = None
