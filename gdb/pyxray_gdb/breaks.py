@@ -373,7 +373,13 @@ def on_new_objfile(event):
         return
     try:
         _arm(session.program())
-    except Exception:  # not loaded yet: try again at the next objfile
+    except PyxrayError as e:
+        # Missing symbols will not come with the next library: say so.
+        # Anything else (the interpreter not loaded or relocated yet):
+        # try again at the next objfile.
+        if e.code == "no-debug-info":
+            _say_error_once(e)
+    except Exception:
         pass
 
 
