@@ -46,6 +46,12 @@ void census_release(struct census *c);
 /* Entries sorted by count (or bytes), largest first, ties by name. */
 void census_sort(struct census *c, bool by_bytes);
 
+/* The "types" entries of a census answer (after "types": [), as the
+ * options filter (--type) and cut (--top) them. */
+struct strbuf;
+void census_types_json(const struct census *c, const struct pyx_census_options *o,
+		       struct strbuf *sb);
+
 /* The gen_mask for pyx_census_options.generation. */
 unsigned census_gen_mask(int generation);
 

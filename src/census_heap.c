@@ -528,29 +528,7 @@ struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
 		      (unsigned long long)w.attributed_bytes,
 		      w.pymalloc_bytes ? (double)w.attributed_bytes / (double)w.pymalloc_bytes : 0.0,
 		      (unsigned long long)w.outside_objects);
-	int shown = 0;
-	for (size_t i = 0; i < c.n; i++) {
-		const struct census_entry *e = &c.v[i];
-		if (o.type && *o.type && strcmp(e->ti->name, o.type) != 0) {
-			const char *dot = strrchr(e->ti->name, '.');
-			if (!dot || strcmp(dot + 1, o.type) != 0)
-				continue;
-		}
-		if (o.top > 0 && shown == o.top)
-			break;
-		strbuf_puts(&sb, shown ? ", {" : "{");
-		json_key(&sb, "type");
-		json_string(&sb, e->ti->name);
-		strbuf_printf(&sb, ", \"count\": %llu, \"bytes\": %llu, \"sample\": [",
-			      (unsigned long long)e->count, (unsigned long long)e->bytes);
-		for (uint64_t k = 0; k < e->count && k < CENSUS_SAMPLES; k++) {
-			if (k)
-				strbuf_puts(&sb, ", ");
-			json_hex(&sb, e->sample[k]);
-		}
-		strbuf_puts(&sb, "]}");
-		shown++;
-	}
+	census_types_json(&c, &o, &sb);
 	strbuf_puts(&sb, "]}");
 	census_release(&c);
 	return strbuf_finish(&sb, ret);

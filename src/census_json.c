@@ -23,6 +23,31 @@ static bool type_matches(const char *name, const char *want)
 	return dot && strcmp(dot + 1, want) == 0;
 }
 
+void census_types_json(const struct census *c, const struct pyx_census_options *o,
+		       struct strbuf *sb)
+{
+	int shown = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct census_entry *e = &c->v[i];
+		if (!type_matches(e->ti->name, o->type))
+			continue;
+		if (o->top > 0 && shown == o->top)
+			break;
+		strbuf_puts(sb, shown ? ", {" : "{");
+		json_key(sb, "type");
+		json_string(sb, e->ti->name);
+		strbuf_printf(sb, ", \"count\": %llu, \"bytes\": %llu, \"sample\": [",
+			      (unsigned long long)e->count, (unsigned long long)e->bytes);
+		for (uint64_t k = 0; k < e->count && k < CENSUS_SAMPLES; k++) {
+			if (k)
+				strbuf_puts(sb, ", ");
+			json_hex(sb, e->sample[k]);
+		}
+		strbuf_puts(sb, "]}");
+		shown++;
+	}
+}
+
 struct pyx_error *pyx_census_json(struct pyx_program *prog,
 				  const struct pyx_census_options *opts, char **ret)
 {
@@ -45,26 +70,7 @@ struct pyx_error *pyx_census_json(struct pyx_program *prog,
 		strbuf_printf(&sb, "%d", o.generation);
 	strbuf_printf(&sb, ", \"types_total\": %zu, \"unreadable_objects\": %llu, \"types\": [",
 		      c.n, (unsigned long long)c.bad_objects);
-	int shown = 0;
-	for (size_t i = 0; i < c.n; i++) {
-		const struct census_entry *e = &c.v[i];
-		if (!type_matches(e->ti->name, o.type))
-			continue;
-		if (o.top > 0 && shown == o.top)
-			break;
-		strbuf_puts(&sb, shown ? ", {" : "{");
-		json_key(&sb, "type");
-		json_string(&sb, e->ti->name);
-		strbuf_printf(&sb, ", \"count\": %llu, \"bytes\": %llu, \"sample\": [",
-			      (unsigned long long)e->count, (unsigned long long)e->bytes);
-		for (uint64_t k = 0; k < e->count && k < CENSUS_SAMPLES; k++) {
-			if (k)
-				strbuf_puts(&sb, ", ");
-			json_hex(&sb, e->sample[k]);
-		}
-		strbuf_puts(&sb, "]}");
-		shown++;
-	}
+	census_types_json(&c, &o, &sb);
 	strbuf_puts(&sb, "]}");
 	census_release(&c);
 	return strbuf_finish(&sb, ret);
