@@ -298,6 +298,29 @@ static struct pyx_error *bfs_run(struct bfs *b, uint64_t target, int max_depth,
 	return NULL;
 }
 
+static void bfs_release(struct bfs *b)
+{
+	free(b->parent);
+	free(b->queue);
+	free(b->order);
+}
+
+/* The shortest chain from a root: module globals and the interpreter's
+ * tables first; a frame that holds the object is the answer only when
+ * nothing else leads to it.  Release *b with bfs_release. */
+static struct pyx_error *shortest_path(struct pyx_program *prog, const struct ref_index *ri,
+				       uint64_t address, int max_depth, struct bfs *b)
+{
+	*b = (struct bfs){ .prog = prog, .ri = ri };
+	struct pyx_error *err = bfs_run(b, address, max_depth, true);
+	if (!err && b->found == NO_PARENT) {
+		bfs_release(b);
+		*b = (struct bfs){ .prog = prog, .ri = ri, .frames_are_roots = true };
+		err = bfs_run(b, address, max_depth, true);
+	}
+	return err;
+}
+
 struct pyx_error *pyx_path_json(struct pyx_program *prog, uint64_t address, int max_depth,
 				char **ret)
 {
@@ -307,20 +330,8 @@ struct pyx_error *pyx_path_json(struct pyx_program *prog, uint64_t address, int 
 		max_depth = DEFAULT_MAX_DEPTH;
 	const struct ref_index *ri;
 	PYX_TRY(ref_index_get(prog, &ri));
-	/* Module globals and the interpreter's tables first; a frame that
-	 * holds the object is the answer only when nothing else leads to it. */
-	struct bfs b = { .prog = prog, .ri = ri };
-	struct pyx_error *err = bfs_run(&b, address, max_depth, true);
-	if (!err && b.found == NO_PARENT) {
-		free(b.parent);
-		free(b.queue);
-		free(b.order);
-		memset(&b, 0, sizeof(b));
-		b.prog = prog;
-		b.ri = ri;
-		b.frames_are_roots = true;
-		err = bfs_run(&b, address, max_depth, true);
-	}
+	struct bfs b;
+	struct pyx_error *err = shortest_path(prog, ri, address, max_depth, &b);
 	struct strbuf sb = STRBUF_INIT;
 	if (!err) {
 		strbuf_puts(&sb, "{\"target\": ");
@@ -359,9 +370,7 @@ struct pyx_error *pyx_path_json(struct pyx_program *prog, uint64_t address, int 
 		strbuf_release(&r);
 		strbuf_puts(&sb, "}");
 	}
-	free(b.parent);
-	free(b.queue);
-	free(b.order);
+	bfs_release(&b);
 	if (err) {
 		strbuf_release(&sb);
 		return err;
@@ -473,18 +482,8 @@ struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int d
 	/* The chain py-path would print is always drawn ... */
 	uint32_t chain[DEFAULT_MAX_DEPTH + 2];
 	size_t nchain = 0;
-	struct bfs pb = { .prog = prog, .ri = ri };
-	struct pyx_error *err = bfs_run(&pb, address, DEFAULT_MAX_DEPTH, true);
-	if (!err && pb.found == NO_PARENT) {
-		free(pb.parent);
-		free(pb.queue);
-		free(pb.order);
-		memset(&pb, 0, sizeof(pb));
-		pb.prog = prog;
-		pb.ri = ri;
-		pb.frames_are_roots = true;
-		err = bfs_run(&pb, address, DEFAULT_MAX_DEPTH, true);
-	}
+	struct bfs pb;
+	struct pyx_error *err = shortest_path(prog, ri, address, DEFAULT_MAX_DEPTH, &pb);
 	if (!err && pb.found != NO_PARENT) {
 		for (uint32_t s = pb.found; s != PARENT_TARGET && nchain < DEFAULT_MAX_DEPTH + 1;
 		     s = pb.parent[s]) {
@@ -493,9 +492,7 @@ struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int d
 			chain[nchain++] = s;
 		}
 	}
-	free(pb.parent);
-	free(pb.queue);
-	free(pb.order);
+	bfs_release(&pb);
 	/* ... then the nearest referrers, breadth first, up to the limit. */
 	struct bfs b = { .prog = prog, .ri = ri, .frames_are_roots = true };
 	if (!err)
@@ -552,9 +549,7 @@ struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int d
 	}
 	free(drawn);
 	free(drawn_src);
-	free(b.parent);
-	free(b.queue);
-	free(b.order);
+	bfs_release(&b);
 	if (err) {
 		strbuf_release(&sb);
 		return err;
