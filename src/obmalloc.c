@@ -22,20 +22,6 @@ void obmalloc_close(struct obmalloc *om)
 	free(om);
 }
 
-static uint64_t get_u64(const uint8_t *p, int64_t off)
-{
-	uint64_t v;
-	memcpy(&v, p + off, 8);
-	return v;
-}
-
-static uint32_t get_u32(const uint8_t *p, int64_t off)
-{
-	uint32_t v;
-	memcpy(&v, p + off, 4);
-	return v;
-}
-
 /* ---- where the state is ------------------------------------------------*/
 
 static struct pyx_error *no_symbols(struct pyx_program *prog, const char *var)
@@ -241,16 +227,16 @@ static struct pyx_error *read_arenas(struct pyx_program *prog, struct obmalloc *
 	uint32_t max_pools = om->arena_size / om->pool_size;
 	for (uint32_t i = 0; i < om->maxarenas; i++) {
 		const uint8_t *r = vec + (size_t)i * recsize;
-		uint64_t address = get_u64(r, LV(prog, arena_object_address));
+		uint64_t address = om_get_u64(r, LV(prog, arena_object_address));
 		if (!address)
 			continue;
 		struct obmalloc_arena *a = &om->arenas[om->narenas];
 		a->slot = i;
 		a->record = om->arenas_vector + (uint64_t)i * recsize;
 		a->address = address;
-		a->pool_address = get_u64(r, LV(prog, arena_object_pool_address));
-		a->nfreepools = get_u32(r, LV(prog, arena_object_nfreepools));
-		a->ntotalpools = get_u32(r, LV(prog, arena_object_ntotalpools));
+		a->pool_address = om_get_u64(r, LV(prog, arena_object_pool_address));
+		a->nfreepools = om_get_u32(r, LV(prog, arena_object_nfreepools));
+		a->ntotalpools = om_get_u32(r, LV(prog, arena_object_ntotalpools));
 		a->base = (address + pool_mask) & ~pool_mask;
 		if (address + om->arena_size < address)
 			err = corrupt_arena(a->record, i, "an impossible address", address);
@@ -314,11 +300,11 @@ static struct pyx_error *read_pools(struct pyx_program *prog, struct obmalloc *o
 					      "header at 0x%llx", (unsigned long long)addrs[k]);
 			goto out;
 		}
-		p->count = get_u32(h, LV(prog, pool_header_count));
-		p->freeblock = get_u64(h, LV(prog, pool_header_freeblock));
-		p->szidx = get_u32(h, LV(prog, pool_header_szidx));
-		p->nextoffset = get_u32(h, LV(prog, pool_header_nextoffset));
-		p->maxnextoffset = get_u32(h, LV(prog, pool_header_maxnextoffset));
+		p->count = om_get_u32(h, LV(prog, pool_header_count));
+		p->freeblock = om_get_u64(h, LV(prog, pool_header_freeblock));
+		p->szidx = om_get_u32(h, LV(prog, pool_header_szidx));
+		p->nextoffset = om_get_u32(h, LV(prog, pool_header_nextoffset));
+		p->maxnextoffset = om_get_u32(h, LV(prog, pool_header_maxnextoffset));
 		if (!p->count)
 			continue;
 		const char *why = NULL;

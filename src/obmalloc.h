@@ -18,7 +18,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include "program.h"
+
+/* Fields of a copy of target memory (a pool header, an arena object). */
+static inline uint64_t om_get_u64(const uint8_t *p, int64_t off)
+{
+	uint64_t v;
+	memcpy(&v, p + off, 8);
+	return v;
+}
+
+static inline uint32_t om_get_u32(const uint8_t *p, int64_t off)
+{
+	uint32_t v;
+	memcpy(&v, p + off, 4);
+	return v;
+}
 
 /* Which allocator serves the object domain (PyObject_Malloc). */
 enum obmalloc_allocator {

@@ -13,29 +13,15 @@
 
 #include "obmalloc.h"
 
-static uint64_t get_u64(const uint8_t *p, size_t off)
-{
-	uint64_t v;
-	memcpy(&v, p + off, 8);
-	return v;
-}
-
-static uint32_t get_u32(const uint8_t *p, size_t off)
-{
-	uint32_t v;
-	memcpy(&v, p + off, 4);
-	return v;
-}
-
 static void decode_header(struct pyx_program *prog, uint64_t addr, const uint8_t *h,
 			  struct obmalloc_pool *p)
 {
 	p->address = addr;
-	p->count = get_u32(h, (size_t)LV(prog, pool_header_count));
-	p->freeblock = get_u64(h, (size_t)LV(prog, pool_header_freeblock));
-	p->szidx = get_u32(h, (size_t)LV(prog, pool_header_szidx));
-	p->nextoffset = get_u32(h, (size_t)LV(prog, pool_header_nextoffset));
-	p->maxnextoffset = get_u32(h, (size_t)LV(prog, pool_header_maxnextoffset));
+	p->count = om_get_u32(h, (size_t)LV(prog, pool_header_count));
+	p->freeblock = om_get_u64(h, (size_t)LV(prog, pool_header_freeblock));
+	p->szidx = om_get_u32(h, (size_t)LV(prog, pool_header_szidx));
+	p->nextoffset = om_get_u32(h, (size_t)LV(prog, pool_header_nextoffset));
+	p->maxnextoffset = om_get_u32(h, (size_t)LV(prog, pool_header_maxnextoffset));
 }
 
 static struct pyx_error *corrupt_pool(uint64_t pool, const char *fmt, ...)
@@ -88,7 +74,7 @@ static struct pyx_error *pool_free_blocks(const struct obmalloc *om,
 			return corrupt_pool(p->address, "its free list loops at 0x%llx",
 					    (unsigned long long)b);
 		free_pos[i] = (uint16_t)++n;
-		b = get_u64(pool, (size_t)(b - p->address));
+		b = om_get_u64(pool, (size_t)(b - p->address));
 	}
 	*carved = c;
 	*nfree = n;
