@@ -139,3 +139,51 @@ struct pyx_error *exception_describe(struct pyx_program *prog,
 	}
 	return strbuf_finish(&sb, message);
 }
+
+void thread_exception_text(struct pyx_program *prog, uint64_t tstate,
+			   struct exception_text *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct thread_exception exc;
+	struct pyx_error *err = thread_exception(prog, tstate, &exc);
+	if (!err && !exc.value && !exc.type)
+		return;
+	ret->present = true;
+	ret->raised = !err && exc.raised;
+	if (!err)
+		err = exception_describe(prog, &exc, &ret->type, &ret->message);
+	if (err) {
+		free(ret->message);
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_printf(&sb, "<unreadable: %s>", pyx_error_code_name(pyx_error_code(err)));
+		struct pyx_error *e2 = strbuf_finish(&sb, &ret->message);
+		pyx_error_destroy(e2);
+		pyx_error_destroy(err);
+	}
+	if (!ret->type)
+		ret->type = strdup("?");
+}
+
+void exception_text_release(struct exception_text *t)
+{
+	free(t->type);
+	free(t->message);
+}
+
+void exception_text_json(const struct exception_text *t, struct strbuf *sb)
+{
+	json_key(sb, "exception");
+	if (!t->present) {
+		strbuf_puts(sb, "null");
+		return;
+	}
+	strbuf_puts(sb, "{");
+	json_key(sb, "type");
+	json_string(sb, t->type ? t->type : "?");
+	strbuf_puts(sb, ", ");
+	json_key(sb, "message");
+	json_string(sb, t->message ? t->message : "<unreadable>");
+	strbuf_puts(sb, ", ");
+	json_key(sb, "raised");
+	strbuf_puts(sb, t->raised ? "true}" : "false}");
+}

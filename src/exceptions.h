@@ -24,4 +24,22 @@ struct pyx_error *exception_describe(struct pyx_program *prog,
 				     const struct thread_exception *exc,
 				     char **type_name, char **message);
 
+/* A thread's exception as text, for answers: present is false when the
+ * thread has none; type and message are malloc'ed ("?" and
+ * "<unreadable: CODE>" where memory could not be read). */
+struct exception_text {
+	bool present;
+	bool raised;
+	char *type;
+	char *message;
+};
+
+void thread_exception_text(struct pyx_program *prog, uint64_t tstate,
+			   struct exception_text *ret);
+void exception_text_release(struct exception_text *t);
+
+struct strbuf;
+/* "exception": {"type", "message", "raised"} or null */
+void exception_text_json(const struct exception_text *t, struct strbuf *sb);
+
 #endif

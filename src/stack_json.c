@@ -84,31 +84,10 @@ void stack_frame_json(struct pyx_program *prog, const struct pyx_frame *f,
 
 void stack_exception_json(struct pyx_program *prog, uint64_t tstate, struct strbuf *sb)
 {
-	json_key(sb, "exception");
-	struct thread_exception exc;
-	char *type = NULL, *message = NULL;
-	struct pyx_error *err = thread_exception(prog, tstate, &exc);
-	if (!err && !exc.value && !exc.type) {
-		strbuf_puts(sb, "null");
-		return;
-	}
-	if (!err)
-		err = exception_describe(prog, &exc, &type, &message);
-	strbuf_puts(sb, "{");
-	json_key(sb, "type");
-	json_string(sb, type ? type : "?");
-	strbuf_puts(sb, ", ");
-	json_key(sb, "message");
-	if (err)
-		strbuf_printf(sb, "\"<unreadable: %s>\"", pyx_error_code_name(pyx_error_code(err)));
-	else
-		json_string(sb, message);
-	strbuf_puts(sb, ", ");
-	json_key(sb, "raised");
-	strbuf_puts(sb, exc.raised ? "true}" : "false}");
-	pyx_error_destroy(err);
-	free(type);
-	free(message);
+	struct exception_text t;
+	thread_exception_text(prog, tstate, &t);
+	exception_text_json(&t, sb);
+	exception_text_release(&t);
 }
 
 void stack_thread_head_json(const struct pyx_thread *t, struct strbuf *sb)

@@ -37,9 +37,7 @@ struct triage_thread {
 	size_t nbetween;
 	int tid;
 	bool crashed;
-	bool has_exc;
-	char *exc_type, *exc_message;
-	bool exc_raised;
+	struct exception_text exc;
 };
 
 static void triage_thread_release(struct triage_thread *t)
@@ -47,22 +45,14 @@ static void triage_thread_release(struct triage_thread *t)
 	frames_free(t->frames, t->nframes);
 	pyx_error_destroy(t->frames_err);
 	free(t->between);
-	free(t->exc_type);
-	free(t->exc_message);
+	exception_text_release(&t->exc);
 }
 
 static struct pyx_error *triage_thread_fill(struct pyx_program *prog, struct triage_thread *t)
 {
 	if (t->py) {
 		t->frames_err = thread_frames(prog, t->py->tstate, &t->frames, &t->nframes);
-		struct thread_exception exc;
-		struct pyx_error *err = thread_exception(prog, t->py->tstate, &exc);
-		if (!err && (exc.value || exc.type)) {
-			t->has_exc = true;
-			t->exc_raised = exc.raised;
-			err = exception_describe(prog, &exc, &t->exc_type, &t->exc_message);
-		}
-		pyx_error_destroy(err);
+		thread_exception_text(prog, t->py->tstate, &t->exc);
 	}
 	if (!t->native)
 		return NULL;
@@ -117,18 +107,8 @@ static void thread_report_json(struct pyx_program *prog, const struct triage_thr
 			strbuf_puts(sb, ", ");
 	}
 	strbuf_puts(sb, "], ");
-	json_key(sb, "exception");
-	if (!t->has_exc) {
-		strbuf_puts(sb, "null}");
-		return;
-	}
-	strbuf_puts(sb, "{");
-	json_key(sb, "type");
-	json_string(sb, t->exc_type ? t->exc_type : "?");
-	strbuf_puts(sb, ", ");
-	json_key(sb, "message");
-	json_string(sb, t->exc_message ? t->exc_message : "<unreadable>");
-	strbuf_printf(sb, ", \"raised\": %s}}", t->exc_raised ? "true" : "false");
+	exception_text_json(&t->exc, sb);
+	strbuf_puts(sb, "}");
 }
 
 static const char *file_base(const char *path)
@@ -172,10 +152,10 @@ static void verdict(struct pyx_program *prog, const char *head, const struct tri
 	} else {
 		strbuf_printf(sb, ", in thread %d, which runs no Python code", t->tid);
 	}
-	if (t->has_exc)
-		strbuf_printf(sb, ", while %s %s: %s", t->exc_raised ? "raising" : "handling",
-			      t->exc_type ? t->exc_type : "?",
-			      t->exc_message ? t->exc_message : "<unreadable>");
+	if (t->exc.present)
+		strbuf_printf(sb, ", while %s %s: %s", t->exc.raised ? "raising" : "handling",
+			      t->exc.type ? t->exc.type : "?",
+			      t->exc.message ? t->exc.message : "<unreadable>");
 }
 
 struct pyx_error *pyx_triage_json(struct pyx_program *prog,
