@@ -16,6 +16,7 @@
 
 #include "census.h"
 #include "repr.h"
+#include "sorted.h"
 #include "strbuf.h"
 
 #define SNAPSHOT_MAGIC "PYXRAY-SNAPSHOT 1\n"
@@ -263,19 +264,6 @@ static struct pyx_error *snapshot_read(const char *path, struct snapshot *s)
 	return NULL;
 }
 
-static bool contains(const uint64_t *v, uint64_t n, uint64_t x)
-{
-	uint64_t lo = 0, hi = n;
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-		if (v[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && v[lo] == x;
-}
-
 struct growth {
 	const char *name;
 	uint64_t before_count, before_bytes, after_count, after_bytes;
@@ -358,7 +346,7 @@ struct pyx_error *pyx_leaks_diff_json(struct pyx_program *prog, const char *path
 		int shown = 0;
 		for (size_t k = 0; k < g[i].e->naddrs && shown < DIFF_SAMPLES; k++) {
 			uint64_t a = g[i].e->addrs[k];
-			if (g[i].old && contains(g[i].old->addrs, g[i].old->count, a))
+			if (g[i].old && sorted_u64_find(g[i].old->addrs, 0, g[i].old->count, a) >= 0)
 				continue;
 			strbuf_puts(&sb, shown ? ", " : "");
 			json_hex(&sb, a);

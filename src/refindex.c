@@ -18,6 +18,7 @@
 #include "frames.h"
 #include "heap.h"
 #include "repr.h"
+#include "sorted.h"
 #include "strbuf.h"
 
 struct pair {
@@ -197,15 +198,7 @@ static inline int64_t page_map_find(const struct page_map *pm, const uint64_t *o
 	size_t j = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & pm->mask;
 	while (pm->keys[j]) {
 		if (pm->keys[j] == key) {
-			size_t lo = pm->first[j], end = lo + pm->count[j], hi = end;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (objs[mid] < addr)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			return lo < end && objs[lo] == addr ? (int64_t)lo : -1;
+			return sorted_u64_find(objs, pm->first[j], pm->first[j] + pm->count[j], addr);
 		}
 		j = (j + 1) & pm->mask;
 	}
@@ -560,15 +553,7 @@ void ref_index_destroy(struct ref_index *ri)
 
 int64_t ref_index_find(const struct ref_index *ri, uint64_t addr)
 {
-	size_t lo = 0, hi = ri->nobjs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ri->objs[mid] < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < ri->nobjs && ri->objs[lo] == addr ? (int64_t)lo : -1;
+	return sorted_u64_find(ri->objs, 0, ri->nobjs, addr);
 }
 
 /* ---- queries ------------------------------------------------------------- */
