@@ -102,19 +102,8 @@ struct pyx_error *pyx_thread_frame(struct pyx_program *prog, int tid,
 	memset(ret, 0, sizeof(*ret));
 	uint64_t tstate, frame;
 	PYX_TRY(program_tstate_cached(prog, tid, &tstate));
-	if (!HAS(prog, _PyInterpreterFrame)) {
-		PYX_TRY(read_ptr(prog, tstate + LV(prog, PyThreadState_frame), &frame));
-	} else {
-		if (HAS(prog, PyThreadState_cframe)) {
-			uint64_t cframe;
-			PYX_TRY(read_ptr(prog, tstate + LV(prog, PyThreadState_cframe), &cframe));
-			frame = 0;
-			if (cframe)
-				PYX_TRY(read_ptr(prog, cframe + LV(prog, _PyCFrame_current_frame),
-						 &frame));
-		} else {
-			PYX_TRY(read_ptr(prog, tstate + LV(prog, PyThreadState_current_frame), &frame));
-		}
+	PYX_TRY(thread_newest_frame(prog, tstate, &frame));
+	if (HAS(prog, _PyInterpreterFrame)) {
 		/* Skip the shim frames (3.12+) the C stack owns. */
 		int64_t cstack = HAS(prog, FRAME_OWNED_BY_CSTACK) ? LV(prog, FRAME_OWNED_BY_CSTACK) : -1;
 		for (unsigned i = 0; frame && i < MAX_FRAMES; i++) {

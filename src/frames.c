@@ -85,20 +85,25 @@ static bool is_code(struct pyx_program *prog, uint64_t code)
 	return h.type == prog->wk.code_type;
 }
 
+struct pyx_error *thread_newest_frame(struct pyx_program *prog, uint64_t tstate,
+				      uint64_t *ret)
+{
+	*ret = 0;
+	if (!HAS(prog, _PyInterpreterFrame))
+		return read_ptr(prog, tstate + LV(prog, PyThreadState_frame), ret);
+	if (!HAS(prog, PyThreadState_cframe))
+		return read_ptr(prog, tstate + LV(prog, PyThreadState_current_frame), ret);
+	uint64_t cframe;
+	PYX_TRY(read_ptr(prog, tstate + LV(prog, PyThreadState_cframe), &cframe));
+	return cframe ? read_ptr(prog, cframe + LV(prog, _PyCFrame_current_frame), ret) : NULL;
+}
+
 static struct pyx_error *walk_interpreter_frames(struct pyx_program *prog,
 						 uint64_t tstate,
 						 struct frame_list *out)
 {
 	uint64_t iframe;
-	if (HAS(prog, PyThreadState_cframe)) {
-		uint64_t cframe;
-		PYX_TRY(read_ptr(prog, tstate + LV(prog, PyThreadState_cframe), &cframe));
-		if (!cframe)
-			return NULL;
-		PYX_TRY(read_ptr(prog, cframe + LV(prog, _PyCFrame_current_frame), &iframe));
-	} else {
-		PYX_TRY(read_ptr(prog, tstate + LV(prog, PyThreadState_current_frame), &iframe));
-	}
+	PYX_TRY(thread_newest_frame(prog, tstate, &iframe));
 	struct cycle_guard g = { .power = 1 };
 	int64_t cstack = HAS(prog, FRAME_OWNED_BY_CSTACK) ? LV(prog, FRAME_OWNED_BY_CSTACK) : -1;
 	while (iframe) {
@@ -167,7 +172,7 @@ static struct pyx_error *walk_frame_objects(struct pyx_program *prog, uint64_t t
 					    struct frame_list *out)
 {
 	uint64_t frame;
-	PYX_TRY(read_ptr(prog, tstate + LV(prog, PyThreadState_frame), &frame));
+	PYX_TRY(thread_newest_frame(prog, tstate, &frame));
 	struct cycle_guard g = { .power = 1 };
 	while (frame) {
 		PYX_TRY(guard_step(&g, frame));

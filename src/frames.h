@@ -26,6 +26,11 @@ struct pyx_error *thread_frames(struct pyx_program *prog, uint64_t tstate,
 				struct pyx_frame **ret, size_t *n);
 void frames_free(struct pyx_frame *frames, size_t n);
 
+/* The frame a thread runs now: tstate->frame (3.8 - 3.10), the current
+ * _PyInterpreterFrame (3.11+, possibly a shim); 0 for none. */
+struct pyx_error *thread_newest_frame(struct pyx_program *prog, uint64_t tstate,
+				      uint64_t *ret);
+
 /* Fill f->function (co_qualname, else co_name) and f->file (co_filename). */
 struct pyx_error *code_names(struct pyx_program *prog, uint64_t code,
 			     struct pyx_frame *f);

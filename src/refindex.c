@@ -247,15 +247,7 @@ static struct pyx_error *collect_frames(struct pyx_program *prog, struct ref_ind
 	struct pyx_error *err = NULL;
 	for (size_t t = 0; t < nthreads && !err; t++) {
 		uint64_t iframe = 0;
-		if (HAS(prog, PyThreadState_cframe)) {
-			uint64_t cframe;
-			err = read_ptr(prog, threads[t].tstate + LV(prog, PyThreadState_cframe), &cframe);
-			if (!err && cframe)
-				err = read_ptr(prog, cframe + LV(prog, _PyCFrame_current_frame), &iframe);
-		} else {
-			err = read_ptr(prog, threads[t].tstate + LV(prog, PyThreadState_current_frame),
-				       &iframe);
-		}
+		err = thread_newest_frame(prog, threads[t].tstate, &iframe);
 		for (size_t k = 0; iframe && !err && k < MAX_FRAMES; k++) {
 			int8_t owner;
 			uint64_t prev;
