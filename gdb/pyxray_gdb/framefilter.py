@@ -14,7 +14,6 @@ import gdb
 from gdb.FrameDecorator import FrameDecorator
 
 from . import native, session
-from .lib import PyxrayError
 
 
 class PythonFrame:
@@ -95,9 +94,7 @@ class PythonFrameFilter:
     def filter(self, frame_iter):
         try:
             by_level = python_frames_by_level()
-        except (PyxrayError, gdb.error):
-            return frame_iter
-        except Exception:  # never let pyxray break bt
+        except Exception:  # pyxray errors or bugs alike: never break bt
             return frame_iter
         if not by_level:
             return frame_iter

@@ -288,14 +288,18 @@ class Program:
         _check(fn(self._handle(), *args, ctypes.byref(out)))
         return json.loads(_take_string(out))
 
+    @staticmethod
+    def _stack_flags(locals, exceptions):
+        return (STACK_LOCALS if locals else 0) | (STACK_EXCEPTIONS if exceptions else 0)
+
     def stack(self, thread=0, locals=False, exceptions=False):
-        flags = (STACK_LOCALS if locals else 0) | (STACK_EXCEPTIONS if exceptions else 0)
-        return self._json(lib().pyx_stack_json, thread, flags)
+        return self._json(lib().pyx_stack_json, thread,
+                          self._stack_flags(locals, exceptions))
 
     def stack_native(self, stacks, thread=0, locals=False, exceptions=False):
         """py-stack --native: stacks from native_stacks()."""
-        flags = (STACK_LOCALS if locals else 0) | (STACK_EXCEPTIONS if exceptions else 0)
-        return self._json(lib().pyx_stack_native_json, thread, flags, ctypes.byref(stacks))
+        return self._json(lib().pyx_stack_native_json, thread,
+                          self._stack_flags(locals, exceptions), ctypes.byref(stacks))
 
     def triage(self, stacks):
         return self._json(lib().pyx_triage_json, ctypes.byref(stacks))

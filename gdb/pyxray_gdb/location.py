@@ -10,7 +10,7 @@ import gdb
 
 from . import params, session
 from .lib import PyxrayError
-from .stack import source_line
+from .stack import format_frame
 
 
 def on_stop(event):
@@ -39,12 +39,8 @@ def location_text():
     frames = data["threads"][0]["frames"] if data["threads"] else []
     if not frames:
         return "Python: (this thread runs no Python code)"
-    f = frames[-1]
-    out = 'Python: File "%s", line %s, in %s' % (f["file"], f["line"], f["function"])
-    src = source_line(f["file"], f["line"])
-    if src:
-        out += "\n    " + src
-    return out
+    lines = format_frame(frames[-1])
+    return "\n".join(["Python: " + lines[0].lstrip()] + lines[1:])
 
 
 def install():

@@ -28,6 +28,16 @@ def thread_header(t, crash):
     return head + (" " + ", ".join(parts) if parts else "") + ":"
 
 
+def format_frame(f):
+    """The lines of one Python frame, as a traceback prints them."""
+    line = f["line"] if f["line"] >= 0 else "?"
+    out = ['  File "%s", line %s, in %s' % (f["file"], line, f["function"])]
+    src = source_line(f["file"], f["line"])
+    if src:
+        out.append("    " + src)
+    return out
+
+
 def format_stack(data, with_locals=False):
     out = []
     crash = data.get("crash")
@@ -46,11 +56,7 @@ def format_stack(data, with_locals=False):
                 continue
             if f.get("entered_from_c") and i > 0 and frames[i - 1].get("kind") != "native":
                 out.append("  (called from C)")
-            line = f["line"] if f["line"] >= 0 else "?"
-            out.append('  File "%s", line %s, in %s' % (f["file"], line, f["function"]))
-            src = source_line(f["file"], f["line"])
-            if src:
-                out.append("    " + src)
+            out.extend(format_frame(f))
             if with_locals:
                 for name, value in f.get("locals", {}).items():
                     out.append("      %s = %s" % (name, value))

@@ -5,7 +5,7 @@ import gdb
 
 from . import native, session
 from .command import PyxrayCommand, parse_options
-from .stack import format_native_frame, source_line, thread_header
+from .stack import format_frame, format_native_frame, thread_header
 
 
 def format_report(report):
@@ -27,11 +27,7 @@ def format_report(report):
         if t["frames"]:
             out.append("Traceback (most recent call last):")
         for f in t["frames"]:
-            line = f["line"] if f["line"] >= 0 else "?"
-            out.append('  File "%s", line %s, in %s' % (f["file"], line, f["function"]))
-            src = source_line(f["file"], f["line"])
-            if src:
-                out.append("    " + src)
+            out.extend(format_frame(f))
         for f in t["native_frames"]:
             out.append(format_native_frame(f))
         if not t["frames"] and not t["native_frames"]:
