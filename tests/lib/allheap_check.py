@@ -2,13 +2,17 @@
 tests/fixtures/allheap_fixture.py's record (CHECK lines, like
 pyxray_check.py)."""
 import json
+import os
+import sys
 
 import gdb
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check_line  # noqa: E402
+
 
 def _emit(ok, name, detail=""):
-    gdb.write("CHECK %s %s%s\n" % ("ok" if ok else "FAIL", name,
-                                   (": " + detail) if (detail and not ok) else ""))
+    gdb.write(check_line(ok, name, detail) + "\n")
 
 
 def check(record_path, label):

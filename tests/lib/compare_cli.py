@@ -5,19 +5,11 @@ pyxray_check.py.  MODE is "pid" (the record's process, stopped) or the
 path of a core file."""
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import truth  # noqa: E402
-
-
-def run(cli, args):
-    p = subprocess.run([cli] + args, capture_output=True, text=True, timeout=120)
-    if p.returncode != 0:
-        raise RuntimeError("%s %s: exit %d: %s" % (os.path.basename(cli), " ".join(args),
-                                                    p.returncode, p.stderr.strip()[-500:]))
-    return json.loads(p.stdout)
+from checks import check_line, run_cli  # noqa: E402
 
 
 def main():
@@ -27,20 +19,19 @@ def main():
     target = ["--pid", str(rec["pid"])] if mode == "pid" else ["--core", mode]
     results = []
     try:
-        data = run(cli, ["stack", "--locals"] + target)
+        data = run_cli(cli, ["stack", "--locals"] + target)
         results += truth.compare_stack(data, rec, label, crashed=rec["mode"] == "crash")
     except Exception as e:
         results.append((False, "%s: stack" % label, str(e)))
     for name, want in sorted(rec["objects"].items()):
         try:
-            got = run(cli, ["object", want["address"], "--depth", "10", "--items", "100",
+            got = run_cli(cli, ["object", want["address"], "--depth", "10", "--items", "100",
                             "--string", "1000"] + target)
             results += truth.compare_object(got, want, label, name)
         except Exception as e:
             results.append((False, "%s: object %s" % (label, name), str(e)))
     for ok, name, detail in results:
-        print("CHECK %s %s%s" % ("ok" if ok else "FAIL", name,
-                                 (": " + detail) if (detail and not ok) else ""))
+        print(check_line(ok, name, detail))
     print("CHECK-END")
 
 

@@ -6,9 +6,11 @@ TARGET is "pid" or a core file.  Prints CHECK lines like pyxray_check.py.
 `make check` runs it with the ASan/UBSan build too."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check_line, run_cli  # noqa: E402
 
 
 def main():
@@ -22,12 +24,7 @@ def main():
         results.append((bool(ok), "%s: %s" % (label, name), detail))
 
     def run(*args):
-        p = subprocess.run([cli] + list(args) + where, capture_output=True, text=True,
-                           timeout=300)
-        if p.returncode:
-            raise RuntimeError("%s: exit %d: %s" % (" ".join(args), p.returncode,
-                                                    p.stderr.strip()[-400:]))
-        return json.loads(p.stdout) if p.stdout.strip() else None
+        return run_cli(cli, list(args) + where, timeout=300)
 
     try:
         gc = run("gc")
@@ -63,8 +60,7 @@ def main():
     except Exception as e:
         results.append((False, "%s: heap commands" % label, str(e)))
     for ok, name, detail in results:
-        print("CHECK %s %s%s" % ("ok" if ok else "FAIL", name,
-                                 (": " + detail) if (detail and not ok) else ""))
+        print(check_line(ok, name, detail))
     print("CHECK-END")
 
 

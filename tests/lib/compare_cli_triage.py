@@ -9,11 +9,11 @@ Prints CHECK lines like pyxray_check.py.
 """
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import truth  # noqa: E402
+from checks import check_line, run_cli  # noqa: E402
 
 results = []
 
@@ -23,13 +23,8 @@ def check(ok, name, detail=""):
 
 
 def run(cli, args):
-    p = subprocess.run([cli] + args, capture_output=True, text=True, timeout=120)
-    if p.returncode != 0:
-        raise RuntimeError("%s %s: exit %d: %s" % (os.path.basename(cli), " ".join(args),
-                                                    p.returncode, p.stderr.strip()[-500:]))
-    if "warning: no native frames" in p.stderr:
-        raise RuntimeError(p.stderr.strip()[-300:])
-    return json.loads(p.stdout)
+    # Native frames are what is tested: their absence is a failure.
+    return run_cli(cli, args, refuse="warning: no native frames")
 
 
 def chain(frames):
@@ -113,8 +108,7 @@ def main():
     except Exception as e:
         check(False, sys.argv[-1] + ": " + mode, "%s: %s" % (type(e).__name__, e))
     for ok, name, detail in results:
-        print("CHECK %s %s%s" % ("ok" if ok else "FAIL", name,
-                                 (": " + detail) if detail and not ok else ""))
+        print(check_line(ok, name, detail))
 
 
 if __name__ == "__main__":

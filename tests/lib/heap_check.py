@@ -7,16 +7,20 @@ stopping: the length and count of generation 0 (GEN0_SLACK), and the total
 number of objects (TOTAL_SLACK).  Everything else is exact.
 """
 import json
+import os
+import sys
 
 import gdb
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check_line  # noqa: E402
 
 GEN0_SLACK = 60
 TOTAL_SLACK = 120
 
 
 def _emit(ok, name, detail=""):
-    gdb.write("CHECK %s %s%s\n" % ("ok" if ok else "FAIL", name,
-                                   (": " + detail) if (detail and not ok) else ""))
+    gdb.write(check_line(ok, name, detail) + "\n")
 
 
 def _pyxray(cmd):

@@ -233,20 +233,16 @@ def _cli_main(argv):
     arenas and malloc against the record; prints CHECK lines."""
     import json
     import os
-    import subprocess
     import tempfile
+
+    from checks import check_line, run_cli
     cli, record, label, mode = argv[:4]
     with open(record) as fp:
         rec = json.load(fp)
     target = ["--pid", str(rec["pid"])] if mode == "pid" else ["--core", mode]
 
     def run(args):
-        p = subprocess.run([cli] + args + target, capture_output=True, text=True,
-                           timeout=120)
-        if p.returncode != 0:
-            raise RuntimeError("pyxray %s: exit %d: %s" % (" ".join(args), p.returncode,
-                                                           p.stderr.strip()[-300:]))
-        return json.loads(p.stdout)
+        return run_cli(cli, args + target)
 
     results = []
     try:
@@ -271,8 +267,7 @@ def _cli_main(argv):
     except Exception as e:
         results.append((False, "%s: pyxray CLI" % label, str(e)))
     for ok, name, detail in results:
-        print("CHECK %s %s%s" % ("ok" if ok else "FAIL", name,
-                                 (": " + detail) if (detail and not ok) else ""))
+        print(check_line(ok, name, detail))
     print("CHECK-END")
 
 

@@ -16,12 +16,12 @@ import gdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pools_check  # noqa: E402
+from checks import check_line  # noqa: E402
 
 
 def _emit(results):
     for ok, name, detail in results:
-        gdb.write("CHECK %s %s%s\n" % ("ok" if ok else "FAIL", name,
-                                       (": " + detail) if (detail and not ok) else ""))
+        gdb.write(check_line(ok, name, detail) + "\n")
 
 
 def _load(path):

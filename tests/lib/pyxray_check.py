@@ -16,14 +16,14 @@ import gdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import truth  # noqa: E402
+from checks import check_line  # noqa: E402
 
 OBJECT_LIMITS = "--string 1000 --items 100 --depth 10"
 
 
 def _emit(results):
     for ok, name, detail in results:
-        gdb.write("CHECK %s %s%s\n" % ("ok" if ok else "FAIL", name,
-                                       (": " + detail) if (detail and not ok) else ""))
+        gdb.write(check_line(ok, name, detail) + "\n")
 
 
 def _load(path):

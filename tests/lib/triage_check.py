@@ -8,8 +8,12 @@ Loaded into the gdb under test; each check prints "CHECK ok NAME" or
 import json
 import os
 import re
+import sys
 
 import gdb
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check_line  # noqa: E402
 
 
 class Checks:
@@ -17,8 +21,7 @@ class Checks:
         self.label = label
 
     def check(self, ok, name, detail=""):
-        gdb.write("CHECK %s %s: %s%s\n" % ("ok" if ok else "FAIL", self.label, name,
-                                           (": " + detail) if detail and not ok else ""))
+        gdb.write(check_line(ok, "%s: %s" % (self.label, name), detail) + "\n")
         return ok
 
     def equal(self, got, want, name):
