@@ -5,7 +5,7 @@
 #   make demo       start an example program, attach gdb, show py-stack/py-object
 #   make bench      py-stack against libpython's py-bt, as ratios
 #   make install    PREFIX=/usr/local (DESTDIR honoured)
-#   make layouts    regenerate src/layouts/ from the CPython headers found here
+#   make layouts    regenerate src/runtime/layouts/ from the CPython headers found here
 
 CC ?= cc
 PYTHON ?= python3
@@ -13,14 +13,14 @@ PREFIX ?= /usr/local
 BUILD ?= build
 
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude -Isrc
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Iinclude -Isrc
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(BASE_CFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS := -ldw -lelf
 
-LIB_SRCS := $(wildcard src/*.c) $(wildcard src/layouts/*.c)
+LIB_SRCS := $(filter-out src/cli/%,$(wildcard src/*/*.c)) $(wildcard src/runtime/layouts/*.c)
 LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-HEADERS := $(wildcard include/*.h src/*.h)
+HEADERS := $(wildcard include/*.h src/*/*.h)
 
 .PHONY: all lib cli check check-unit check-gdb asan demo bench install uninstall \
 	layouts clean deps
@@ -53,7 +53,7 @@ include examples/examples.mk
 include bench/bench.mk
 
 layouts:
-	$(PYTHON) tools/layouts/generate.py --ids src/layout_ids.h
+	$(PYTHON) tools/layouts/generate.py --ids src/runtime/layout_ids.h
 	tools/layouts/generate-all
 
 install: all

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "obmalloc.h"
+#include "heap/obmalloc.h"
 
 struct count {
 	uint64_t blocks, bytes, sum;

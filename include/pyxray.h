@@ -24,6 +24,12 @@
 extern "C" {
 #endif
 
+/* The library is built with -fvisibility=hidden: what this header
+ * declares is its whole exported interface. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define PYX_VERSION_STRING "0.1.0"
 
 /* ------------------------------------------------------------------ */
@@ -374,6 +380,10 @@ struct pyx_error *pyx_code_json(struct pyx_program *prog, uint64_t code,
  * (3.8 - 3.10: _PyEval_EvalFrameDefault, whose argument N is the frame).
  * PYX_ERR_NO_DEBUG_INFO when that needs symbols that are missing. */
 struct pyx_error *pyx_entry_points_json(struct pyx_program *prog, char **ret);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

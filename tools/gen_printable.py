@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Write src/unicode_printable.c: the code point ranges that str.isprintable()
+"""Write src/objects/unicode_printable.c: the code point ranges that str.isprintable()
 accepts, so pyxray's repr of a str escapes exactly what Python's does.
 
-    python3 tools/gen_printable.py > src/unicode_printable.c
+    python3 tools/gen_printable.py > src/objects/unicode_printable.c
 
 The table follows the Unicode database of the Python that runs this script
 (recorded in the output); versions differ only in newly assigned code points.

@@ -8,7 +8,7 @@ import sys
 import gdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check_line  # noqa: E402
+from checks import check_line, gdb_json  # noqa: E402
 
 
 def _emit(ok, name, detail=""):
@@ -19,7 +19,7 @@ def check(record_path, label):
     try:
         with open(record_path) as fp:
             rec = json.load(fp)
-        d = json.loads(gdb.execute("py-census --all-heap --json --top 0", to_string=True))
+        d = gdb_json(gdb.execute("py-census --all-heap --json --top 0", to_string=True))
         by = {t["type"]: t for t in d["types"]}
         untracked = [n for n, w in rec["types"].items() if not w["tracked"]]
         _emit(len(untracked) >= 3, "%s: most populations are of untracked types" % label,
@@ -44,7 +44,7 @@ def check(record_path, label):
         _emit(d["outside_pymalloc_objects"] >= rec["big_bytes"],
               "%s: large objects outside pymalloc are found" % label,
               "%d" % d["outside_pymalloc_objects"])
-        plain = json.loads(gdb.execute("py-census --json --top 0", to_string=True))
+        plain = gdb_json(gdb.execute("py-census --json --top 0", to_string=True))
         _emit(not any(t["type"] == "complex" for t in plain["types"]),
               "%s: without --all-heap, untracked objects are not counted" % label)
     except gdb.error as e:

@@ -25,3 +25,15 @@ def run_cli(cli, args, timeout=120, refuse=None):
         raise RuntimeError("%s %s: exit %d: %s" % (os.path.basename(cli), " ".join(args),
                                                     p.returncode, p.stderr.strip()[-500:]))
     return json.loads(p.stdout) if p.stdout.strip() else None
+
+
+def gdb_json(text):
+    """The JSON document in a command's captured output.  gdb writes its
+    own warnings into the same capture (a core's register notes of a size
+    it does not expect: "warning: Unexpected size of section
+    `.reg-xstate/...'"); they come before the document and are skipped."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith(("{", "[")):
+            return json.loads("".join(lines[i:]))
+    return json.loads(text)

@@ -13,7 +13,7 @@ import sys
 import gdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check_line  # noqa: E402
+from checks import check_line, gdb_json  # noqa: E402
 
 GEN0_SLACK = 60
 TOTAL_SLACK = 120
@@ -24,7 +24,7 @@ def _emit(ok, name, detail=""):
 
 
 def _pyxray(cmd):
-    return json.loads(gdb.execute(cmd, to_string=True))
+    return gdb_json(gdb.execute(cmd, to_string=True))
 
 
 def _load(path):

@@ -16,7 +16,7 @@ import gdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pools_check  # noqa: E402
-from checks import check_line  # noqa: E402
+from checks import check_line, gdb_json  # noqa: E402
 
 
 def _emit(results):
@@ -30,7 +30,7 @@ def _load(path):
 
 
 def _pyxray(cmd):
-    return json.loads(gdb.execute(cmd, to_string=True))
+    return gdb_json(gdb.execute(cmd, to_string=True))
 
 
 def _guard(label, what, fn):

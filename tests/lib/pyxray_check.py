@@ -16,7 +16,7 @@ import gdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import truth  # noqa: E402
-from checks import check_line  # noqa: E402
+from checks import check_line, gdb_json  # noqa: E402
 
 OBJECT_LIMITS = "--string 1000 --items 100 --depth 10"
 
@@ -32,7 +32,7 @@ def _load(path):
 
 
 def _pyxray(cmd):
-    return json.loads(gdb.execute(cmd, to_string=True))
+    return gdb_json(gdb.execute(cmd, to_string=True))
 
 
 def check_stack(record_path, label, crashed=False):

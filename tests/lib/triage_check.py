@@ -13,7 +13,7 @@ import sys
 import gdb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check_line  # noqa: E402
+from checks import check_line, gdb_json  # noqa: E402
 
 
 class Checks:
@@ -46,7 +46,7 @@ def check_triage(record_path, label, gil_elsewhere=False):
     c = Checks(label)
     try:
         rec = _load(record_path)
-        report = json.loads(gdb.execute("py-triage --json", to_string=True))
+        report = gdb_json(gdb.execute("py-triage --json", to_string=True))
     except (gdb.error, OSError, ValueError) as e:
         c.check(False, "py-triage --json", str(e))
         return _end()
@@ -145,7 +145,7 @@ def check_native(record_path, label):
     c = Checks(label)
     rec = _load(record_path)
     try:
-        data = json.loads(gdb.execute("py-stack --native --json --thread %d" % rec["tid"],
+        data = gdb_json(gdb.execute("py-stack --native --json --thread %d" % rec["tid"],
                                       to_string=True))
     except (gdb.error, ValueError) as e:
         c.check(False, "py-stack --native --json", str(e))

@@ -38,8 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "layout.h"
+#include "util/error.h"
+#include "runtime/layout.h"
 #include "layout_names.h"
 
 _Static_assert(sizeof(pyx_layout_id_names) / sizeof(pyx_layout_id_names[0])

@@ -14,9 +14,9 @@ TOOLS_DIR := tests/tools
 
 .PHONY: check-layout-dwarf
 
-$(BUILD)/tests/layout_names.h: src/layout_ids.h $(TOOLS_DIR)/gen_layout_names.py
+$(BUILD)/tests/layout_names.h: src/runtime/layout_ids.h $(TOOLS_DIR)/gen_layout_names.py
 	@mkdir -p $(dir $@)
-	$(PYTHON) $(TOOLS_DIR)/gen_layout_names.py src/layout_ids.h $@
+	$(PYTHON) $(TOOLS_DIR)/gen_layout_names.py src/runtime/layout_ids.h $@
 
 $(BUILD)/check-layout-dwarf: $(TOOLS_DIR)/check_layout_dwarf.c \
 		$(BUILD)/tests/layout_names.h $(HEADERS) $(BUILD)/libpyxray.a

@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "check.h"
-#include "linetable.h"
+#include "objects/linetable.h"
 #include "linetable_vectors.h"
-#include "repr.h"
-#include "strbuf.h"
+#include "objects/repr.h"
+#include "util/strbuf.h"
 
 /* ---- line tables -------------------------------------------------------- */
 

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "native.h"
-#include "program.h"
+#include "native/native.h"
+#include "runtime/program.h"
 
 #define EVAL "_PyEval_EvalFrameDefault"
 

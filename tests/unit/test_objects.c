@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "check.h"
-#include "layout.h"
-#include "object.h"
-#include "program.h"
-#include "repr.h"
+#include "runtime/layout.h"
+#include "objects/object.h"
+#include "runtime/program.h"
+#include "objects/repr.h"
 #include "synthetic_core.h"
 
 #define IMG_BASE 0x7f3a00000000ull

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "layout.h"
-#include "obmalloc.h"
-#include "program.h"
+#include "runtime/layout.h"
+#include "heap/obmalloc.h"
+#include "runtime/program.h"
 #include "synthetic_core.h"
 
 #define META 0x7f3a00000000ull      /* _PyRuntime, the interpreter, the arena table */

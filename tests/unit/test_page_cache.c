@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "page_cache.h"
+#include "target/page_cache.h"
 
 static void test_empty(void)
 {

@@ -14,7 +14,7 @@
 
 #include "check.h"
 #include "synthetic_core.h"
-#include "target.h"
+#include "target/target.h"
 
 static char *tmpdir;
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "target.h"
+#include "target/target.h"
 
 #define PAGE 4096u
 #define SMALL_SIZE (3 * PAGE)

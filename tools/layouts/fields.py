@@ -4,7 +4,7 @@ Each entry names a value the engine needs: an offset (offsetof), a size
 (sizeof), a constant (a macro or enum value) or a bit mask inside a bit
 field.  generate.py compiles a probe against each version's own headers
 (with Py_BUILD_CORE, so the internal structs are visible) and writes the
-values into src/layouts/.  An id may have several entries for different
+values into src/runtime/layouts/.  An id may have several entries for different
 version ranges (a field that moved or was renamed); versions outside every
 range get no value (PYX_ABSENT).
 

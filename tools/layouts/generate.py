@@ -2,7 +2,7 @@
 """Generate a pyxray layout table from one CPython version's headers.
 
     generate.py --include DIR [--include DIR ...] --out FILE [--debug]
-    generate.py --ids src/layout_ids.h
+    generate.py --ids src/runtime/layout_ids.h
 
 The first form compiles a probe against the headers in DIR (the directory
 that holds Python.h; its internal/ subdirectory must be there), with
@@ -132,7 +132,7 @@ def write_table(path, version, debug, values, minor):
            % (version, " (Py_DEBUG)" if debug else ""),
            " * headers.  Do not edit: change tools/layouts/fields.py and run"
            " `make layouts`. */",
-           '#include "../layout.h"', "",
+           '#include "runtime/layout.h"', "",
            "const struct pyx_layout pyx_layout_%s = {" % name,
            '\t.name = "%s.%s%s",' % (3, minor, "d" if debug else ""),
            '\t.source = "CPython %s headers",' % version,

@@ -1,0 +1,29 @@
+/* gc_json.c - py-gc's answer: the collector's state, per generation. */
+#include "heap/heap.h"
+#include "util/strbuf.h"
+
+struct pyx_error *pyx_gc_json(struct pyx_program *prog, char **ret)
+{
+	uint64_t main_interp;
+	PYX_TRY(read_ptr(prog, prog->runtime + LV(prog, _PyRuntimeState_interpreters_main),
+			 &main_interp));
+	if (!main_interp)
+		return pyx_error_create(PYX_ERR_NOT_INITIALIZED, "CPython has no main interpreter");
+	struct gc_state_info st;
+	PYX_TRY(gc_state_read(prog, main_interp, true, &st));
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_printf(&sb, "{\"enabled\": %s, \"collecting\": %s, \"generations\": [",
+		      st.enabled ? "true" : "false", st.collecting ? "true" : "false");
+	for (int g = 0; g < st.ngenerations; g++) {
+		const struct gc_generation_info *gi = &st.gen[g];
+		strbuf_printf(&sb, "%s{\"index\": %d, \"objects\": %lld, \"count\": %lld, "
+			      "\"threshold\": %lld, \"collections\": %lld, \"collected\": %lld, "
+			      "\"uncollectable\": %lld}", g ? ", " : "", g,
+			      (long long)gi->objects, (long long)gi->count,
+			      (long long)gi->threshold, (long long)gi->collections,
+			      (long long)gi->collected, (long long)gi->uncollectable);
+	}
+	strbuf_printf(&sb, "], \"permanent\": {\"objects\": %lld}, \"state\": \"0x%llx\"}",
+		      (long long)st.gen[GEN_PERMANENT].objects, (unsigned long long)st.state);
+	return strbuf_finish(&sb, ret);
+}

@@ -1,0 +1,188 @@
+/* gc.c - the garbage collector's state and its generation lists.
+ *
+ * Each generation is a circular doubly-linked list of PyGC_Head, which
+ * sits right before the object; the list head lives in the gc state
+ * (in _PyRuntime for 3.8, in each interpreter from 3.9).  _gc_next's low
+ * bits are flags during a collection, so they are masked off. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap/heap.h"
+
+#define MAX_GC_OBJECTS (1ull << 32)
+
+static uint64_t generation_addr(struct pyx_program *prog, uint64_t state, int g)
+{
+	if (g == GEN_PERMANENT)
+		return state + (uint64_t)LV(prog, _gc_runtime_state_permanent_generation);
+	return state + (uint64_t)LV(prog, _gc_runtime_state_generations) +
+	       (uint64_t)g * (uint64_t)LV(prog, gc_generation);
+}
+
+/* Walk one list from its head; visit each object. */
+static struct pyx_error *walk_list(struct pyx_program *prog, uint64_t head, int gen,
+				   gc_visit_fn visit, void *arg, int64_t *count,
+				   bool *stop)
+{
+	uint64_t next;
+	PYX_TRY(read_ptr(prog, head + LV(prog, PyGC_Head_gc_next), &next));
+	int64_t gc_size = LV(prog, PyGC_Head);
+	int64_t type_off = gc_size + LV(prog, PyObject_ob_type);
+	uint64_t saved = 0, n = 0;
+	size_t power = 1, steps = 0;
+	while ((next & ~3ull) != head) {
+		uint64_t p = next & ~3ull;
+		if (!p)
+			return pyx_error_create(PYX_ERR_INVALID_OBJECT,
+				"gc generation %d is broken: a NULL link after %llu objects",
+				gen, (unsigned long long)n);
+		if (p == saved)
+			return pyx_error_create(PYX_ERR_LIMIT,
+				"gc generation %d loops at 0x%llx without returning to its "
+				"head (corrupted, or a collection was under way)",
+				gen, (unsigned long long)p);
+		if (++steps == power) {
+			saved = p;
+			power *= 2;
+			steps = 0;
+		}
+		if (++n > MAX_GC_OBJECTS)
+			return pyx_error_create(PYX_ERR_LIMIT, "gc generation %d has more "
+						"than %llu objects (corrupted?)", gen,
+						(unsigned long long)MAX_GC_OBJECTS);
+		/* The gc head and the object header in one read. */
+		uint64_t buf[4];
+		struct pyx_error *err = pyx_target_read(prog->target, p, buf,
+							(size_t)(type_off + 8));
+		if (err)
+			return pyx_error_wrap(err, "walking gc generation %d", gen);
+		next = buf[LV(prog, PyGC_Head_gc_next) / 8];
+		if (visit && visit(arg, p + (uint64_t)gc_size, buf[type_off / 8], gen)) {
+			*stop = true;
+			break;
+		}
+	}
+	if (count)
+		*count = (int64_t)n;
+	return NULL;
+}
+
+struct pyx_error *gc_state_read(struct pyx_program *prog, uint64_t interp,
+				bool walk_lists, struct gc_state_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	uint64_t st = program_gc_state(prog, interp);
+	ret->state = st;
+	int32_t enabled, collecting;
+	PYX_TRY(read_i32(prog, st + LV(prog, _gc_runtime_state_enabled), &enabled));
+	PYX_TRY(read_i32(prog, st + LV(prog, _gc_runtime_state_collecting), &collecting));
+	ret->enabled = enabled;
+	ret->collecting = collecting;
+	int64_t ngen = LV(prog, NUM_GENERATIONS);
+	if (ngen < 1 || ngen > 3)
+		return pyx_error_create(PYX_ERR_UNSUPPORTED_VERSION,
+					"unexpected number of gc generations %lld",
+					(long long)ngen);
+	ret->ngenerations = (int)ngen;
+	for (int g = 0; g <= (int)ngen; g++) {
+		int gi = g == ngen ? GEN_PERMANENT : g;
+		struct gc_generation_info *gen = &ret->gen[gi];
+		uint64_t ga = generation_addr(prog, st, gi);
+		gen->head = ga + (uint64_t)LV(prog, gc_generation_head);
+		int32_t v;
+		PYX_TRY(read_i32(prog, ga + LV(prog, gc_generation_count), &v));
+		gen->count = v;
+		PYX_TRY(read_i32(prog, ga + LV(prog, gc_generation_threshold), &v));
+		gen->threshold = v;
+		if (gi != GEN_PERMANENT) {
+			uint64_t s = st + (uint64_t)LV(prog, _gc_runtime_state_generation_stats) +
+				     (uint64_t)g * (uint64_t)LV(prog, gc_generation_stats);
+			PYX_TRY(read_i64(prog, s + LV(prog, gc_generation_stats_collections),
+					 &gen->collections));
+			PYX_TRY(read_i64(prog, s + LV(prog, gc_generation_stats_collected),
+					 &gen->collected));
+			PYX_TRY(read_i64(prog, s + LV(prog, gc_generation_stats_uncollectable),
+					 &gen->uncollectable));
+		}
+		if (walk_lists) {
+			bool stop = false;
+			PYX_TRY(walk_list(prog, gen->head, gi, NULL, NULL, &gen->objects, &stop));
+		}
+	}
+	return NULL;
+}
+
+struct pyx_error *gc_foreach(struct pyx_program *prog, unsigned gen_mask,
+			     gc_visit_fn visit, void *arg)
+{
+	uint64_t *interps;
+	size_t n;
+	PYX_TRY(program_interpreters(prog, &interps, &n));
+	struct pyx_error *err = NULL;
+	bool stop = false;
+	/* 3.8 has one gc for the whole runtime. */
+	size_t ninterp = HAS(prog, PyInterpreterState_gc) ? n : 1;
+	for (size_t i = ninterp; i-- > 0 && !err && !stop;) {
+		uint64_t st = program_gc_state(prog, interps[i]);
+		int64_t ngen = LV(prog, NUM_GENERATIONS);
+		for (int g = 0; g <= ngen && !err && !stop; g++) {
+			int gi = g == ngen ? GEN_PERMANENT : g;
+			if (!(gen_mask & (1u << gi)))
+				continue;
+			uint64_t head = generation_addr(prog, st, gi) +
+					(uint64_t)LV(prog, gc_generation_head);
+			err = walk_list(prog, head, gi, visit, arg, NULL, &stop);
+		}
+	}
+	free(interps);
+	return err;
+}
+
+struct find_ctx {
+	uint64_t obj;
+	int gen;
+};
+
+static int find_visit(void *arg, uint64_t obj, uint64_t type, int gen)
+{
+	(void)type;
+	struct find_ctx *c = arg;
+	if (obj != c->obj)
+		return 0;
+	c->gen = gen;
+	return 1;
+}
+
+struct pyx_error *object_gc_info(struct pyx_program *prog, const struct object_head *h,
+				 struct gc_info *ret)
+{
+	ret->gc_type = h->type_flags & TPF_HAVE_GC;
+	ret->tracked = false;
+	ret->generation = -1;
+	if (ret->gc_type && (h->type_flags & TPF_TYPE_SUBCLASS)) {
+		uint64_t own;
+		PYX_TRY(type_flags(prog, h->addr, &own));
+		ret->gc_type = own & TPF_HEAPTYPE;
+	}
+	if (!ret->gc_type)
+		return NULL;
+	uint64_t next;
+	PYX_TRY(read_ptr(prog, h->addr - (uint64_t)LV(prog, PyGC_Head) +
+			 (uint64_t)LV(prog, PyGC_Head_gc_next), &next));
+	ret->tracked = next != 0;
+	if (!ret->tracked)
+		return NULL;
+	/* With the referrer index built, the generation is known already. */
+	const struct ref_index *refs = program_cache(prog, PROGRAM_CACHE_REFS);
+	if (refs) {
+		int64_t i = ref_index_find(refs, h->addr);
+		if (i >= 0) {
+			ret->generation = refs->gen[i];
+			return NULL;
+		}
+	}
+	struct find_ctx c = { h->addr, -1 };
+	PYX_TRY(gc_foreach(prog, GEN_MASK_ALL, find_visit, &c));
+	ret->generation = c.gen;
+	return NULL;
+}

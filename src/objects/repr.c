@@ -1,0 +1,765 @@
+/* repr.c - safe reprs: bounded in depth, items and string length,
+ * cycle-safe, and never trusting a pointer it has not checked.  For the
+ * built-in types the text is what repr() prints in the process. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "objects/object.h"
+#include "objects/repr.h"
+
+#define MAX_STACK 64
+
+struct repr_ctx {
+	struct pyx_program *prog;
+	struct pyx_repr_limits lim;
+	struct strbuf *sb;
+	uint64_t stack[MAX_STACK];
+	int depth;
+};
+
+void repr_limits_normalize(struct pyx_repr_limits *l)
+{
+	if (l->max_depth <= 0)
+		l->max_depth = REPR_DEFAULT_DEPTH;
+	if (l->max_depth > MAX_STACK - 2)
+		l->max_depth = MAX_STACK - 2;
+	if (l->max_items <= 0)
+		l->max_items = REPR_DEFAULT_ITEMS;
+	if (l->max_string <= 0)
+		l->max_string = REPR_DEFAULT_STRING;
+}
+
+/* ---- scalars ------------------------------------------------------------ */
+
+/* Where the doubles around v are spaced unevenly (at powers of two), a
+ * p-digit string next to the correctly rounded one may read back as v
+ * when the correctly rounded one does not.  buf holds the correctly
+ * rounded p-digit form ([-]d.ddde[+-]X); on success it is replaced. */
+static bool shortest_neighbour(double v, int p, char *buf, size_t size)
+{
+	char *e = strchr(buf, 'e');
+	if (!e || p > 17)
+		return false;
+	int exp = atoi(e + 1);
+	const char *s = buf + (buf[0] == '-');
+	unsigned long long m = 0;
+	for (; s < e; s++)
+		if (*s != '.')
+			m = m * 10 + (unsigned long long)(*s - '0');
+	unsigned long long lo = 1;
+	for (int i = 1; i < p; i++)
+		lo *= 10;
+	for (int delta = -1; delta <= 1; delta += 2) {
+		unsigned long long c = m + (unsigned long long)(long long)delta;
+		if (c < lo || c >= lo * 10)
+			continue; /* the digit count would change */
+		char digits[24], cand[64];
+		snprintf(digits, sizeof(digits), "%llu", c);
+		snprintf(cand, sizeof(cand), "%s%c%s%s%se%d", v < 0 ? "-" : "", digits[0],
+			 p > 1 ? "." : "", digits + 1, "", exp);
+		if (strtod(cand, NULL) == v) {
+			snprintf(buf, size, "%s", cand);
+			return true;
+		}
+	}
+	return false;
+}
+
+void repr_float(double v, struct strbuf *sb)
+{
+	if (isnan(v)) {
+		strbuf_puts(sb, "nan");
+		return;
+	}
+	if (isinf(v)) {
+		strbuf_puts(sb, v < 0 ? "-inf" : "inf");
+		return;
+	}
+	char buf[64];
+	for (int p = 1; p <= 17; p++) {
+		snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
+		if (strtod(buf, NULL) == v || shortest_neighbour(v, p, buf, sizeof(buf)))
+			break;
+	}
+	/* buf: [-]d[.ddd]e[+-]XX */
+	const char *s = buf;
+	bool neg = *s == '-';
+	if (neg)
+		s++;
+	char digits[32];
+	size_t nd = 0;
+	for (; *s && *s != 'e'; s++)
+		if (*s != '.' && nd < sizeof(digits) - 1)
+			digits[nd++] = *s;
+	digits[nd] = '\0';
+	int exp = *s == 'e' ? atoi(s + 1) : 0;
+	while (nd > 1 && digits[nd - 1] == '0')
+		digits[--nd] = '\0';
+	int decpt = exp + 1;
+	if (neg)
+		strbuf_putc(sb, '-');
+	if (decpt > -4 && decpt <= 16) {
+		if (decpt <= 0) {
+			strbuf_puts(sb, "0.");
+			for (int i = 0; i < -decpt; i++)
+				strbuf_putc(sb, '0');
+			strbuf_puts(sb, digits);
+		} else if ((size_t)decpt >= nd) {
+			strbuf_puts(sb, digits);
+			for (size_t i = nd; i < (size_t)decpt; i++)
+				strbuf_putc(sb, '0');
+			strbuf_puts(sb, ".0");
+		} else {
+			strbuf_append(sb, digits, (size_t)decpt);
+			strbuf_putc(sb, '.');
+			strbuf_puts(sb, digits + decpt);
+		}
+	} else {
+		strbuf_putc(sb, digits[0]);
+		if (nd > 1) {
+			strbuf_putc(sb, '.');
+			strbuf_puts(sb, digits + 1);
+		}
+		strbuf_printf(sb, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+	}
+}
+
+void repr_str_cps(const uint32_t *cps, size_t n, size_t length, struct strbuf *sb)
+{
+	bool has_sq = false, has_dq = false;
+	for (size_t i = 0; i < n; i++) {
+		has_sq |= cps[i] == '\'';
+		has_dq |= cps[i] == '"';
+	}
+	char q = (has_sq && !has_dq) ? '"' : '\'';
+	strbuf_putc(sb, q);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c = cps[i];
+		if (c == (uint32_t)q || c == '\\') {
+			strbuf_putc(sb, '\\');
+			strbuf_putc(sb, (char)c);
+		} else if (c == '\t') {
+			strbuf_puts(sb, "\\t");
+		} else if (c == '\n') {
+			strbuf_puts(sb, "\\n");
+		} else if (c == '\r') {
+			strbuf_puts(sb, "\\r");
+		} else if (c < 0x20 || c == 0x7f) {
+			strbuf_printf(sb, "\\x%02x", c);
+		} else if (c < 0x7f) {
+			strbuf_putc(sb, (char)c);
+		} else if (!unicode_is_printable(c)) {
+			if (c <= 0xff)
+				strbuf_printf(sb, "\\x%02x", c);
+			else if (c <= 0xffff)
+				strbuf_printf(sb, "\\u%04x", c);
+			else
+				strbuf_printf(sb, "\\U%08x", c);
+		} else {
+			strbuf_put_utf8(sb, c);
+		}
+	}
+	strbuf_putc(sb, q);
+	if (length > n)
+		strbuf_printf(sb, "...(%zu more)", length - n);
+}
+
+void repr_bytes(const uint8_t *b, size_t n, size_t length, struct strbuf *sb)
+{
+	bool has_sq = memchr(b, '\'', n) != NULL;
+	bool has_dq = memchr(b, '"', n) != NULL;
+	char q = (has_sq && !has_dq) ? '"' : '\'';
+	strbuf_putc(sb, 'b');
+	strbuf_putc(sb, q);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = b[i];
+		if (c == (uint8_t)q || c == '\\') {
+			strbuf_putc(sb, '\\');
+			strbuf_putc(sb, (char)c);
+		} else if (c == '\t') {
+			strbuf_puts(sb, "\\t");
+		} else if (c == '\n') {
+			strbuf_puts(sb, "\\n");
+		} else if (c == '\r') {
+			strbuf_puts(sb, "\\r");
+		} else if (c < 0x20 || c >= 0x7f) {
+			strbuf_printf(sb, "\\x%02x", c);
+		} else {
+			strbuf_putc(sb, (char)c);
+		}
+	}
+	strbuf_putc(sb, q);
+	if (length > n)
+		strbuf_printf(sb, "...(%zu more)", length - n);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void put_invalid(struct repr_ctx *c, uint64_t addr)
+{
+	strbuf_printf(c->sb, "<invalid object at 0x%llx>", (unsigned long long)addr);
+}
+
+static void put_error(struct repr_ctx *c, const char *what, uint64_t addr,
+		      struct pyx_error *err)
+{
+	strbuf_printf(c->sb, "<%s at 0x%llx: unreadable>", what, (unsigned long long)addr);
+	pyx_error_destroy(err);
+}
+
+static void repr_inner(struct repr_ctx *c, uint64_t addr);
+
+static void put_str(struct repr_ctx *c, uint64_t addr)
+{
+	uint32_t *cps;
+	size_t n, length;
+	struct pyx_error *err = str_read(c->prog, addr, (size_t)c->lim.max_string,
+					 &cps, &n, &length);
+	if (err) {
+		put_error(c, "str", addr, err);
+		return;
+	}
+	repr_str_cps(cps, n, length, c->sb);
+	free(cps);
+}
+
+/* Append a str's text without quotes (names, qualnames). */
+static void put_plain_str(struct repr_ctx *c, uint64_t addr, const char *fallback)
+{
+	char *s = NULL;
+	struct pyx_error *err = addr ? object_str_utf8(c->prog, addr, 200, &s) : NULL;
+	if (err || !s) {
+		pyx_error_destroy(err);
+		strbuf_puts(c->sb, fallback);
+		return;
+	}
+	strbuf_puts(c->sb, s);
+	free(s);
+}
+
+static bool on_stack(struct repr_ctx *c, uint64_t addr)
+{
+	for (int i = 0; i < c->depth; i++)
+		if (c->stack[i] == addr)
+			return true;
+	return false;
+}
+
+static void put_more(struct repr_ctx *c, size_t shown, size_t total)
+{
+	if (total > shown)
+		strbuf_printf(c->sb, "%s...(%zu more)", shown ? ", " : "", total - shown);
+}
+
+/* ---- containers --------------------------------------------------------- */
+
+static void put_sequence(struct repr_ctx *c, uint64_t addr, bool is_list)
+{
+	uint64_t *items;
+	size_t n, total;
+	struct pyx_error *err = sequence_items(c->prog, addr, is_list,
+					       (size_t)c->lim.max_items, &items, &n, &total);
+	if (err) {
+		put_error(c, is_list ? "list" : "tuple", addr, err);
+		return;
+	}
+	const char *open = is_list ? "[" : "(", *close = is_list ? "]" : ")";
+	strbuf_puts(c->sb, open);
+	if (total && c->depth > c->lim.max_depth) {
+		strbuf_printf(c->sb, "<%zu item%s>%s", total, total == 1 ? "" : "s", close);
+		free(items);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strbuf_puts(c->sb, ", ");
+		repr_inner(c, items[i]);
+	}
+	put_more(c, n, total);
+	if (!is_list && total == 1)
+		strbuf_putc(c->sb, ',');
+	strbuf_puts(c->sb, close);
+	free(items);
+}
+
+struct dict_repr {
+	struct repr_ctx *c;
+	size_t shown;
+};
+
+static int dict_repr_visit(void *arg, uint64_t key, uint64_t value)
+{
+	struct dict_repr *d = arg;
+	if (d->shown == (size_t)d->c->lim.max_items)
+		return 1;
+	if (d->shown)
+		strbuf_puts(d->c->sb, ", ");
+	repr_inner(d->c, key);
+	strbuf_puts(d->c->sb, ": ");
+	repr_inner(d->c, value);
+	d->shown++;
+	return 0;
+}
+
+static void put_dict(struct repr_ctx *c, uint64_t addr)
+{
+	int64_t used;
+	struct pyx_error *err = dict_used(c->prog, addr, &used);
+	if (err || used < 0) {
+		put_error(c, "dict", addr, err);
+		return;
+	}
+	strbuf_putc(c->sb, '{');
+	if (used && c->depth > c->lim.max_depth) {
+		strbuf_printf(c->sb, "<%lld item%s>}", (long long)used, used == 1 ? "" : "s");
+		return;
+	}
+	struct dict_repr d = { c, 0 };
+	err = dict_iterate(c->prog, addr, dict_repr_visit, &d);
+	if (err) {
+		strbuf_puts(c->sb, "<unreadable entries>");
+		pyx_error_destroy(err);
+	}
+	put_more(c, d.shown, (size_t)used > d.shown ? (size_t)used : d.shown);
+	strbuf_putc(c->sb, '}');
+}
+
+static int set_repr_visit(void *arg, uint64_t key)
+{
+	struct dict_repr *d = arg;
+	if (d->shown == (size_t)d->c->lim.max_items)
+		return 1;
+	if (d->shown)
+		strbuf_puts(d->c->sb, ", ");
+	repr_inner(d->c, key);
+	d->shown++;
+	return 0;
+}
+
+static void put_set(struct repr_ctx *c, uint64_t addr, const char *name, bool plain)
+{
+	int64_t used;
+	struct pyx_error *err = set_used(c->prog, addr, &used);
+	if (err || used < 0) {
+		put_error(c, name, addr, err);
+		return;
+	}
+	if (used == 0) {
+		strbuf_printf(c->sb, "%s()", name);
+		return;
+	}
+	if (!plain)
+		strbuf_printf(c->sb, "%s(", name);
+	strbuf_putc(c->sb, '{');
+	if (c->depth > c->lim.max_depth) {
+		strbuf_printf(c->sb, "<%lld item%s>", (long long)used, used == 1 ? "" : "s");
+	} else {
+		struct dict_repr d = { c, 0 };
+		err = set_iterate(c->prog, addr, set_repr_visit, &d);
+		if (err) {
+			strbuf_puts(c->sb, "<unreadable entries>");
+			pyx_error_destroy(err);
+		}
+		put_more(c, d.shown, (size_t)used);
+	}
+	strbuf_putc(c->sb, '}');
+	if (!plain)
+		strbuf_putc(c->sb, ')');
+}
+
+/* ---- other kinds -------------------------------------------------------- */
+
+static void put_int(struct repr_ctx *c, uint64_t addr)
+{
+	char *s;
+	struct pyx_error *err = long_decimal(c->prog, addr, 4300, &s);
+	if (err) {
+		put_error(c, "int", addr, err);
+		return;
+	}
+	strbuf_puts(c->sb, s);
+	free(s);
+}
+
+static void put_type(struct repr_ctx *c, uint64_t addr)
+{
+	char *name;
+	struct pyx_error *err = type_qualified_name(c->prog, addr, &name);
+	if (err) {
+		put_error(c, "type", addr, err);
+		return;
+	}
+	strbuf_printf(c->sb, "<class '%s'>", name);
+	free(name);
+}
+
+static void put_function(struct repr_ctx *c, uint64_t addr)
+{
+	uint64_t qualname = 0;
+	struct pyx_error *err = read_ptr(c->prog, addr + LV(c->prog, PyFunctionObject_func_qualname),
+					 &qualname);
+	pyx_error_destroy(err);
+	strbuf_puts(c->sb, "<function ");
+	put_plain_str(c, qualname, "?");
+	strbuf_printf(c->sb, " at 0x%llx>", (unsigned long long)addr);
+}
+
+static void put_code(struct repr_ctx *c, uint64_t addr)
+{
+	struct pyx_program *p = c->prog;
+	uint64_t name = 0, file = 0;
+	int32_t line = 0;
+	struct pyx_error *err = read_ptr(p, addr + LV(p, PyCodeObject_co_name), &name);
+	if (!err)
+		err = read_ptr(p, addr + LV(p, PyCodeObject_co_filename), &file);
+	if (!err)
+		err = read_i32(p, addr + LV(p, PyCodeObject_co_firstlineno), &line);
+	if (err) {
+		put_error(c, "code object", addr, err);
+		return;
+	}
+	strbuf_puts(c->sb, "<code object ");
+	put_plain_str(c, name, "?");
+	strbuf_printf(c->sb, " at 0x%llx, file \"", (unsigned long long)addr);
+	put_plain_str(c, file, "?");
+	strbuf_printf(c->sb, "\", line %d>", line);
+}
+
+static void put_module(struct repr_ctx *c, uint64_t addr)
+{
+	struct pyx_program *p = c->prog;
+	uint64_t dict = 0, name = 0, file = 0;
+	struct pyx_error *err = read_ptr(p, addr + LV(p, PyModuleObject_md_dict), &dict);
+	if (!err && dict)
+		err = dict_lookup_str(p, dict, "__name__", &name);
+	pyx_error_destroy(err);
+	err = dict ? dict_lookup_str(p, dict, "__file__", &file) : NULL;
+	pyx_error_destroy(err);
+	strbuf_puts(c->sb, "<module ");
+	if (name)
+		put_str(c, name);
+	else
+		strbuf_puts(c->sb, "'?'");
+	if (file) {
+		struct object_head h;
+		err = object_head(p, file, &h);
+		if (!err && (h.type_flags & TPF_UNICODE_SUBCLASS)) {
+			strbuf_puts(c->sb, " from ");
+			put_str(c, file);
+		} else {
+			pyx_error_destroy(err);
+			strbuf_puts(c->sb, " (built-in)");
+		}
+	} else {
+		strbuf_puts(c->sb, " (built-in)");
+	}
+	strbuf_putc(c->sb, '>');
+}
+
+/* <generator object qualname at 0x...> (and coroutines, async gens). */
+static void put_generator(struct repr_ctx *c, const struct object_head *h, const char *what)
+{
+	uint64_t qualname = 0;
+	struct pyx_error *err = read_ptr(c->prog, h->addr + LV(c->prog, PyGenObject_gi_qualname),
+					 &qualname);
+	pyx_error_destroy(err);
+	strbuf_printf(c->sb, "<%s object ", what);
+	put_plain_str(c, qualname, "?");
+	strbuf_printf(c->sb, " at 0x%llx>", (unsigned long long)h->addr);
+}
+
+/* <frame at 0x..., file '...', line N, code name> */
+static void put_frame(struct repr_ctx *c, uint64_t addr)
+{
+	struct pyx_program *p = c->prog;
+	uint64_t code = 0, file = 0, name = 0;
+	int line = 0;
+	struct pyx_error *err = frame_object_location(p, addr, &code, &line);
+	if (!err)
+		err = read_ptr(p, code + LV(p, PyCodeObject_co_filename), &file);
+	if (!err)
+		err = read_ptr(p, code + LV(p, PyCodeObject_co_name), &name);
+	if (err) {
+		put_error(c, "frame", addr, err);
+		return;
+	}
+	strbuf_printf(c->sb, "<frame at 0x%llx, file ", (unsigned long long)addr);
+	put_str(c, file);
+	strbuf_printf(c->sb, ", line %d, code ", line);
+	put_plain_str(c, name, "?");
+	strbuf_putc(c->sb, '>');
+}
+
+static void put_cell(struct repr_ctx *c, uint64_t addr)
+{
+	uint64_t ref;
+	struct pyx_error *err = read_ptr(c->prog, addr + LV(c->prog, PyCellObject_ob_ref), &ref);
+	if (err) {
+		put_error(c, "cell", addr, err);
+		return;
+	}
+	strbuf_printf(c->sb, "<cell at 0x%llx: ", (unsigned long long)addr);
+	if (!ref) {
+		strbuf_puts(c->sb, "empty>");
+		return;
+	}
+	struct object_head h;
+	char *tn = NULL;
+	err = object_head(c->prog, ref, &h);
+	if (!err)
+		err = type_tp_name(c->prog, h.type, &tn);
+	if (err) {
+		pyx_error_destroy(err);
+		strbuf_printf(c->sb, "invalid object at 0x%llx>", (unsigned long long)ref);
+		return;
+	}
+	strbuf_printf(c->sb, "%s object at 0x%llx>", tn, (unsigned long long)ref);
+	free(tn);
+}
+
+static void put_method(struct repr_ctx *c, uint64_t addr)
+{
+	struct pyx_program *p = c->prog;
+	uint64_t func = 0, self = 0, qualname = 0;
+	struct pyx_error *err = read_ptr(p, addr + LV(p, PyMethodObject_im_func), &func);
+	if (!err)
+		err = read_ptr(p, addr + LV(p, PyMethodObject_im_self), &self);
+	if (err) {
+		put_error(c, "method", addr, err);
+		return;
+	}
+	err = read_ptr(p, func + LV(p, PyFunctionObject_func_qualname), &qualname);
+	pyx_error_destroy(err);
+	strbuf_puts(c->sb, "<bound method ");
+	put_plain_str(c, qualname, "?");
+	strbuf_puts(c->sb, " of ");
+	repr_inner(c, self);
+	strbuf_putc(c->sb, '>');
+}
+
+static void put_exception(struct repr_ctx *c, const struct object_head *h)
+{
+	char *tn = NULL;
+	struct pyx_error *err = type_tp_name(c->prog, h->type, &tn);
+	if (err) {
+		put_error(c, "exception", h->addr, err);
+		return;
+	}
+	const char *dot = strrchr(tn, '.');
+	strbuf_puts(c->sb, dot ? dot + 1 : tn);
+	free(tn);
+	uint64_t args = 0;
+	err = read_ptr(c->prog, h->addr + LV(c->prog, PyBaseExceptionObject_args), &args);
+	uint64_t *items = NULL;
+	size_t n = 0, total = 0;
+	if (!err && args)
+		err = sequence_items(c->prog, args, false, (size_t)c->lim.max_items,
+				     &items, &n, &total);
+	if (err) {
+		pyx_error_destroy(err);
+		strbuf_puts(c->sb, "(<unreadable args>)");
+		return;
+	}
+	strbuf_putc(c->sb, '(');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strbuf_puts(c->sb, ", ");
+		repr_inner(c, items[i]);
+	}
+	put_more(c, n, total);
+	strbuf_putc(c->sb, ')');
+	free(items);
+}
+
+struct attr_names {
+	struct repr_ctx *c;
+	size_t shown;
+};
+
+static int attr_name_visit(void *arg, uint64_t key, uint64_t value)
+{
+	(void)value;
+	struct attr_names *a = arg;
+	if (a->shown == (size_t)a->c->lim.max_items) {
+		strbuf_puts(a->c->sb, ", ...");
+		return 1;
+	}
+	strbuf_puts(a->c->sb, a->shown ? ", " : "; attrs: ");
+	put_plain_str(a->c, key, "?");
+	a->shown++;
+	return 0;
+}
+
+static void put_instance(struct repr_ctx *c, const struct object_head *h)
+{
+	char *name = NULL;
+	struct pyx_error *err = type_qualified_name(c->prog, h->type, &name);
+	if (err) {
+		pyx_error_destroy(err);
+		put_invalid(c, h->addr);
+		return;
+	}
+	strbuf_printf(c->sb, "<%s object at 0x%llx", name, (unsigned long long)h->addr);
+	free(name);
+	struct attr_names a = { c, 0 };
+	err = instance_attrs_iterate(c->prog, h->addr, h, attr_name_visit, &a);
+	pyx_error_destroy(err);
+	strbuf_putc(c->sb, '>');
+}
+
+/* A subclass of a built-in value type: "Name(<base repr>)". */
+static void put_subclass_open(struct repr_ctx *c, const struct object_head *h)
+{
+	char *name = NULL;
+	struct pyx_error *err = type_qualified_name(c->prog, h->type, &name);
+	if (err) {
+		pyx_error_destroy(err);
+		strbuf_puts(c->sb, "?(");
+		return;
+	}
+	strbuf_printf(c->sb, "%s(", name);
+	free(name);
+}
+
+static void repr_inner(struct repr_ctx *c, uint64_t addr)
+{
+	struct pyx_program *p = c->prog;
+	const struct well_known *wk = &p->wk;
+	if (addr == 0) {
+		strbuf_puts(c->sb, "<NULL>");
+		return;
+	}
+	if (addr == wk->none) {
+		strbuf_puts(c->sb, "None");
+		return;
+	}
+	if (addr == wk->true_ || addr == wk->false_) {
+		strbuf_puts(c->sb, addr == wk->true_ ? "True" : "False");
+		return;
+	}
+	if (addr == wk->ellipsis) {
+		strbuf_puts(c->sb, "Ellipsis");
+		return;
+	}
+	if (addr == wk->notimplemented) {
+		strbuf_puts(c->sb, "NotImplemented");
+		return;
+	}
+	struct object_head h;
+	struct pyx_error *err = object_head(p, addr, &h);
+	if (err) {
+		pyx_error_destroy(err);
+		put_invalid(c, addr);
+		return;
+	}
+	uint64_t t = h.type, f = h.type_flags;
+	bool container = (f & (TPF_LIST_SUBCLASS | TPF_TUPLE_SUBCLASS | TPF_DICT_SUBCLASS)) ||
+			 t == wk->set_type || t == wk->frozenset_type;
+	if (container && on_stack(c, addr)) {
+		strbuf_puts(c->sb, (f & TPF_LIST_SUBCLASS) ? "[...]"
+				   : (f & TPF_TUPLE_SUBCLASS) ? "(...)"
+				   : (f & TPF_DICT_SUBCLASS) ? "{...}" : "set(...)");
+		return;
+	}
+	if (c->depth >= MAX_STACK) {
+		strbuf_puts(c->sb, "...");
+		return;
+	}
+	c->stack[c->depth++] = addr;
+	bool exact = true;
+	if (t == wk->long_type) {
+		put_int(c, addr);
+	} else if (t == wk->unicode_type) {
+		put_str(c, addr);
+	} else if (t == wk->float_type) {
+		double v;
+		err = float_value(p, addr, &v);
+		if (err)
+			put_error(c, "float", addr, err);
+		else
+			repr_float(v, c->sb);
+	} else if (t == wk->bytes_type) {
+		uint8_t *b;
+		size_t n, length;
+		err = bytes_read(p, addr, (size_t)c->lim.max_string, &b, &n, &length);
+		if (err) {
+			put_error(c, "bytes", addr, err);
+		} else {
+			repr_bytes(b, n, length, c->sb);
+			free(b);
+		}
+	} else if (t == wk->tuple_type) {
+		put_sequence(c, addr, false);
+	} else if (t == wk->list_type) {
+		put_sequence(c, addr, true);
+	} else if (t == wk->dict_type) {
+		put_dict(c, addr);
+	} else if (t == wk->set_type) {
+		put_set(c, addr, "set", true);
+	} else if (t == wk->frozenset_type) {
+		put_set(c, addr, "frozenset", false);
+	} else if (t == wk->function_type) {
+		put_function(c, addr);
+	} else if (t == wk->code_type) {
+		put_code(c, addr);
+	} else if (t == wk->module_type) {
+		put_module(c, addr);
+	} else if (t == wk->cell_type) {
+		put_cell(c, addr);
+	} else if (t == wk->method_type) {
+		put_method(c, addr);
+	} else if (t == wk->frame_type) {
+		put_frame(c, addr);
+	} else if (wk->gen_type && t == wk->gen_type) {
+		put_generator(c, &h, "generator");
+	} else if (wk->coro_type && t == wk->coro_type) {
+		put_generator(c, &h, "coroutine");
+	} else if (wk->async_gen_type && t == wk->async_gen_type) {
+		put_generator(c, &h, "async_generator");
+	} else if (f & TPF_TYPE_SUBCLASS) {
+		put_type(c, addr);
+	} else if (f & TPF_BASE_EXC_SUBCLASS) {
+		put_exception(c, &h);
+	} else {
+		exact = false;
+	}
+	if (!exact) {
+		/* Subclasses of value types show their base's repr inside. */
+		if (f & TPF_LONG_SUBCLASS) {
+			put_subclass_open(c, &h);
+			put_int(c, addr);
+			strbuf_putc(c->sb, ')');
+		} else if (f & TPF_UNICODE_SUBCLASS) {
+			put_subclass_open(c, &h);
+			put_str(c, addr);
+			strbuf_putc(c->sb, ')');
+		} else if (f & TPF_LIST_SUBCLASS) {
+			put_subclass_open(c, &h);
+			put_sequence(c, addr, true);
+			strbuf_putc(c->sb, ')');
+		} else if (f & TPF_TUPLE_SUBCLASS) {
+			put_subclass_open(c, &h);
+			put_sequence(c, addr, false);
+			strbuf_putc(c->sb, ')');
+		} else if (f & TPF_DICT_SUBCLASS) {
+			put_subclass_open(c, &h);
+			put_dict(c, addr);
+			strbuf_putc(c->sb, ')');
+		} else {
+			put_instance(c, &h);
+		}
+	}
+	c->depth--;
+}
+
+void repr_object(struct pyx_program *prog, uint64_t addr,
+		 const struct pyx_repr_limits *limits, struct strbuf *sb)
+{
+	struct repr_ctx c = { .prog = prog, .sb = sb };
+	if (limits)
+		c.lim = *limits;
+	repr_limits_normalize(&c.lim);
+	repr_inner(&c, addr);
+}

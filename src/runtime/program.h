@@ -1,0 +1,117 @@
+/* program.h - a target together with its CPython runtime: symbols,
+ * version, layout, and the addresses of well-known objects (internal). */
+#ifndef PYX_PROGRAM_H
+#define PYX_PROGRAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/error.h"
+#include "runtime/layout.h"
+#include "runtime/modules.h"
+#include "pyxray.h"
+#include "target/target.h"
+
+/* A cache that a layer above the runtime keeps per program (the type
+ * facts of objects/typeinfo.c, the referrer index of heap/refindex.c).
+ * The program drops it with the destroy function it was given when the
+ * program is flushed or destroyed. */
+struct program_cache {
+	void *data;
+	void (*destroy)(void *data);
+};
+
+enum program_cache_id {
+	PROGRAM_CACHE_TYPES,
+	PROGRAM_CACHE_REFS,
+	PROGRAM_CACHE_COUNT
+};
+
+/* The value of a layout field: LV(prog, PyObject_ob_type). */
+#define LV(prog, id) ((prog)->layout.v[PYX_L_##id])
+#define HAS(prog, id) (LV(prog, id) != PYX_ABSENT)
+
+/* Built-in objects found by symbol; 0 when absent. */
+struct well_known {
+	uint64_t type_type, object_type, long_type, bool_type, float_type,
+		 complex_type, unicode_type, bytes_type, bytearray_type,
+		 tuple_type, list_type, dict_type, set_type, frozenset_type,
+		 function_type, code_type, module_type, cell_type, method_type,
+		 frame_type, none_type, notimpl_type, ellipsis_type,
+		 cfunction_type, gen_type, coro_type, async_gen_type, range_type, slice_type,
+		 property_type, classmethod_type, staticmethod_type,
+		 memberdescr_type, methoddescr_type, wrapperdescr_type,
+		 getsetdescr_type, base_exception_type;
+	uint64_t none, true_, false_, ellipsis, notimplemented;
+	uint64_t set_dummy;   /* the <dummy> key of deleted set entries */
+};
+
+#define TSTATE_CACHE_SIZE 16
+
+struct tstate_cache_entry {
+	int tid;
+	uint64_t tstate;
+};
+
+struct pyx_program {
+	struct pyx_target *target;
+	struct pyx_modules *modules;
+	struct pyx_module *python;  /* the module holding _PyRuntime */
+	uint64_t runtime;           /* &_PyRuntime */
+	uint32_t version_hex;
+	int minor;
+	bool debug_build;
+	bool has_debug_offsets;
+	struct pyx_layout layout;   /* a copy: 3.13+ patches it */
+	struct well_known wk;
+	char **warnings;            /* program's own; target's are merged in */
+	size_t nwarnings;
+	int pthread_tid_offset;     /* offset of the tid in glibc's struct pthread, or -1 */
+	bool pthread_tid_offset_known;
+	char *python_version_string; /* "3.11.2" */
+	struct program_cache caches[PROGRAM_CACHE_COUNT];
+	/* Thread id to PyThreadState, for breakpoints that ask at every
+	 * Python call; each use checks the entry still holds. */
+	struct tstate_cache_entry tstate_cache[TSTATE_CACHE_SIZE];
+};
+
+struct pyx_error *program_add_warning(struct pyx_program *prog, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static inline void *program_cache(const struct pyx_program *prog,
+				  enum program_cache_id id)
+{
+	return prog->caches[id].data;
+}
+
+/* Keep data as cache id (dropping what was there). */
+void program_cache_set(struct pyx_program *prog, enum program_cache_id id,
+		       void *data, void (*destroy)(void *data));
+
+/* Reading helpers. */
+static inline struct pyx_error *read_ptr(struct pyx_program *prog, uint64_t addr,
+					 uint64_t *ret)
+{
+	return pyx_target_read(prog->target, addr, ret, 8);
+}
+
+struct pyx_error *read_i64(struct pyx_program *prog, uint64_t addr, int64_t *ret);
+struct pyx_error *read_i32(struct pyx_program *prog, uint64_t addr, int32_t *ret);
+struct pyx_error *read_u8(struct pyx_program *prog, uint64_t addr, uint8_t *ret);
+struct pyx_error *read_u16(struct pyx_program *prog, uint64_t addr, uint16_t *ret);
+
+/* The interpreters, in list order (main last as CPython keeps them). */
+struct pyx_error *program_interpreters(struct pyx_program *prog,
+				       uint64_t **ret, size_t *n);
+
+/* The gc runtime state of an interpreter (3.9+), or of the runtime (3.8). */
+uint64_t program_gc_state(struct pyx_program *prog, uint64_t interp);
+
+/* The runtime's part of pyx_program_create (objects/sys.c): find
+ * _PyRuntime, the version, the build and the layout.  Takes ownership of
+ * target, also on failure. */
+struct pyx_error *program_open(struct pyx_target *target,
+			       const struct pyx_program_options *opts,
+			       struct pyx_program **ret);
+
+#endif

@@ -1,0 +1,110 @@
+/* target.h - where target bytes come from: live processes and core files
+ * (internal).  Public entry points are in pyxray.h. */
+#ifndef PYX_TARGET_H
+#define PYX_TARGET_H
+
+#include <gelf.h>
+
+#include "target/page_cache.h"
+#include "pyxray.h"
+
+enum target_kind {
+	TARGET_PID,
+	TARGET_CORE,
+};
+
+/* One PT_LOAD segment of a core file. */
+struct core_segment {
+	uint64_t vaddr;
+	uint64_t memsz;
+	uint64_t filesz;   /* bytes present in the core (after truncation) */
+	uint64_t offset;
+};
+
+/* A file named in the NT_FILE note, and what we found on disk. */
+enum mapped_file_state {
+	MAPPED_FILE_OK,
+	MAPPED_FILE_MISSING,
+	MAPPED_FILE_MISMATCH,
+};
+
+struct mapped_file {
+	char *path;          /* as named in the core */
+	char *used_path;     /* the file we read (path, or the executable) */
+	enum mapped_file_state state;
+	const uint8_t *data; /* mmap of the file */
+	size_t size;
+};
+
+/* One NT_FILE range: [start, end) maps file bytes from offset. */
+struct file_mapping {
+	uint64_t start, end, offset;
+	struct mapped_file *file;
+};
+
+struct target_thread {
+	int tid;
+	int signo;  /* pr_cursig for cores */
+};
+
+struct pyx_target {
+	enum target_kind kind;
+	int pid;
+	char **warnings;
+	size_t nwarnings;
+	struct pyx_crash_info crash;
+
+	/* live */
+	int mem_fd;           /* /proc/PID/mem, opened on demand */
+	bool use_proc_mem;    /* process_vm_readv unavailable */
+	struct page_cache cache;
+
+	/* core */
+	char *core_path;
+	int core_fd;
+	const uint8_t *core_data;
+	size_t core_size;
+	Elf *core_elf;
+	struct core_segment *segments;
+	size_t nsegments;
+	size_t last_segment;
+	struct mapped_file *files;
+	size_t nfiles;
+	struct file_mapping *mappings;
+	size_t nmappings;
+	struct target_thread *threads;
+	size_t nthreads;
+	char *exe_path;        /* from NT_FILE or the caller */
+};
+
+struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Backends */
+struct pyx_error *target_pid_open(struct pyx_target *t, int pid);
+struct pyx_error *target_pid_read(struct pyx_target *t, uint64_t addr,
+				  void *buf, size_t len);
+void target_pid_close(struct pyx_target *t);
+
+struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
+				   const char *executable);
+struct pyx_error *target_core_read(struct pyx_target *t, uint64_t addr,
+				   void *buf, size_t len);
+void target_core_close(struct pyx_target *t);
+
+/* The thread ids of the target: a core's NT_PRSTATUS notes in order (the
+ * first took the signal), or /proc/PID/task.  *ret is malloc'ed. */
+struct pyx_error *target_thread_ids(struct pyx_target *t, int **ret, size_t *n);
+
+/* The name of the process's executable, if known (core: NT_FILE's first
+ * mapping or the caller's; live: /proc/PID/exe).  May be NULL. */
+const char *target_executable(struct pyx_target *t);
+
+/* Little helpers used everywhere. */
+struct pyx_error *target_read_u64(struct pyx_target *t, uint64_t addr, uint64_t *ret);
+struct pyx_error *target_read_u32(struct pyx_target *t, uint64_t addr, uint32_t *ret);
+/* Read a NUL-terminated string of at most max bytes (truncated silently). */
+struct pyx_error *target_read_cstr(struct pyx_target *t, uint64_t addr,
+				   size_t max, char **ret);
+
+#endif

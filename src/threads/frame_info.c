@@ -1,0 +1,227 @@
+/* frame_info.c - one running Python frame, for breakpoints: which code it
+ * runs, its line, and where it keeps its instruction pointer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "objects/linetable.h"
+#include "threads/frames.h"
+#include "threads/threads.h"
+#include "util/strbuf.h"
+
+#define MAX_CODE_BYTES (1 << 26)
+
+/* A breakpoint asks at every Python call: one read of the object's type
+ * (on the page the code's fields are read from anyway) is the check. */
+static struct pyx_error *check_code(struct pyx_program *prog, uint64_t code,
+				    uint64_t frame)
+{
+	uint64_t type = 0;
+	struct pyx_error *err = code ? read_ptr(prog, code + LV(prog, PyObject_ob_type), &type)
+				     : NULL;
+	pyx_error_destroy(err);
+	if (!code || err || type != prog->wk.code_type)
+		return pyx_error_create(PYX_ERR_INVALID_OBJECT,
+			"0x%llx is not a running Python frame (no code object at 0x%llx)",
+			(unsigned long long)frame, (unsigned long long)code);
+	return NULL;
+}
+
+static struct pyx_error *code_identity(struct pyx_program *prog, uint64_t code,
+				       struct pyx_frame_info *ret)
+{
+	PYX_TRY(read_ptr(prog, code + LV(prog, PyCodeObject_co_name), &ret->code_name));
+	return read_ptr(prog, code + LV(prog, PyCodeObject_co_filename), &ret->code_file);
+}
+
+static struct pyx_error *interpreter_frame_info(struct pyx_program *prog, uint64_t frame,
+						struct pyx_frame_info *ret)
+{
+	uint64_t code, instr;
+	int8_t owner;
+	int32_t first, firsttraceable;
+	PYX_TRY(read_ptr(prog, frame + LV(prog, _PyInterpreterFrame_code), &code));
+	PYX_TRY(check_code(prog, code, frame));
+	PYX_TRY(read_ptr(prog, frame + LV(prog, _PyInterpreterFrame_instr), &instr));
+	PYX_TRY(pyx_target_read(prog->target, frame + LV(prog, _PyInterpreterFrame_owner),
+				&owner, 1));
+	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_firstlineno), &first));
+	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_firsttraceable), &firsttraceable));
+	PYX_TRY(code_identity(prog, code, ret));
+	uint64_t base = code + (uint64_t)LV(prog, PyCodeObject_co_code_adaptive);
+	uint64_t unit = (uint64_t)LV(prog, _Py_CODEUNIT);
+	ret->frame = frame;
+	ret->code = code;
+	ret->instr_address = frame + (uint64_t)LV(prog, _PyInterpreterFrame_instr);
+	ret->instr_size = 8;
+	ret->first_line = first;
+	ret->started = owner == LV(prog, FRAME_OWNED_BY_GENERATOR) ||
+		       instr >= base + (uint64_t)firsttraceable * unit;
+	if (!ret->started) {
+		ret->line = first;
+		return NULL;
+	}
+	return code_addr2line(prog, code, (int64_t)(instr - base), &ret->line);
+}
+
+static struct pyx_error *frame_object_info(struct pyx_program *prog, uint64_t frame,
+					   struct pyx_frame_info *ret)
+{
+	uint64_t code;
+	int32_t lasti, first;
+	PYX_TRY(read_ptr(prog, frame + LV(prog, PyFrameObject_f_code), &code));
+	PYX_TRY(check_code(prog, code, frame));
+	PYX_TRY(read_i32(prog, frame + LV(prog, PyFrameObject_f_lasti), &lasti));
+	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_firstlineno), &first));
+	PYX_TRY(code_identity(prog, code, ret));
+	ret->frame = frame;
+	ret->code = code;
+	ret->instr_address = frame + (uint64_t)LV(prog, PyFrameObject_f_lasti);
+	ret->instr_size = 4;
+	ret->first_line = first;
+	ret->started = lasti >= 0;
+	if (!ret->started) {
+		ret->line = first;
+		return NULL;
+	}
+	uint64_t c;
+	return frame_object_location(prog, frame, &c, &ret->line);
+}
+
+struct pyx_error *pyx_frame_info_at(struct pyx_program *prog, uint64_t frame,
+				    struct pyx_frame_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!frame)
+		return pyx_error_create(PYX_ERR_INVALID_ARGUMENT, "no frame address");
+	return HAS(prog, _PyInterpreterFrame) ? interpreter_frame_info(prog, frame, ret)
+					      : frame_object_info(prog, frame, ret);
+}
+
+struct pyx_error *pyx_thread_frame(struct pyx_program *prog, int tid,
+				   struct pyx_frame_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	uint64_t tstate, frame;
+	PYX_TRY(program_tstate_cached(prog, tid, &tstate));
+	PYX_TRY(thread_newest_frame(prog, tstate, &frame));
+	if (HAS(prog, _PyInterpreterFrame)) {
+		/* Skip the shim frames (3.12+) the C stack owns. */
+		int64_t cstack = HAS(prog, FRAME_OWNED_BY_CSTACK) ? LV(prog, FRAME_OWNED_BY_CSTACK) : -1;
+		for (unsigned i = 0; frame && i < MAX_FRAMES; i++) {
+			int8_t owner;
+			PYX_TRY(pyx_target_read(prog->target,
+				frame + LV(prog, _PyInterpreterFrame_owner), &owner, 1));
+			if (owner != cstack)
+				break;
+			PYX_TRY(read_ptr(prog, frame + LV(prog, _PyInterpreterFrame_previous), &frame));
+		}
+	}
+	if (!frame)
+		return pyx_error_create(PYX_ERR_NOT_FOUND,
+			"thread %d is not running Python code", tid);
+	return pyx_frame_info_at(prog, frame, ret);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+struct line_set {
+	int *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void line_set_add(void *arg, int start, int end, int line)
+{
+	struct line_set *ls = arg;
+	if (line <= 0 || end <= start || ls->oom || (ls->n && ls->v[ls->n - 1] == line))
+		return;
+	if (ls->n == ls->cap) {
+		size_t cap = ls->cap ? ls->cap * 2 : 64;
+		int *v = realloc(ls->v, cap * sizeof(*v));
+		if (!v) {
+			ls->oom = true;
+			return;
+		}
+		ls->v = v;
+		ls->cap = cap;
+	}
+	ls->v[ls->n++] = line;
+}
+
+/* The length in bytes of the code's bytecode. */
+static struct pyx_error *code_length(struct pyx_program *prog, uint64_t code, int64_t *ret)
+{
+	if (HAS(prog, PyCodeObject_co_code_adaptive)) {
+		/* 3.11+: a var-object whose size counts code units. */
+		PYX_TRY(read_i64(prog, code + LV(prog, PyVarObject_ob_size), ret));
+		*ret *= LV(prog, _Py_CODEUNIT);
+		return NULL;
+	}
+	uint64_t bytes;
+	PYX_TRY(read_ptr(prog, code + LV(prog, PyCodeObject_co_code), &bytes));
+	return read_i64(prog, bytes + LV(prog, PyVarObject_ob_size), ret);
+}
+
+struct pyx_error *pyx_code_json(struct pyx_program *prog, uint64_t code, char **ret)
+{
+	PYX_TRY(check_code(prog, code, code));
+	struct pyx_frame f = { .code = code };
+	struct pyx_error *err = code_names(prog, code, &f);
+	char *name = NULL;
+	int32_t first = 0;
+	int64_t length = 0;
+	uint64_t name_obj = 0;
+	if (!err)
+		err = read_ptr(prog, code + LV(prog, PyCodeObject_co_name), &name_obj);
+	if (!err)
+		err = object_str_utf8(prog, name_obj, 400, &name);
+	if (!err)
+		err = read_i32(prog, code + LV(prog, PyCodeObject_co_firstlineno), &first);
+	if (!err)
+		err = code_length(prog, code, &length);
+	if (!err && (length < 0 || length > MAX_CODE_BYTES))
+		err = pyx_error_create(PYX_ERR_LIMIT, "code object 0x%llx claims %lld bytes "
+				       "of bytecode", (unsigned long long)code, (long long)length);
+	struct line_set ls = { 0 };
+	if (!err)
+		err = code_line_ranges(prog, code, (int)length, line_set_add, &ls);
+	if (!err && ls.oom)
+		err = pyx_error_no_memory();
+	int *lines = ls.v;
+	size_t n = ls.n;
+	struct strbuf sb = STRBUF_INIT;
+	if (!err) {
+		qsort(lines, n, sizeof(*lines), cmp_int);
+		strbuf_puts(&sb, "{");
+		json_key(&sb, "function");
+		json_string(&sb, f.function);
+		strbuf_puts(&sb, ", ");
+		json_key(&sb, "name");
+		json_string(&sb, name);
+		strbuf_puts(&sb, ", ");
+		json_key(&sb, "file");
+		json_string(&sb, f.file);
+		strbuf_puts(&sb, ", ");
+		json_key(&sb, "first_line");
+		strbuf_printf(&sb, "%d, ", first);
+		json_key(&sb, "lines");
+		strbuf_puts(&sb, "[");
+		for (size_t i = 0; i < n; i++) {
+			if (i && lines[i] == lines[i - 1])
+				continue;
+			strbuf_printf(&sb, "%s%d", i ? ", " : "", lines[i]);
+		}
+		strbuf_puts(&sb, "]}");
+	}
+	free(lines);
+	free(name);
+	free(f.function);
+	free(f.file);
+	if (err)
+		return err;
+	return strbuf_finish(&sb, ret);
+}

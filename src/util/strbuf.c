@@ -1,0 +1,217 @@
+/* strbuf.c - growable strings and JSON text. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "util/strbuf.h"
+
+static bool strbuf_reserve(struct strbuf *sb, size_t extra)
+{
+	if (sb->oom)
+		return false;
+	if (sb->len + extra + 1 <= sb->cap)
+		return true;
+	size_t cap = sb->cap ? sb->cap : 256;
+	while (cap < sb->len + extra + 1) {
+		if (cap > SIZE_MAX / 2) {
+			sb->oom = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	char *s = realloc(sb->s, cap);
+	if (!s) {
+		sb->oom = true;
+		return false;
+	}
+	sb->s = s;
+	sb->cap = cap;
+	return true;
+}
+
+void strbuf_append(struct strbuf *sb, const char *s, size_t n)
+{
+	if (!strbuf_reserve(sb, n))
+		return;
+	memcpy(sb->s + sb->len, s, n);
+	sb->len += n;
+	sb->s[sb->len] = '\0';
+}
+
+void strbuf_puts(struct strbuf *sb, const char *s)
+{
+	strbuf_append(sb, s, strlen(s));
+}
+
+void strbuf_putc(struct strbuf *sb, char c)
+{
+	strbuf_append(sb, &c, 1);
+}
+
+void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		sb->oom = true;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		strbuf_append(sb, small, (size_t)n);
+		return;
+	}
+	if (!strbuf_reserve(sb, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t)n;
+}
+
+void strbuf_put_utf8(struct strbuf *sb, uint32_t cp)
+{
+	char b[4];
+	size_t n;
+	if (cp > 0x10ffff)
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | (cp >> 12));
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		b[0] = (char)(0xf0 | (cp >> 18));
+		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	strbuf_append(sb, b, n);
+}
+
+void strbuf_truncate(struct strbuf *sb, size_t len)
+{
+	if (len < sb->len) {
+		sb->len = len;
+		sb->s[len] = '\0';
+	}
+}
+
+void strbuf_release(struct strbuf *sb)
+{
+	free(sb->s);
+	memset(sb, 0, sizeof(*sb));
+}
+
+struct pyx_error *strbuf_finish(struct strbuf *sb, char **ret)
+{
+	if (!sb->oom && !sb->s)
+		strbuf_reserve(sb, 0);
+	if (sb->oom) {
+		strbuf_release(sb);
+		return pyx_error_no_memory();
+	}
+	sb->s[sb->len] = '\0';
+	*ret = sb->s;
+	memset(sb, 0, sizeof(*sb));
+	return NULL;
+}
+
+/* Decode one UTF-8 sequence; returns its length (>= 1) and sets *cp, or
+ * U+FFFD for a malformed sequence (consuming one byte). */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t v, min;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if ((c & 0xe0) == 0xc0) {
+		len = 2; v = c & 0x1f; min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		len = 3; v = c & 0x0f; min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		len = 4; v = c & 0x07; min = 0x10000;
+	} else {
+		*cp = 0xfffd;
+		return 1;
+	}
+	if (len > n) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80) {
+			*cp = 0xfffd;
+			return 1;
+		}
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	*cp = v;
+	return len;
+}
+
+void json_string_n(struct strbuf *sb, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	strbuf_putc(sb, '"');
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		if (c == '"' || c == '\\') {
+			strbuf_putc(sb, '\\');
+			strbuf_putc(sb, (char)c);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			switch (c) {
+			case '\n': strbuf_puts(sb, "\\n"); break;
+			case '\t': strbuf_puts(sb, "\\t"); break;
+			case '\r': strbuf_puts(sb, "\\r"); break;
+			default: strbuf_printf(sb, "\\u%04x", c); break;
+			}
+			i++;
+		} else if (c < 0x80) {
+			strbuf_putc(sb, (char)c);
+			i++;
+		} else {
+			uint32_t cp;
+			size_t len = utf8_decode(s + i, n - i, &cp);
+			strbuf_put_utf8(sb, cp);
+			i += len;
+		}
+	}
+	strbuf_putc(sb, '"');
+}
+
+void json_string(struct strbuf *sb, const char *s)
+{
+	json_string_n(sb, s, strlen(s));
+}
+
+void json_key(struct strbuf *sb, const char *key)
+{
+	json_string(sb, key);
+	strbuf_puts(sb, ": ");
+}
+
+void json_hex(struct strbuf *sb, uint64_t v)
+{
+	strbuf_printf(sb, "\"0x%llx\"", (unsigned long long)v);
+}
