@@ -16,7 +16,7 @@ WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wmissi
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Iinclude -Isrc
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(BASE_CFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LIBS := -ldw -lelf
+LIBS := -ldw -lelf -lz -lzstd
 
 LIB_SRCS := $(filter-out src/cli/%,$(wildcard src/*/*.c)) $(wildcard src/runtime/layouts/*.c)
 LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
@@ -46,7 +46,7 @@ $(BUILD)/pyxray: src/cli/pyxray.c $(BUILD)/libpyxray.a
 
 # Fail early, with the package names, when the build needs are missing.
 deps:
-	@tools/require-build-deps
+	@tools/deps build
 
 include tests/tests.mk
 include examples/examples.mk

@@ -79,10 +79,28 @@ struct pyx_target;
  * consistent answers; call pyx_target_flush() whenever it may have run. */
 struct pyx_error *pyx_target_create_pid(int pid, struct pyx_target **ret);
 
-/* An ELF core file.  executable (may be NULL) is used for mappings whose
- * NT_FILE path is missing, when its build-id matches. */
+/* Where the files a core names are, when not where the crashed process
+ * had them (a core from another machine or a container).  Every file is
+ * used only when its build-id is the one the process mapped. */
+struct pyx_core_options {
+	/* The executable, when it is not at the path the core names (or
+	 * that file is another build).  NULL: the core's. */
+	const char *executable;
+	/* A directory holding a copy of the crashed machine's (or
+	 * container's) files: /usr/lib/x.so is looked for as
+	 * SYSROOT/usr/lib/x.so first, like gdb's `set sysroot`. */
+	const char *sysroot;
+	/* Directories, separated by ':', where files are also looked for by
+	 * their base name (a libpython that moved), like gdb's
+	 * solib-search-path. */
+	const char *lib_search_path;
+};
+
+/* An ELF core file: plain, or compressed with gzip (.gz) or zstd (.zst,
+ * as systemd-coredump stores them), decompressed into an unnamed
+ * temporary file.  opts may be NULL. */
 struct pyx_error *pyx_target_create_core(const char *core_path,
-					 const char *executable,
+					 const struct pyx_core_options *opts,
 					 struct pyx_target **ret);
 
 void pyx_target_destroy(struct pyx_target *target);

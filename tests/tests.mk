@@ -9,7 +9,7 @@ TESTS_WORK := $(CURDIR)/tests/work
 -include tests/unit/unit.mk
 -include tests/tools/tools.mk
 
-.PHONY: check check-gdb check-deps
+.PHONY: check check-gdb check-deps test-pythons
 
 check: all check-deps
 	@tests/run-checks
@@ -22,3 +22,9 @@ check-gdb: all check-deps
 	@mkdir -p $(TESTS_WORK)
 	cd $(TESTS_WORK) && $(RUNTEST) --tool pyxray --srcdir $(CURDIR)/tests \
 		--outdir $(TESTS_WORK) $(RUNTESTFLAGS)
+
+# CPython 3.14 and 3.15 from Debian's archive, unpacked beside the system
+# (tests/lib/fetch-pythons says where and how).
+test-pythons:
+	@tools/deps fetch
+	@tests/lib/fetch-pythons

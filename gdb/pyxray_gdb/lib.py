@@ -29,6 +29,12 @@ class PyxProgramOptions(ctypes.Structure):
                 ("debuginfo_path", ctypes.c_char_p)]
 
 
+class PyxCoreOptions(ctypes.Structure):
+    _fields_ = [("executable", ctypes.c_char_p),
+                ("sysroot", ctypes.c_char_p),
+                ("lib_search_path", ctypes.c_char_p)]
+
+
 class PyxCensusOptions(ctypes.Structure):
     _fields_ = [("generation", ctypes.c_int),
                 ("top", ctypes.c_int),
@@ -140,7 +146,7 @@ def lib():
         l.pyx_target_create_pid.restype = _P
         l.pyx_target_create_pid.argtypes = [ctypes.c_int, ctypes.POINTER(_P)]
         l.pyx_target_create_core.restype = _P
-        l.pyx_target_create_core.argtypes = [ctypes.c_char_p, ctypes.c_char_p,
+        l.pyx_target_create_core.argtypes = [ctypes.c_char_p, ctypes.POINTER(PyxCoreOptions),
                                              ctypes.POINTER(_P)]
         l.pyx_target_set_crash_info.argtypes = [_P, ctypes.POINTER(PyxCrashInfo)]
         l.pyx_program_create.restype = _P
@@ -233,12 +239,13 @@ STACK_EXCEPTIONS = 2
 class Program:
     """A libpyxray program: a target plus its CPython runtime."""
 
-    def __init__(self, pid=None, core=None, executable=None, debuginfo_path=None):
+    def __init__(self, pid=None, core=None, executable=None, debuginfo_path=None,
+                 sysroot=None, lib_search_path=None):
         l = lib()
         target = _P()
         if core:
-            _check(l.pyx_target_create_core(core.encode(),
-                                            executable.encode() if executable else None,
+            copts = PyxCoreOptions(_enc(executable), _enc(sysroot), _enc(lib_search_path))
+            _check(l.pyx_target_create_core(core.encode(), ctypes.byref(copts),
                                             ctypes.byref(target)))
         else:
             _check(l.pyx_target_create_pid(int(pid), ctypes.byref(target)))

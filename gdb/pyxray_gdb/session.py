@@ -42,11 +42,21 @@ def _debuginfo_path():
     return ":.debug:" + dirs if dirs else None
 
 
+def _file_roots():
+    """gdb's sysroot and solib-search-path, for the files a core names
+    ("target:", gdb's default, means the files are where they say)."""
+    root = gdb.parameter("sysroot") or ""
+    if root.startswith("target:"):
+        root = root[len("target:"):]
+    search = gdb.parameter("solib-search-path") or ""
+    return (root or None, search or None)
+
+
 def _key():
     inf = gdb.selected_inferior()
     core = _core_file()
     exe = gdb.current_progspace().filename
-    return (inf.num, inf.pid, core, exe, _debuginfo_path())
+    return (inf.num, inf.pid, core, exe, _debuginfo_path()) + _file_roots()
 
 
 def program():
@@ -61,14 +71,15 @@ def program():
     if prog is None:
         for k in [k for k in _sessions if k[0] == key[0]]:
             _sessions.pop(k).close()
-        _, pid, core, exe, debuginfo = key
+        _, pid, core, exe, debuginfo, sysroot, search = key
         conn = getattr(inf, "connection", None)
         if core is None and conn is not None and conn.type not in ("native",):
             raise lib.PyxrayError("pyxray reads live processes on this machine and "
                                   "core files; the '%s' target is not supported"
                                   % conn.type, "unsupported-target")
         prog = lib.Program(pid=pid, core=core, executable=exe if core else None,
-                           debuginfo_path=debuginfo)
+                           debuginfo_path=debuginfo, sysroot=sysroot,
+                           lib_search_path=search)
         _sessions[key] = prog
         for w in prog.warnings():
             if (key, w) not in _warned:

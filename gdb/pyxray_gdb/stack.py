@@ -91,7 +91,7 @@ is readable.  Frames that C code called into are marked "(called from C)".
                  them, and the C functions they call come after them
   --json         print JSON instead (shape in docs/py-stack.md)
 
-Works on CPython 3.8 to 3.13, release and debug builds."""
+Works on CPython 3.8 to 3.15, release and debug builds."""
 
     def __init__(self):
         super().__init__("py-stack")

@@ -43,8 +43,7 @@ struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
 	json_key(&sb, "refcount");
 	strbuf_printf(&sb, "%lld, ", (long long)h.refcnt);
 	json_key(&sb, "immortal");
-	strbuf_puts(&sb, HAS(prog, _Py_IMMORTAL_REFCNT) &&
-			 h.refcnt >= LV(prog, _Py_IMMORTAL_REFCNT) ? "true, " : "false, ");
+	strbuf_puts(&sb, refcount_is_immortal(prog, h.refcnt) ? "true, " : "false, ");
 	json_key(&sb, "size");
 	if (size_err)
 		strbuf_puts(&sb, "null, ");

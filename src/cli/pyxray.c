@@ -38,6 +38,10 @@ static void usage(FILE *out)
 		"  --core CORE          a core file\n"
 		"  --exe EXECUTABLE     the executable, if the core's path is wrong\n"
 		"  --debuginfo PATH     where to find separate debug info (libdwfl syntax)\n"
+		"  --sysroot DIR        the core's files are under DIR (another machine's,\n"
+		"                       a container's), like gdb's set sysroot\n"
+		"  --lib-search-path DIR[:DIR...]\n"
+		"                       also look for the core's files there by name\n"
 		"\n"
 		"Output is JSON on stdout; warnings go to stderr.  Exit status: 0 on\n"
 		"success, 1 on an error (printed as one line), 2 on bad usage.\n");
@@ -107,6 +111,8 @@ int main(int argc, char **argv)
 		{ "core", required_argument, NULL, 'c' },
 		{ "exe", required_argument, NULL, 'e' },
 		{ "debuginfo", required_argument, NULL, 'd' },
+		{ "sysroot", required_argument, NULL, 'R' },
+		{ "lib-search-path", required_argument, NULL, 'L' },
 		{ "locals", no_argument, NULL, 'l' },
 		{ "thread", required_argument, NULL, 't' },
 		{ "depth", required_argument, NULL, 'D' },
@@ -126,6 +132,7 @@ int main(int argc, char **argv)
 	};
 	int pid = 0;
 	const char *core = NULL, *exe = NULL, *debuginfo = NULL;
+	const char *sysroot = NULL, *lib_search_path = NULL;
 	unsigned flags = 0;
 	uint64_t thread = 0;
 	struct pyx_repr_limits limits = { 0 };
@@ -142,6 +149,8 @@ int main(int argc, char **argv)
 		case 'c': core = optarg; break;
 		case 'e': exe = optarg; break;
 		case 'd': debuginfo = optarg; break;
+		case 'R': sysroot = optarg; break;
+		case 'L': lib_search_path = optarg; break;
 		case 'l': flags |= PYX_STACK_LOCALS; break;
 		case 't':
 			if (parse_u64(optarg, &thread)) {
@@ -209,8 +218,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct pyx_target *target;
+	struct pyx_core_options core_opts = { .executable = exe, .sysroot = sysroot,
+					      .lib_search_path = lib_search_path };
 	struct pyx_error *err = pid ? pyx_target_create_pid(pid, &target)
-				    : pyx_target_create_core(core, exe, &target);
+				    : pyx_target_create_core(core, &core_opts, &target);
 	if (err)
 		return fail(err);
 	struct pyx_program_options opts = { .executable = exe, .debuginfo_path = debuginfo };

@@ -430,9 +430,9 @@ static int block_visit(void *arg, uint64_t addr, uint32_t size, const uint8_t *d
 		uint64_t off = w->data_offset + tries[i];
 		if (off + 16 > size)
 			break;
-		int64_t refcnt;
-		uint64_t type;
-		memcpy(&refcnt, data + off + LV(prog, PyObject_ob_refcnt), 8);
+		uint64_t word, type;
+		memcpy(&word, data + off + LV(prog, PyObject_ob_refcnt), 8);
+		int64_t refcnt = refcount_of(prog, word);
 		memcpy(&type, data + off + LV(prog, PyObject_ob_type), 8);
 		/* Types are never pymalloc blocks (they are too big). */
 		if (refcnt <= 0 || refcnt > (1ll << 48) || (type & 7) || type < 4096 ||

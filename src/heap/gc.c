@@ -19,6 +19,47 @@ static uint64_t generation_addr(struct pyx_program *prog, uint64_t state, int g)
 	       (uint64_t)g * (uint64_t)LV(prog, gc_generation);
 }
 
+/* Where gc.get_stats()[g] comes from: an array in the gc state up to
+ * 3.14; from 3.15 the state points at ring buffers of snapshots (the
+ * young generation's, and one per old generation), each cumulative, the
+ * newest at the buffer's index. */
+static struct pyx_error *generation_stats_addr(struct pyx_program *prog, uint64_t state,
+					      int g, uint64_t *ret)
+{
+	uint64_t stats = state + (uint64_t)LV(prog, _gc_runtime_state_generation_stats);
+	uint64_t item = (uint64_t)LV(prog, gc_generation_stats);
+	if (!HAS(prog, gc_stats_young)) {
+		*ret = stats + (uint64_t)g * item;
+		return NULL;
+	}
+	PYX_TRY(read_ptr(prog, stats, &stats));
+	if (!stats)
+		return pyx_error_create(PYX_ERR_NOT_INITIALIZED,
+			"the gc's statistics are not allocated yet (gc state at 0x%llx)",
+			(unsigned long long)state);
+	uint64_t buf;
+	int64_t nitems, index_off;
+	if (g == 0) {
+		buf = stats + (uint64_t)LV(prog, gc_stats_young);
+		nitems = LV(prog, GC_YOUNG_STATS_SIZE);
+		index_off = LV(prog, gc_young_stats_buffer_index);
+	} else {
+		buf = stats + (uint64_t)LV(prog, gc_stats_old) +
+		      (uint64_t)(g - 1) * (uint64_t)LV(prog, gc_old_stats_buffer);
+		nitems = LV(prog, GC_OLD_STATS_SIZE);
+		index_off = LV(prog, gc_old_stats_buffer_index);
+	}
+	int8_t index;
+	PYX_TRY(pyx_target_read(prog->target, buf + (uint64_t)index_off, &index, 1));
+	if (index < 0 || index >= nitems)
+		return pyx_error_create(PYX_ERR_INVALID_OBJECT,
+			"the gc's statistics of generation %d are corrupted: ring buffer "
+			"index %d of %lld at 0x%llx", g, index, (long long)nitems,
+			(unsigned long long)(buf + (uint64_t)index_off));
+	*ret = buf + (uint64_t)index * item;
+	return NULL;
+}
+
 /* Walk one list from its head; visit each object. */
 static struct pyx_error *walk_list(struct pyx_program *prog, uint64_t head, int gen,
 				   gc_visit_fn visit, void *arg, int64_t *count,
@@ -71,6 +112,7 @@ struct pyx_error *gc_state_read(struct pyx_program *prog, uint64_t interp,
 				bool walk_lists, struct gc_state_info *ret)
 {
 	memset(ret, 0, sizeof(*ret));
+	PYX_TRY(program_require_tables(prog, "reading the gc"));
 	uint64_t st = program_gc_state(prog, interp);
 	ret->state = st;
 	int32_t enabled, collecting;
@@ -95,8 +137,8 @@ struct pyx_error *gc_state_read(struct pyx_program *prog, uint64_t interp,
 		PYX_TRY(read_i32(prog, ga + LV(prog, gc_generation_threshold), &v));
 		gen->threshold = v;
 		if (gi != GEN_PERMANENT) {
-			uint64_t s = st + (uint64_t)LV(prog, _gc_runtime_state_generation_stats) +
-				     (uint64_t)g * (uint64_t)LV(prog, gc_generation_stats);
+			uint64_t s = 0;
+			PYX_TRY(generation_stats_addr(prog, st, g, &s));
 			PYX_TRY(read_i64(prog, s + LV(prog, gc_generation_stats_collections),
 					 &gen->collections));
 			PYX_TRY(read_i64(prog, s + LV(prog, gc_generation_stats_collected),
@@ -117,6 +159,7 @@ struct pyx_error *gc_foreach(struct pyx_program *prog, unsigned gen_mask,
 {
 	uint64_t *interps;
 	size_t n;
+	PYX_TRY(program_require_tables(prog, "walking the gc"));
 	PYX_TRY(program_interpreters(prog, &interps, &n));
 	struct pyx_error *err = NULL;
 	bool stop = false;

@@ -404,16 +404,16 @@ struct pyx_error *pyx_leaks_refcheck_json(struct pyx_program *prog, int top, cha
 		if (j >= 0)
 			extra[j]++;
 	}
-	int64_t immortal = HAS(prog, _Py_IMMORTAL_REFCNT) ? LV(prog, _Py_IMMORTAL_REFCNT) : INT64_MAX;
 	struct suspect *sus = NULL;
 	size_t nsus = 0, cap = 0, checked = 0;
 	struct pyx_error *err = NULL;
 	for (size_t j = 0; j < ri->nobjs && !err; j++) {
-		int64_t refcnt;
-		err = read_i64(prog, ri->objs[j] + LV(prog, PyObject_ob_refcnt), &refcnt);
+		int64_t word;
+		err = read_i64(prog, ri->objs[j] + LV(prog, PyObject_ob_refcnt), &word);
 		if (err)
 			break;
-		if (refcnt >= immortal)
+		int64_t refcnt = refcount_of(prog, (uint64_t)word);
+		if (refcount_is_immortal(prog, refcnt))
 			continue;
 		checked++;
 		int64_t found = (int64_t)(ri->start[j + 1] - ri->start[j]) + extra[j];

@@ -59,6 +59,7 @@ static struct pyx_error *static_addr(struct pyx_program *prog, const char *var,
 static struct pyx_error *read_state(struct pyx_program *prog, struct obmalloc *om)
 {
 	uint64_t arenas, maxarenas, current, total, highwater;
+	PYX_TRY(program_require_tables(prog, "reading pymalloc"));
 	if (prog->minor <= 11) {
 		PYX_TRY(static_addr(prog, "arenas", &arenas));
 		PYX_TRY(static_addr(prog, "maxarenas", &maxarenas));

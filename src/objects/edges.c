@@ -46,8 +46,9 @@ static bool looks_like_object(struct pyx_program *prog, uint64_t p)
 		pyx_error_destroy(err);
 		return false;
 	}
-	int64_t refcnt;
-	err = read_i64(prog, p + LV(prog, PyObject_ob_refcnt), &refcnt);
+	int64_t word;
+	err = read_i64(prog, p + LV(prog, PyObject_ob_refcnt), &word);
+	int64_t refcnt = err ? 0 : refcount_of(prog, (uint64_t)word);
 	if (err || refcnt <= 0 || refcnt > (1ll << 48)) {
 		pyx_error_destroy(err);
 		return false;
@@ -279,10 +280,11 @@ static struct pyx_error *old_frame(struct emit *em, uint64_t frame)
 static struct pyx_error *interp_frame(struct emit *em, uint64_t iframe)
 {
 	struct pyx_program *prog = em->prog;
-	uint64_t code;
-	PYX_TRY(read_ptr(prog, iframe + LV(prog, _PyInterpreterFrame_code), &code));
+	uint64_t code, func;
+	PYX_TRY(iframe_code(prog, iframe, &code));
 	emit(em, EDGE_FIELD, code, 0, 0, "f_code");
-	PYX_TRY(field(em, iframe, LV(prog, _PyInterpreterFrame_func), "f_func"));
+	PYX_TRY(read_ptr(prog, iframe + LV(prog, _PyInterpreterFrame_func), &func));
+	emit(em, EDGE_FIELD, stackref_object(prog, func), 0, 0, "f_func");
 	PYX_TRY(field(em, iframe, LV(prog, _PyInterpreterFrame_locals), "f_locals"));
 	struct object_head ch;
 	struct pyx_error *err = object_head(prog, code, &ch);
@@ -291,26 +293,28 @@ static struct pyx_error *interp_frame(struct emit *em, uint64_t iframe)
 		return NULL;
 	}
 	uint64_t names_t;
-	int32_t nlocalsplus, stacktop;
+	int32_t nlocalsplus;
 	int64_t stacksize_off = LV(prog, PyCodeObject_co_stacksize);
 	int32_t stacksize = 0;
+	int64_t stacktop;
 	PYX_TRY(read_ptr(prog, code + LV(prog, PyCodeObject_co_localsplusnames), &names_t));
 	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_nlocalsplus), &nlocalsplus));
 	PYX_TRY(read_i32(prog, code + stacksize_off, &stacksize));
-	PYX_TRY(read_i32(prog, iframe + LV(prog, _PyInterpreterFrame_stacktop), &stacktop));
+	PYX_TRY(iframe_stack_depth(prog, iframe, &stacktop));
 	uint64_t *names = NULL;
 	size_t nnames = 0, total;
 	if (names_t)
 		PYX_TRY(sequence_items(prog, names_t, false, 1u << 16, &names, &nnames, &total));
 	uint64_t base = iframe + (uint64_t)LV(prog, _PyInterpreterFrame_localsplus);
-	int32_t end = nlocalsplus;
-	if (stacktop > nlocalsplus && stacktop <= nlocalsplus + stacksize)
+	int64_t end = nlocalsplus;
+	if (stacktop > nlocalsplus && stacktop <= (int64_t)nlocalsplus + stacksize)
 		end = stacktop;
-	for (int32_t i = 0; i < end && i < (1 << 16) && !em->stop; i++) {
+	for (int64_t i = 0; i < end && i < (1 << 16) && !em->stop; i++) {
 		uint64_t v;
 		err = read_ptr(prog, base + 8 * (uint64_t)i, &v);
 		if (err)
 			break;
+		v = stackref_object(prog, v);
 		if (i < nlocalsplus && (size_t)i < nnames)
 			emit(em, EDGE_LOCAL, v, names[i], code, NULL);
 		else if (i >= nlocalsplus && looks_like_object(prog, v))

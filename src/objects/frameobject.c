@@ -4,6 +4,33 @@
 #include "objects/linetable.h"
 #include "objects/object.h"
 
+struct pyx_error *iframe_stack_depth(struct pyx_program *prog, uint64_t iframe, int64_t *ret)
+{
+	*ret = -1;
+	if (HAS(prog, _PyInterpreterFrame_stackpointer)) {
+		uint64_t sp;
+		PYX_TRY(read_ptr(prog, iframe + LV(prog, _PyInterpreterFrame_stackpointer), &sp));
+		uint64_t base = iframe + (uint64_t)LV(prog, _PyInterpreterFrame_localsplus);
+		if (sp >= base && sp - base < (8ull << 20) && !((sp - base) & 7))
+			*ret = (int64_t)((sp - base) / 8);
+		return NULL;
+	}
+	if (HAS(prog, _PyInterpreterFrame_stacktop)) {
+		int32_t top;
+		PYX_TRY(read_i32(prog, iframe + LV(prog, _PyInterpreterFrame_stacktop), &top));
+		*ret = top;
+	}
+	return NULL;
+}
+
+struct pyx_error *iframe_code(struct pyx_program *prog, uint64_t iframe, uint64_t *ret)
+{
+	uint64_t bits;
+	PYX_TRY(read_ptr(prog, iframe + LV(prog, _PyInterpreterFrame_code), &bits));
+	*ret = stackref_object(prog, bits);
+	return NULL;
+}
+
 struct pyx_error *frame_object_location(struct pyx_program *prog, uint64_t frame,
 					uint64_t *code, int *line)
 {
@@ -26,7 +53,7 @@ struct pyx_error *frame_object_location(struct pyx_program *prog, uint64_t frame
 	}
 	uint64_t iframe, instr;
 	PYX_TRY(read_ptr(prog, frame + LV(prog, PyFrameObject_f_frame), &iframe));
-	PYX_TRY(read_ptr(prog, iframe + LV(prog, _PyInterpreterFrame_code), code));
+	PYX_TRY(iframe_code(prog, iframe, code));
 	if (lineno) {
 		*line = lineno;
 		return NULL;
@@ -39,7 +66,6 @@ struct pyx_error *frame_object_location(struct pyx_program *prog, uint64_t frame
 struct pyx_error *generator_code(struct pyx_program *prog, uint64_t gen, uint64_t *code)
 {
 	if (!HAS(prog, PyGenObject_gi_code))
-		return read_ptr(prog, gen + LV(prog, PyGenObject_gi_iframe) +
-				LV(prog, _PyInterpreterFrame_code), code);
+		return iframe_code(prog, gen + (uint64_t)LV(prog, PyGenObject_gi_iframe), code);
 	return read_ptr(prog, gen + LV(prog, PyGenObject_gi_code), code);
 }

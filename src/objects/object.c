@@ -67,7 +67,7 @@ struct pyx_error *object_head(struct pyx_program *prog, uint64_t addr,
 		return pyx_error_fault(addr, "0x%llx is not a PyObject: the memory "
 				       "is not readable", (unsigned long long)addr);
 	}
-	int64_t refcnt = (int64_t)hdr[LV(prog, PyObject_ob_refcnt) / 8];
+	int64_t refcnt = refcount_of(prog, hdr[LV(prog, PyObject_ob_refcnt) / 8]);
 	uint64_t type = hdr[LV(prog, PyObject_ob_type) / 8];
 	struct pyx_error *bad = NULL;
 	if (refcnt <= 0 || refcnt > MAX_REFCNT)

@@ -113,6 +113,14 @@ struct pyx_error *program_sys_attr(struct pyx_program *prog, const char *name,
 				   uint64_t *ret);
 
 /* ---- frame objects and generators -------------------------------------*/
+/* The code object an interpreter frame (3.11+) runs: f_code, f_executable
+ * (a _PyStackRef from 3.14); 0 when it runs none. */
+struct pyx_error *iframe_code(struct pyx_program *prog, uint64_t iframe, uint64_t *ret);
+/* How many slots of its localsplus array an interpreter frame uses:
+ * locals, cells and the value stack (stacktop up to 3.13, stackpointer
+ * from 3.14); -1 when the frame does not record it. */
+struct pyx_error *iframe_stack_depth(struct pyx_program *prog, uint64_t iframe, int64_t *ret);
+
 /* The code object and current line of a frame object (PyFrameObject),
  * as frame.f_code and frame.f_lineno would say. */
 struct pyx_error *frame_object_location(struct pyx_program *prog, uint64_t frame,

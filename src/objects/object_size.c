@@ -143,7 +143,7 @@ static struct pyx_error *frame_sizeof(struct pyx_program *prog, uint64_t obj, bo
 		} else {
 			PYX_TRY(read_ptr(prog, obj + LV(prog, PyFrameObject_f_frame), &iframe));
 		}
-		PYX_TRY(read_ptr(prog, iframe + LV(prog, _PyInterpreterFrame_code), &code));
+		PYX_TRY(iframe_code(prog, iframe, &code));
 		int32_t nlocalsplus, stacksize;
 		PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_nlocalsplus), &nlocalsplus));
 		PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_stacksize), &stacksize));
@@ -198,6 +198,10 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 		int64_t alloc;
 		PYX_TRY(read_i64(prog, h->addr + LV(prog, PyByteArrayObject_ob_alloc), &alloc));
 		res = basic + alloc;
+		/* 3.15 keeps the bytes in a bytes object and counts its
+		 * header too (not the shared empty one's). */
+		if (HAS(prog, PyByteArrayObject_ob_bytes_object) && alloc > 0)
+			res += LV(prog, PyBytesObject_ob_sval) + 1;
 	} else if (h->type == wk->frame_type) {
 		PYX_TRY(frame_sizeof(prog, h->addr, false, basic, &res));
 	} else if ((wk->gen_type && h->type == wk->gen_type) ||

@@ -1,26 +1,9 @@
-/* layout.c - the registry of generated layout tables. */
+/* layout.c - choosing a generated layout table (the registry of them is
+ * runtime/layouts/tables.c), and which _Py_DebugOffsets field gives which
+ * layout value. */
 #include <stddef.h>
 
 #include "runtime/layout.h"
-
-extern const struct pyx_layout pyx_layout_cpython_3_8;
-extern const struct pyx_layout pyx_layout_cpython_3_9;
-extern const struct pyx_layout pyx_layout_cpython_3_10;
-extern const struct pyx_layout pyx_layout_cpython_3_11;
-extern const struct pyx_layout pyx_layout_cpython_3_11_debug;
-extern const struct pyx_layout pyx_layout_cpython_3_12;
-extern const struct pyx_layout pyx_layout_cpython_3_13;
-
-const struct pyx_layout *const pyx_layouts[] = {
-	&pyx_layout_cpython_3_8,
-	&pyx_layout_cpython_3_9,
-	&pyx_layout_cpython_3_10,
-	&pyx_layout_cpython_3_11,
-	&pyx_layout_cpython_3_11_debug,
-	&pyx_layout_cpython_3_12,
-	&pyx_layout_cpython_3_13,
-	NULL,
-};
 
 const struct pyx_layout *layout_find(int minor, bool debug)
 {
@@ -37,6 +20,18 @@ const struct pyx_layout *layout_find(int minor, bool debug)
 	/* Py_DEBUG changes none of the fields we read in the versions we
 	 * have checked; the release table is the best guess. */
 	return release;
+}
+
+void layout_range(int *oldest, int *newest)
+{
+	*oldest = 99;
+	*newest = 0;
+	for (size_t i = 0; pyx_layouts[i]; i++) {
+		if (pyx_layouts[i]->minor < *oldest)
+			*oldest = pyx_layouts[i]->minor;
+		if (pyx_layouts[i]->minor > *newest)
+			*newest = pyx_layouts[i]->minor;
+	}
 }
 
 #define M(sect, name, field) \
@@ -70,6 +65,7 @@ const struct debug_offset_map pyx_debug_offset_map[] = {
 	M(interpreter_frame, instr_ptr, _PyInterpreterFrame_instr),
 	M(interpreter_frame, localsplus, _PyInterpreterFrame_localsplus),
 	M(interpreter_frame, owner, _PyInterpreterFrame_owner),
+	M(interpreter_frame, stackpointer, _PyInterpreterFrame_stackpointer),
 	M(code_object, size, PyCodeObject),
 	M(code_object, filename, PyCodeObject_co_filename),
 	M(code_object, name, PyCodeObject_co_name),
@@ -86,10 +82,17 @@ const struct debug_offset_map pyx_debug_offset_map[] = {
 	M(type_object, tp_name, PyTypeObject_tp_name),
 	M(type_object, tp_repr, PyTypeObject_tp_repr),
 	M(type_object, tp_flags, PyTypeObject_tp_flags),
+	M(type_object, tp_basicsize, PyTypeObject_tp_basicsize),
+	M(type_object, tp_dictoffset, PyTypeObject_tp_dictoffset),
+	M(heap_type_object, ht_cached_keys, PyHeapTypeObject_ht_cached_keys),
 	M(tuple_object, size, PyTupleObject),
 	M(tuple_object, ob_item, PyTupleObject_ob_item),
 	M(list_object, size, PyListObject),
 	M(list_object, ob_item, PyListObject_ob_item),
+	M(set_object, size, PySetObject),
+	M(set_object, used, PySetObject_used),
+	M(set_object, table, PySetObject_table),
+	M(set_object, mask, PySetObject_mask),
 	M(dict_object, size, PyDictObject),
 	M(dict_object, ma_keys, PyDictObject_ma_keys),
 	M(dict_object, ma_values, PyDictObject_ma_values),
@@ -104,8 +107,12 @@ const struct debug_offset_map pyx_debug_offset_map[] = {
 	M(unicode_object, state, PyASCIIObject_state),
 	M(unicode_object, length, PyASCIIObject_length),
 	M(unicode_object, asciiobject_size, PyASCIIObject),
+	M(unicode_object, compactunicodeobject_size, PyCompactUnicodeObject),
 	M(gc, size, _gc_runtime_state),
 	M(gc, collecting, _gc_runtime_state_collecting),
+	M(gc, generation_stats, _gc_runtime_state_generation_stats),
+	M(gen_object, gi_name, PyGenObject_gi_name),
+	M(gen_object, gi_iframe, PyGenObject_gi_iframe),
 };
 
 const size_t pyx_debug_offset_map_len =

@@ -33,6 +33,9 @@ extern const struct pyx_layout *const pyx_layouts[];
 /* The table for 3.minor (the debug variant if asked and there is one). */
 const struct pyx_layout *layout_find(int minor, bool debug);
 
+/* The oldest and newest minor versions with a table. */
+void layout_range(int *oldest, int *newest);
+
 /* Mapping from _Py_DebugOffsets fields to layout ids (3.13+). */
 struct debug_offset_map {
 	enum pyx_layout_id dbg;    /* the DebugOffsets_* id: where in the blob */

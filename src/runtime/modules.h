@@ -15,6 +15,8 @@ struct symbol_entry {
 	const char *name;   /* points into the module's string table */
 	uint64_t addr;
 	uint64_t size;
+	bool code;          /* a function (STT_FUNC, STT_GNU_IFUNC) */
+	bool global;
 };
 
 struct pyx_module {
@@ -25,12 +27,15 @@ struct pyx_module {
 	const char *build_id_hex; /* may be NULL */
 	struct symbol_entry *syms; /* sorted by name, built on demand */
 	size_t nsyms;
+	uint32_t *by_addr;     /* indexes into syms, sorted by address */
+	size_t nby_addr;
 	bool syms_loaded;
 };
 
 struct pyx_modules {
 	Dwfl *dwfl;
 	Dwfl_Callbacks callbacks;
+	struct pyx_target *target; /* where files are: core files found, roots */
 	char *debuginfo_path;
 	struct pyx_module *mods;
 	size_t nmods;
@@ -65,7 +70,10 @@ bool module_has_dwarf(struct pyx_module *mod);
 struct pyx_module *modules_find_addr(struct pyx_modules *m, uint64_t addr);
 
 /* The name of the function (or object) symbol containing addr, and the
- * offset into it; NULL if unknown.  The string lives as long as m. */
+ * offset into it; NULL if unknown.  The string lives as long as m.
+ * Symbol addresses are the file's values plus the module's load bias,
+ * as the dynamic loader and gdb place them (libdwfl's own adjustment
+ * for prelinked files goes wrong for executables edited by patchelf). */
 const char *modules_symbolize(struct pyx_modules *m, uint64_t addr,
 			      uint64_t *offset);
 

@@ -93,7 +93,7 @@ static struct pyx_error *find_runtime(struct pyx_program *prog)
 		     (v[9] < '0' || v[9] > '9')))
 			return pyx_error_create(PYX_ERR_UNSUPPORTED_VERSION,
 				"%s is a CPython older than 3.7 (it has no _PyRuntime): not "
-				"supported (this pyxray knows 3.8 to 3.13); use the "
+				"supported (this pyxray knows 3.8 and later); use the "
 				"python-gdb.py that came with it", m->mods[i].name);
 	}
 	if (prog->target->kind == TARGET_PID)
@@ -198,7 +198,71 @@ static void find_well_known(struct pyx_program *prog)
 	}
 }
 
-/* 3.13+: replace what _Py_DebugOffsets covers with the target's values. */
+/* Does a value from _Py_DebugOffsets look like an offset into a struct of
+ * the given size? */
+static bool dbg_inside(const uint8_t *blob, size_t size, int64_t at, uint64_t limit)
+{
+	if (at == PYX_ABSENT || at < 0 || (size_t)at + 8 > size)
+		return true;
+	uint64_t v;
+	memcpy(&v, blob + at, 8);
+	return v < limit;
+}
+
+/* The blob must describe objects the way every CPython since 3.13 does;
+ * otherwise it is corrupted, or (for a version newer than every table)
+ * its shape changed.  Returns what disagrees, or NULL. */
+static const char *debug_offsets_problem(const struct pyx_program *prog,
+					 const uint8_t *blob, size_t size)
+{
+	const int64_t *v = prog->layout.v;
+	static const struct { enum pyx_layout_id id; uint64_t want; } fixed[] = {
+		{ PYX_L_DebugOffsets_pyobject_size, 16 },
+		{ PYX_L_DebugOffsets_pyobject_ob_type, 8 },
+		{ PYX_L_DebugOffsets_list_object_ob_item, 24 },
+	};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		int64_t at = v[fixed[i].id];
+		if (at == PYX_ABSENT || (size_t)at + 8 > size)
+			return "a field lies outside it";
+		uint64_t got;
+		memcpy(&got, blob + at, 8);
+		if (got != fixed[i].want)
+			return "the offsets of PyObject and list are not the usual ones";
+	}
+	/* Each section's fields lie inside the struct its size field gives. */
+	static const struct { enum pyx_layout_id size, first, last; } sect[] = {
+		{ PYX_L_DebugOffsets_interpreter_state_size,
+		  PYX_L_DebugOffsets_interpreter_state_id,
+		  PYX_L_DebugOffsets_interpreter_state_builtins },
+		{ PYX_L_DebugOffsets_thread_state_size,
+		  PYX_L_DebugOffsets_thread_state_prev,
+		  PYX_L_DebugOffsets_thread_state_native_thread_id },
+		{ PYX_L_DebugOffsets_interpreter_frame_size,
+		  PYX_L_DebugOffsets_interpreter_frame_previous,
+		  PYX_L_DebugOffsets_interpreter_frame_owner },
+		{ PYX_L_DebugOffsets_code_object_size,
+		  PYX_L_DebugOffsets_code_object_filename,
+		  PYX_L_DebugOffsets_code_object_co_code_adaptive },
+	};
+	for (size_t i = 0; i < sizeof(sect) / sizeof(sect[0]); i++) {
+		int64_t at = v[sect[i].size];
+		if (at == PYX_ABSENT || (size_t)at + 8 > size)
+			return "a section lies outside it";
+		uint64_t limit;
+		memcpy(&limit, blob + at, 8);
+		if (limit < 16 || limit > (1u << 24))
+			return "a struct size is implausible";
+		for (int id = (int)sect[i].first; id <= (int)sect[i].last; id++)
+			if (!dbg_inside(blob, size, v[id], limit))
+				return "an offset lies beyond the size of its struct";
+	}
+	return NULL;
+}
+
+/* 3.13+: _PyRuntime starts with _Py_DebugOffsets, filled in by the
+ * interpreter itself.  Read it by its own version's shape (the table's
+ * DebugOffsets_* entries) and let it override what it covers. */
 static struct pyx_error *apply_debug_offsets(struct pyx_program *prog)
 {
 	if (!HAS(prog, _Py_DebugOffsets))
@@ -214,17 +278,37 @@ static struct pyx_error *apply_debug_offsets(struct pyx_program *prog)
 	}
 	if (memcmp(blob, DEBUG_OFFSETS_COOKIE, 8) != 0) {
 		free(blob);
+		if (prog->tables_missing)
+			return pyx_error_create(PYX_ERR_UNSUPPORTED_VERSION,
+				"CPython 3.%d is newer than this pyxray (it knows 3.8 to %s) "
+				"and its _PyRuntime has no _Py_DebugOffsets to read it by: "
+				"update pyxray", prog->minor, prog->newest_table);
 		return program_add_warning(prog, "_PyRuntime has no _Py_DebugOffsets "
-			"cookie: using the built-in 3.%d layout alone", prog->minor);
+			"cookie (corrupted memory?): using the built-in 3.%d layout alone",
+			prog->minor);
+	}
+	const char *problem = debug_offsets_problem(prog, blob, size);
+	if (problem) {
+		free(blob);
+		if (prog->tables_missing)
+			return pyx_error_create(PYX_ERR_UNSUPPORTED_VERSION,
+				"CPython 3.%d is newer than this pyxray (it knows 3.8 to %s) "
+				"and its _Py_DebugOffsets changed shape (%s): update pyxray",
+				prog->minor, prog->newest_table, problem);
+		return pyx_error_create(PYX_ERR_NOT_PYTHON,
+			"_Py_DebugOffsets at 0x%llx (the start of _PyRuntime) is not what "
+			"CPython 3.%d writes there: %s (corrupted memory, or not this "
+			"version's interpreter)", (unsigned long long)prog->runtime,
+			prog->minor, problem);
 	}
 	for (size_t i = 0; i < pyx_debug_offset_map_len; i++) {
 		const struct debug_offset_map *m = &pyx_debug_offset_map[i];
 		int64_t at = prog->layout.v[m->dbg];
 		if (at == PYX_ABSENT || (size_t)at + 8 > size)
 			continue;
-		uint64_t v;
-		memcpy(&v, blob + at, 8);
-		prog->layout.v[m->field] = (int64_t)v;
+		uint64_t val;
+		memcpy(&val, blob + at, 8);
+		prog->layout.v[m->field] = (int64_t)val;
 	}
 	/* The gil's locked/holder offsets are given relative to the
 	 * interpreter's own _gil: make them relative to the gil struct. */
@@ -244,6 +328,38 @@ static struct pyx_error *apply_debug_offsets(struct pyx_program *prog)
 	prog->has_debug_offsets = true;
 	free(blob);
 	return NULL;
+}
+
+/* Free-threaded builds (3.13t, 3.14t: no GIL) lay objects out
+ * differently (ob_tid, split refcounts, per-thread bytecode); they say so
+ * in _Py_DebugOffsets and in the name of their files. */
+static struct pyx_error *refuse_free_threaded(struct pyx_program *prog)
+{
+	bool ft = false;
+	if (HAS(prog, DebugOffsets_free_threaded)) {
+		char head[8];
+		uint64_t flag = 0;
+		struct pyx_error *err = pyx_target_read(prog->target, prog->runtime, head, 8);
+		if (!err && memcmp(head, DEBUG_OFFSETS_COOKIE, 8) == 0)
+			err = read_ptr(prog, prog->runtime +
+				       (uint64_t)LV(prog, DebugOffsets_free_threaded), &flag);
+		pyx_error_destroy(err);
+		ft = flag != 0;
+	}
+	const char *base = strrchr(prog->python->name, '/');
+	base = base ? base + 1 : prog->python->name;
+	char t[16];
+	snprintf(t, sizeof(t), "python3.%dt", prog->minor);
+	if (strstr(base, t))
+		ft = true;
+	if (!ft)
+		return NULL;
+	return pyx_error_create(PYX_ERR_UNSUPPORTED_VERSION,
+		"%s is a free-threaded build of CPython 3.%d (3.%dt, no GIL): pyxray "
+		"does not read free-threaded builds yet (their objects carry per-"
+		"thread refcounts and owners, their frames per-thread bytecode); use "
+		"the default build of 3.%d, or the python-gdb.py that came with it",
+		prog->python->name, prog->minor, prog->minor, prog->minor);
 }
 
 static struct pyx_error *find_version(struct pyx_program *prog)
@@ -326,17 +442,34 @@ struct pyx_error *program_open(struct pyx_target *target,
 	prog->minor = (int)((prog->version_hex >> 16) & 0xff);
 	prog->debug_build = sym(prog, "_Py_NegativeRefcount") != 0 ||
 			    sym(prog, "_Py_RefTotal") != 0;
+	int oldest, newest;
+	layout_range(&oldest, &newest);
 	const struct pyx_layout *l = layout_find(prog->minor, prog->debug_build);
+	if (!l && prog->minor > newest) {
+		/* Newer than every table: read it by its own _Py_DebugOffsets
+		 * (checked against the newest table's idea of its shape). */
+		l = layout_find(newest, prog->debug_build);
+		prog->tables_missing = true;
+	}
 	if (!l) {
 		err = pyx_error_create(PYX_ERR_UNSUPPORTED_VERSION,
-			"CPython 3.%d is not supported (this pyxray knows 3.8 to 3.13); "
+			"CPython 3.%d is not supported (this pyxray knows 3.%d to 3.%d); "
 			"use the python-gdb.py that came with it",
-			prog->minor);
+			prog->minor, oldest, newest);
 		pyx_program_destroy(prog);
 		return err;
 	}
 	prog->layout = *l;
-	err = apply_debug_offsets(prog);
+	prog->newest_table = l->name;
+	err = refuse_free_threaded(prog);
+	if (!err)
+		err = apply_debug_offsets(prog);
+	if (!err && prog->tables_missing)
+		err = program_add_warning(prog, "CPython 3.%d is newer than this pyxray "
+			"(it knows 3.8 to %s): threads, stacks and basic objects come from "
+			"the interpreter's own _Py_DebugOffsets; the gc, heap and allocator "
+			"commands need a layout table for 3.%d (a newer pyxray)",
+			prog->minor, l->name, prog->minor);
 	if (!err)
 		err = check_debug_info(prog);
 	if (err) {
@@ -417,6 +550,16 @@ void pyx_program_flush(struct pyx_program *prog)
 {
 	pyx_target_flush(prog->target);
 	program_caches_drop(prog);
+}
+
+struct pyx_error *program_require_tables(struct pyx_program *prog, const char *what)
+{
+	if (!prog->tables_missing)
+		return NULL;
+	return pyx_error_create(PYX_ERR_UNSUPPORTED_VERSION,
+		"%s needs pyxray's layout table for CPython 3.%d (the gc state and "
+		"the allocator are not in _Py_DebugOffsets), and this pyxray has "
+		"tables up to %s: update pyxray", what, prog->minor, prog->newest_table);
 }
 
 struct pyx_error *program_interpreters(struct pyx_program *prog,

@@ -62,6 +62,10 @@ struct pyx_program {
 	int minor;
 	bool debug_build;
 	bool has_debug_offsets;
+	/* Newer than every layout table: only what _Py_DebugOffsets covers
+	 * is known (threads, frames, code, basic objects). */
+	bool tables_missing;
+	const char *newest_table;   /* "3.15": the table used as a base then */
 	struct pyx_layout layout;   /* a copy: 3.13+ patches it */
 	struct well_known wk;
 	char **warnings;            /* program's own; target's are merged in */
@@ -99,6 +103,55 @@ struct pyx_error *read_i64(struct pyx_program *prog, uint64_t addr, int64_t *ret
 struct pyx_error *read_i32(struct pyx_program *prog, uint64_t addr, int32_t *ret);
 struct pyx_error *read_u8(struct pyx_program *prog, uint64_t addr, uint8_t *ret);
 struct pyx_error *read_u16(struct pyx_program *prog, uint64_t addr, uint16_t *ret);
+
+/* ---- how the interpreter stores references and refcounts ---------------
+ * 3.14 keeps frame slots (f_executable, f_funcobj, locals, the value stack)
+ * as _PyStackRef: bit 0 marks a reference that does not own a count (and
+ * the NULL reference is bits == 1); bits 0 and 1 both set mark an int
+ * stored in the word itself (value >> 2), not an object.  3.15 debug
+ * builds may tag a wrapped non-object pointer with bit 1. */
+static inline uint64_t stackref_object(const struct pyx_program *prog, uint64_t bits)
+{
+	if (prog->minor < 14)
+		return bits;
+	if ((bits & 3) == 3)
+		return 0;
+	return bits & ~(uint64_t)3;
+}
+
+/* Is an interpreter frame with this owner a marker the eval loop pushed
+ * when C called into Python, not a Python frame?  (3.12 and 3.13:
+ * FRAME_OWNED_BY_CSTACK; 3.14: FRAME_OWNED_BY_INTERPRETER, and the
+ * C-stack owner above it; 3.15: FRAME_OWNED_BY_INTERPRETER.) */
+static inline bool frame_owner_is_entry(const struct pyx_program *prog, int owner)
+{
+	if (HAS(prog, FRAME_OWNED_BY_INTERPRETER))
+		return owner >= LV(prog, FRAME_OWNED_BY_INTERPRETER);
+	return HAS(prog, FRAME_OWNED_BY_CSTACK) && owner == LV(prog, FRAME_OWNED_BY_CSTACK);
+}
+
+/* The refcount Py_REFCNT() would return, from the object's first word:
+ * 3.14 keeps a 32-bit count there, with static-object flags at bit 48
+ * and up. */
+static inline int64_t refcount_of(const struct pyx_program *prog, uint64_t word)
+{
+	if (LV(prog, PyObject_ob_refcnt_size) == 4)
+		return (int64_t)(uint32_t)word;
+	return (int64_t)word;
+}
+
+/* Immortal (3.12+): the low 32 bits of the count have their sign bit set
+ * (_Py_IsImmortal on 64-bit builds). */
+static inline bool refcount_is_immortal(const struct pyx_program *prog, int64_t refcnt)
+{
+	return prog->minor >= 12 && ((uint64_t)refcnt & 0x80000000u);
+}
+
+/* Fails with PYX_ERR_UNSUPPORTED_VERSION when the target is newer than
+ * every layout table: what needs more than _Py_DebugOffsets covers (the
+ * gc lists, the allocator, dict internals) says so instead of guessing.
+ * what: the command, for the message ("py-gc"). */
+struct pyx_error *program_require_tables(struct pyx_program *prog, const char *what);
 
 /* The interpreters, in list order (main last as CPython keeps them). */
 struct pyx_error *program_interpreters(struct pyx_program *prog,

@@ -37,7 +37,7 @@ struct pyx_error *pyx_target_create_pid(int pid, struct pyx_target **ret)
 }
 
 struct pyx_error *pyx_target_create_core(const char *core_path,
-					 const char *executable,
+					 const struct pyx_core_options *opts,
 					 struct pyx_target **ret)
 {
 	if (!core_path || !*core_path)
@@ -46,7 +46,7 @@ struct pyx_error *pyx_target_create_core(const char *core_path,
 	struct pyx_target *t = target_new(TARGET_CORE);
 	if (!t)
 		return pyx_error_no_memory();
-	struct pyx_error *err = target_core_open(t, core_path, executable);
+	struct pyx_error *err = target_core_open(t, core_path, opts);
 	if (err) {
 		pyx_target_destroy(t);
 		return err;
@@ -68,7 +68,13 @@ void pyx_target_destroy(struct pyx_target *t)
 		free(t->warnings[i]);
 	free(t->warnings);
 	free(t->exe_path);
+	free(t->proc_root);
 	free(t);
+}
+
+const char *target_root(struct pyx_target *t)
+{
+	return t->kind == TARGET_CORE ? t->sysroot : t->proc_root;
 }
 
 struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,

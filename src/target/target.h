@@ -75,6 +75,11 @@ struct pyx_target {
 	struct target_thread *threads;
 	size_t nthreads;
 	char *exe_path;        /* from NT_FILE or the caller */
+	char *proc_root;       /* live, in another mount namespace: /proc/PID/root */
+	char *sysroot;         /* prefix for the paths the core names, or NULL */
+	char **lib_dirs;       /* where files are also looked for by base name */
+	size_t nlib_dirs;
+	const char *compression; /* "gzip", "zstd", or NULL */
 };
 
 struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
@@ -87,7 +92,7 @@ struct pyx_error *target_pid_read(struct pyx_target *t, uint64_t addr,
 void target_pid_close(struct pyx_target *t);
 
 struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
-				   const char *executable);
+				   const struct pyx_core_options *opts);
 struct pyx_error *target_core_read(struct pyx_target *t, uint64_t addr,
 				   void *buf, size_t len);
 void target_core_close(struct pyx_target *t);
@@ -95,6 +100,15 @@ void target_core_close(struct pyx_target *t);
 /* The thread ids of the target: a core's NT_PRSTATUS notes in order (the
  * first took the signal), or /proc/PID/task.  *ret is malloc'ed. */
 struct pyx_error *target_thread_ids(struct pyx_target *t, int **ret, size_t *n);
+
+/* A file the core names, found as it was mapped (build-id checked), or
+ * NULL: the path pyxray opened for it. */
+const char *target_core_file(const struct pyx_target *t, const char *path);
+
+/* The root of the target's files: a core's sysroot; for a live process
+ * in another mount namespace (a container, a chroot), /proc/PID/root.
+ * NULL when the files are where their names say.  Owned by the target. */
+const char *target_root(struct pyx_target *t);
 
 /* The name of the process's executable, if known (core: NT_FILE's first
  * mapping or the caller's; live: /proc/PID/exe).  May be NULL. */

@@ -4,8 +4,11 @@
  * default read-only file-backed mappings such as the executable's .rodata,
  * where built-in types keep tp_name) are read from the files named in the
  * NT_FILE note, once their build-id matches the one in the core's copy of
- * their ELF header.  Threads and the fatal signal come from NT_PRSTATUS and
- * NT_SIGINFO.
+ * their ELF header: under the sysroot first when one is given, then by
+ * base name in the library search path, then where the core says.
+ * Threads and the fatal signal come from NT_PRSTATUS and NT_SIGINFO.
+ * Compressed cores (gzip, zstd) are decompressed into an unnamed
+ * temporary file first.
  */
 #include <elf.h>
 #include <elfutils/libdwelf.h>
@@ -19,6 +22,9 @@
 #include <sys/procfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <zlib.h>
+#include <zstd.h>
 
 #include "util/error.h"
 #include "target/target.h"
@@ -227,6 +233,27 @@ static bool map_file(const char *path, const uint8_t **data, size_t *size)
 	return true;
 }
 
+/* Where to look for a file the core names, best first: under the sysroot,
+ * by base name in each library directory, as named; and the executable
+ * given for the process's own executable.  Returns how many (malloc'ed). */
+static size_t file_candidates(const struct pyx_target *t, const char *path,
+			      bool is_exe, const char *executable, char **out, size_t max)
+{
+	size_t n = 0;
+	if (is_exe && executable && n < max)
+		out[n++] = strdup(executable);
+	if (t->sysroot && n < max && asprintf(&out[n], "%s%s", t->sysroot, path) >= 0)
+		n++;
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < t->nlib_dirs && n < max; i++)
+		if (asprintf(&out[n], "%s/%s", t->lib_dirs[i], base) >= 0)
+			n++;
+	if (n < max)
+		out[n++] = strdup(path);
+	return n;
+}
+
 /* Check each NT_FILE file against the build-id the core recorded, and map
  * the ones that match. */
 static struct pyx_error *check_files(struct pyx_target *t, const char *executable)
@@ -244,53 +271,234 @@ static struct pyx_error *check_files(struct pyx_target *t, const char *executabl
 		}
 		uint8_t want[MAX_BUILD_ID], have[MAX_BUILD_ID];
 		size_t want_len = have_start ? core_image_build_id(t, start, want) : 0;
-		const char *candidates[2] = { f->path, NULL };
-		if (executable && strcmp(executable, f->path) != 0)
-			candidates[1] = executable;
+		bool is_exe = t->exe_path && strcmp(t->exe_path, f->path) == 0;
+		/* Without the core's word on which file is the executable, the
+		 * one given may stand in for any file whose build-id it has. */
+		bool try_exe = is_exe || !t->exe_path;
+		char *candidates[16];
+		size_t ncand = file_candidates(t, f->path, try_exe, executable, candidates, 16);
 		f->state = MAPPED_FILE_MISSING;
-		for (int c = 0; c < 2 && candidates[c]; c++) {
+		struct pyx_error *err = NULL;
+		for (size_t c = 0; c < ncand && f->state != MAPPED_FILE_OK && !err; c++) {
 			const uint8_t *data;
 			size_t size;
-			if (!map_file(candidates[c], &data, &size))
+			if (!candidates[c] || !map_file(candidates[c], &data, &size))
 				continue;
 			size_t have_len = want_len ? file_build_id(data, size, have) : 0;
+			bool given_exe = is_exe && executable && c == 0;
 			if (want_len && (have_len != want_len ||
 					 memcmp(want, have, want_len) != 0)) {
 				munmap((void *)data, size);
-				if (c == 0)
+				if (given_exe) {
+					/* Named on purpose: say so, rather than read
+					 * the wrong program. */
+					char wh[2 * MAX_BUILD_ID + 1], hh[2 * MAX_BUILD_ID + 1];
+					hex(want, want_len, wh);
+					hex(have, have_len, hh);
+					err = pyx_error_create(PYX_ERR_BAD_CORE,
+						"the executable given, %s, is not the one "
+						"core file %s was dumped from: its build-id is "
+						"%s, the process ran %s with build-id %s; give "
+						"the matching executable, or none",
+						candidates[c], t->core_path,
+						have_len ? hh : "(none)", f->path, wh);
+				} else if (strcmp(candidates[c], f->path) == 0) {
 					f->state = MAPPED_FILE_MISMATCH;
-				continue;
-			}
-			/* Only an ELF-identified file may stand in for another. */
-			if (c == 1 && !want_len) {
-				munmap((void *)data, size);
+				}
 				continue;
 			}
 			f->data = data;
 			f->size = size;
 			f->used_path = strdup(candidates[c]);
 			if (!f->used_path)
-				return pyx_error_no_memory();
-			f->state = MAPPED_FILE_OK;
-			break;
+				err = pyx_error_no_memory();
+			else
+				f->state = MAPPED_FILE_OK;
 		}
+		for (size_t c = 0; c < ncand; c++)
+			free(candidates[c]);
+		if (err)
+			return err;
 		if (f->state == MAPPED_FILE_OK || !want_len)
 			continue; /* non-ELF files (locale archives ...) matter little */
 		char idhex[2 * MAX_BUILD_ID + 1];
 		hex(want, want_len, idhex);
+		const char *where = t->sysroot || t->nlib_dirs
+			? " (looked under the sysroot and in the library search path too)" : "";
 		if (f->state == MAPPED_FILE_MISMATCH)
 			PYX_TRY(target_add_warning(t,
 				"%s differs from the file the crashed process mapped "
-				"(build-id %s): its read-only data is not used; "
-				"put the matching file there or pass it as the executable",
-				f->path, idhex));
+				"(build-id %s)%s: its read-only data is not used; "
+				"put the matching file there, or give a sysroot or "
+				"library search path holding it",
+				f->path, idhex, where));
 		else
 			PYX_TRY(target_add_warning(t,
-				"%s (build-id %s), mapped by the process, is missing: "
+				"%s (build-id %s), mapped by the process, is missing%s: "
 				"memory the core left out of it (read-only data such as "
-				"type names) cannot be read",
-				f->path, idhex));
+				"type names) cannot be read; give a sysroot or library "
+				"search path holding it",
+				f->path, idhex, where));
 	}
+	return NULL;
+}
+
+const char *target_core_file(const struct pyx_target *t, const char *path)
+{
+	if (t->kind != TARGET_CORE || !path)
+		return NULL;
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (t->files[i].state == MAPPED_FILE_OK && strcmp(t->files[i].path, path) == 0)
+			return t->files[i].used_path;
+	return NULL;
+}
+
+/* ---- compressed cores ------------------------------------------------- */
+
+/* An unnamed file in $TMPDIR (or /tmp), gone when closed. */
+static int unnamed_temp_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/pyxray-core-XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+static bool write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+enum { INFLATE_CHUNK = 1 << 20 };
+
+static struct pyx_error *gunzip_to(int in, int out, const char *path)
+{
+	int dup_in = dup(in);
+	gzFile gz = dup_in >= 0 ? gzdopen(dup_in, "rb") : NULL;
+	if (!gz) {
+		if (dup_in >= 0)
+			close(dup_in);
+		return pyx_error_no_memory();
+	}
+	gzbuffer(gz, INFLATE_CHUNK);
+	uint8_t *buf = malloc(INFLATE_CHUNK);
+	struct pyx_error *err = buf ? NULL : pyx_error_no_memory();
+	while (!err) {
+		int n = gzread(gz, buf, INFLATE_CHUNK);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			int code;
+			const char *msg = gzerror(gz, &code);
+			err = pyx_error_create(PYX_ERR_BAD_CORE, "%s: cannot decompress "
+				"it (gzip): %s", path, msg ? msg : "?");
+		} else if (!write_all(out, buf, (size_t)n)) {
+			err = pyx_error_os(errno, "cannot decompress %s into a temporary "
+				"file (set TMPDIR to a disk with room): %s", path,
+				strerror(errno));
+		}
+	}
+	/* A stream cut short reads as a clean end in gzread: ask. */
+	if (!err) {
+		int code;
+		const char *msg = gzerror(gz, &code);
+		if (code != Z_OK && code != Z_STREAM_END)
+			err = pyx_error_create(PYX_ERR_BAD_CORE, "%s: the gzip stream is "
+				"damaged or truncated: %s", path, msg ? msg : "?");
+	}
+	free(buf);
+	gzclose(gz);
+	return err;
+}
+
+static struct pyx_error *unzstd_to(int in, int out, const char *path)
+{
+	ZSTD_DStream *z = ZSTD_createDStream();
+	size_t in_cap = ZSTD_DStreamInSize(), out_cap = ZSTD_DStreamOutSize();
+	uint8_t *ibuf = malloc(in_cap), *obuf = malloc(out_cap);
+	struct pyx_error *err = z && ibuf && obuf ? NULL : pyx_error_no_memory();
+	size_t last = 0;
+	bool any = false;
+	while (!err) {
+		ssize_t n = read(in, ibuf, in_cap);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = pyx_error_os(errno, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		any = true;
+		ZSTD_inBuffer ib = { ibuf, (size_t)n, 0 };
+		while (!err && ib.pos < ib.size) {
+			ZSTD_outBuffer ob = { obuf, out_cap, 0 };
+			last = ZSTD_decompressStream(z, &ob, &ib);
+			if (ZSTD_isError(last))
+				err = pyx_error_create(PYX_ERR_BAD_CORE, "%s: cannot "
+					"decompress it (zstd): %s", path,
+					ZSTD_getErrorName(last));
+			else if (!write_all(out, obuf, ob.pos))
+				err = pyx_error_os(errno, "cannot decompress %s into a "
+					"temporary file (set TMPDIR to a disk with room): %s",
+					path, strerror(errno));
+		}
+	}
+	if (!err && (!any || last != 0))
+		err = pyx_error_create(PYX_ERR_BAD_CORE, "%s: the zstd stream is "
+				       "truncated", path);
+	ZSTD_freeDStream(z);
+	free(ibuf);
+	free(obuf);
+	return err;
+}
+
+/* If fd holds a compressed core, replace it by a decompressed copy. */
+static struct pyx_error *decompress_core(struct pyx_target *t, const char *path)
+{
+	uint8_t magic[4] = { 0 };
+	ssize_t n = pread(t->core_fd, magic, sizeof(magic), 0);
+	bool gz = n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+	bool zst = n >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 &&
+		   magic[2] == 0x2f && magic[3] == 0xfd;
+	if (!gz && !zst)
+		return NULL;
+	t->compression = gz ? "gzip" : "zstd";
+	int out = unnamed_temp_file();
+	if (out < 0)
+		return pyx_error_os(errno, "cannot make a temporary file to "
+				    "decompress %s into (set TMPDIR): %s", path,
+				    strerror(errno));
+	if (lseek(t->core_fd, 0, SEEK_SET) < 0) {
+		close(out);
+		return pyx_error_os(errno, "%s: %s", path, strerror(errno));
+	}
+	struct pyx_error *err = gz ? gunzip_to(t->core_fd, out, path)
+				   : unzstd_to(t->core_fd, out, path);
+	if (err) {
+		close(out);
+		return err;
+	}
+	close(t->core_fd);
+	t->core_fd = out;
 	return NULL;
 }
 
@@ -435,10 +643,48 @@ static struct pyx_error *parse_notes(struct pyx_target *t, const GElf_Phdr *ph,
 	return NULL;
 }
 
+static struct pyx_error *take_options(struct pyx_target *t,
+				      const struct pyx_core_options *opts)
+{
+	if (!opts)
+		return NULL;
+	if (opts->sysroot && *opts->sysroot) {
+		size_t n = strlen(opts->sysroot);
+		while (n > 1 && opts->sysroot[n - 1] == '/')
+			n--;
+		t->sysroot = strndup(opts->sysroot, n);
+		if (!t->sysroot)
+			return pyx_error_no_memory();
+		if (strcmp(t->sysroot, "/") == 0) {
+			free(t->sysroot);
+			t->sysroot = NULL;
+		}
+	}
+	const char *p = opts->lib_search_path;
+	while (p && *p) {
+		size_t n = strcspn(p, ":");
+		if (n) {
+			char **v = realloc(t->lib_dirs, (t->nlib_dirs + 1) * sizeof(*v));
+			if (!v)
+				return pyx_error_no_memory();
+			t->lib_dirs = v;
+			v[t->nlib_dirs] = strndup(p, n);
+			if (!v[t->nlib_dirs])
+				return pyx_error_no_memory();
+			t->nlib_dirs++;
+		}
+		p += n + (p[n] == ':');
+	}
+	return NULL;
+}
+
 struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
-				   const char *executable)
+				   const struct pyx_core_options *opts)
 {
 	core_elf_init();
+	const char *executable = opts && opts->executable && *opts->executable
+		? opts->executable : NULL;
+	PYX_TRY(take_options(t, opts));
 	t->core_path = strdup(path);
 	if (!t->core_path)
 		return pyx_error_no_memory();
@@ -446,6 +692,7 @@ struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
 	if (t->core_fd < 0)
 		return pyx_error_os(errno, "cannot open core file %s: %s", path,
 				    strerror(errno));
+	PYX_TRY(decompress_core(t, path));
 	struct stat st;
 	if (fstat(t->core_fd, &st) < 0)
 		return pyx_error_os(errno, "%s: %s", path, strerror(errno));
@@ -548,6 +795,10 @@ void target_core_close(struct pyx_target *t)
 	free(t->mappings);
 	free(t->segments);
 	free(t->threads);
+	free(t->sysroot);
+	for (size_t i = 0; i < t->nlib_dirs; i++)
+		free(t->lib_dirs[i]);
+	free(t->lib_dirs);
 	if (t->core_elf)
 		elf_end(t->core_elf);
 	if (t->core_data)

@@ -47,6 +47,16 @@ struct pyx_error *target_pid_open(struct pyx_target *t, int pid)
 		return pyx_error_create(PYX_ERR_NOT_FOUND,
 					"no process with id %d", pid);
 	t->pid = pid;
+	/* A process whose root is not ours (a container, a chroot) names its
+	 * files from there: read them through /proc/PID/root. */
+	struct stat ours, theirs;
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	if (stat("/", &ours) == 0 && stat(path, &theirs) == 0 &&
+	    (ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)) {
+		t->proc_root = strdup(path);
+		if (!t->proc_root)
+			return pyx_error_no_memory();
+	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	char exe[PATH_MAX];
 	ssize_t n = readlink(path, exe, sizeof(exe) - 1);

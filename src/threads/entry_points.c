@@ -6,7 +6,9 @@
  * every generator resuming) starts with the RESUME instruction, and a
  * computed-goto build dispatches it through the opcode_targets table: the
  * table's RESUME entries (and their specialized and instrumented forms)
- * are where each start passes.  Up to 3.10 every Python frame gets its own
+ * are where each start passes.  3.15 calls the table opcode_targets_table
+ * and dispatches through opcode_tracing_targets_table instead while a
+ * tracer (sys.monitoring, a JIT trace) is active: both count.  Up to 3.10 every Python frame gets its own
  * C call of _PyEval_EvalFrameDefault, with the frame as an argument. */
 #include <stdlib.h>
 
@@ -24,29 +26,23 @@ static void add_unique(uint64_t *v, size_t *n, uint64_t a)
 	v[(*n)++] = a;
 }
 
-static struct pyx_error *resume_targets(struct pyx_program *prog, uint64_t *addrs,
-					size_t *n)
+/* The RESUME handlers of one dispatch table at table. */
+static struct pyx_error *table_targets(struct pyx_program *prog, const char *name,
+				       uint64_t table, uint64_t table_size,
+				       uint64_t eval, uint64_t eval_size,
+				       uint64_t *addrs, size_t *n)
 {
-	uint64_t table, table_size, eval, eval_size;
-	if (!module_lookup(prog->python, "opcode_targets", &table, &table_size))
-		return pyx_error_create(PYX_ERR_NO_DEBUG_INFO,
-			"the eval loop's opcode_targets table is not in the symbol table: "
-			"install the interpreter's debug symbols (for Debian's python3.%d: "
-			"python3.%d-dbg)", prog->minor, prog->minor);
 	if (table_size && table_size < NUM_OPCODES * 8)
-		return pyx_error_create(PYX_ERR_NOT_FOUND, "opcode_targets holds %llu "
-			"bytes, not a table of %d addresses", (unsigned long long)table_size,
+		return pyx_error_create(PYX_ERR_NOT_FOUND, "%s holds %llu bytes, not a "
+			"table of %d addresses", name, (unsigned long long)table_size,
 			NUM_OPCODES);
-	if (!module_lookup(prog->python, "_PyEval_EvalFrameDefault", &eval, &eval_size))
-		return pyx_error_create(PYX_ERR_NOT_FOUND,
-			"no _PyEval_EvalFrameDefault in %s", prog->python->name);
 	uint64_t *targets = malloc(NUM_OPCODES * 8);
 	if (!targets)
 		return pyx_error_no_memory();
 	struct pyx_error *err = pyx_target_read(prog->target, table, targets, NUM_OPCODES * 8);
 	const int64_t ops[] = {
 		LV(prog, RESUME), LV(prog, RESUME_QUICK), LV(prog, RESUME_CHECK),
-		LV(prog, INSTRUMENTED_RESUME),
+		LV(prog, RESUME_CHECK_JIT), LV(prog, INSTRUMENTED_RESUME),
 	};
 	for (size_t i = 0; !err && i < sizeof(ops) / sizeof(ops[0]); i++) {
 		if (ops[i] == PYX_ABSENT || ops[i] < 0 || ops[i] >= NUM_OPCODES)
@@ -58,8 +54,8 @@ static struct pyx_error *resume_targets(struct pyx_program *prog, uint64_t *addr
 		uint64_t lo = eval > (1u << 24) ? eval - (1u << 24) : 0;
 		if (a < lo || a >= eval + eval_size + (1u << 24))
 			err = pyx_error_create(PYX_ERR_NOT_FOUND,
-				"opcode_targets[%lld] = 0x%llx is not in the eval loop "
-				"(a build without computed gotos?)", (long long)ops[i],
+				"%s[%lld] = 0x%llx is not in the eval loop (a build "
+				"without computed gotos?)", name, (long long)ops[i],
 				(unsigned long long)a);
 		else
 			add_unique(addrs, n, a);
@@ -68,9 +64,36 @@ static struct pyx_error *resume_targets(struct pyx_program *prog, uint64_t *addr
 	return err;
 }
 
+static struct pyx_error *resume_targets(struct pyx_program *prog, uint64_t *addrs,
+					size_t *n)
+{
+	static const char *const tables[] = {
+		"opcode_targets", "opcode_targets_table", "opcode_tracing_targets_table",
+	};
+	uint64_t eval, eval_size;
+	if (!module_lookup(prog->python, "_PyEval_EvalFrameDefault", &eval, &eval_size))
+		return pyx_error_create(PYX_ERR_NOT_FOUND,
+			"no _PyEval_EvalFrameDefault in %s", prog->python->name);
+	size_t found = 0;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		uint64_t table, table_size;
+		if (!module_lookup(prog->python, tables[i], &table, &table_size))
+			continue;
+		PYX_TRY(table_targets(prog, tables[i], table, table_size, eval, eval_size,
+				      addrs, n));
+		found++;
+	}
+	if (!found)
+		return pyx_error_create(PYX_ERR_NO_DEBUG_INFO,
+			"the eval loop's opcode_targets table is not in the symbol table: "
+			"install the interpreter's debug symbols (for Debian's python3.%d: "
+			"python3.%d-dbg)", prog->minor, prog->minor);
+	return NULL;
+}
+
 struct pyx_error *pyx_entry_points_json(struct pyx_program *prog, char **ret)
 {
-	uint64_t addrs[8];
+	uint64_t addrs[16];
 	size_t n = 0;
 	int frame_argument = -1;
 	if (HAS(prog, RESUME)) {

@@ -39,7 +39,7 @@ static struct pyx_error *interpreter_frame_info(struct pyx_program *prog, uint64
 	uint64_t code, instr;
 	int8_t owner;
 	int32_t first, firsttraceable;
-	PYX_TRY(read_ptr(prog, frame + LV(prog, _PyInterpreterFrame_code), &code));
+	PYX_TRY(iframe_code(prog, frame, &code));
 	PYX_TRY(check_code(prog, code, frame));
 	PYX_TRY(read_ptr(prog, frame + LV(prog, _PyInterpreterFrame_instr), &instr));
 	PYX_TRY(pyx_target_read(prog->target, frame + LV(prog, _PyInterpreterFrame_owner),
@@ -105,13 +105,12 @@ struct pyx_error *pyx_thread_frame(struct pyx_program *prog, int tid,
 	PYX_TRY(program_tstate_cached(prog, tid, &tstate));
 	PYX_TRY(thread_newest_frame(prog, tstate, &frame));
 	if (HAS(prog, _PyInterpreterFrame)) {
-		/* Skip the shim frames (3.12+) the C stack owns. */
-		int64_t cstack = HAS(prog, FRAME_OWNED_BY_CSTACK) ? LV(prog, FRAME_OWNED_BY_CSTACK) : -1;
+		/* Skip the entry frames (3.12+) pushed when C calls Python. */
 		for (unsigned i = 0; frame && i < MAX_FRAMES; i++) {
 			int8_t owner;
 			PYX_TRY(pyx_target_read(prog->target,
 				frame + LV(prog, _PyInterpreterFrame_owner), &owner, 1));
-			if (owner != cstack)
+			if (!frame_owner_is_entry(prog, owner))
 				break;
 			PYX_TRY(read_ptr(prog, frame + LV(prog, _PyInterpreterFrame_previous), &frame));
 		}

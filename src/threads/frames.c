@@ -105,22 +105,27 @@ static struct pyx_error *walk_interpreter_frames(struct pyx_program *prog,
 	uint64_t iframe;
 	PYX_TRY(thread_newest_frame(prog, tstate, &iframe));
 	struct cycle_guard g = { .power = 1 };
-	int64_t cstack = HAS(prog, FRAME_OWNED_BY_CSTACK) ? LV(prog, FRAME_OWNED_BY_CSTACK) : -1;
 	while (iframe) {
 		PYX_TRY(guard_step(&g, iframe));
 		uint64_t code, instr, previous;
 		int8_t owner;
-		PYX_TRY(read_ptr(prog, iframe + LV(prog, _PyInterpreterFrame_code), &code));
+		PYX_TRY(iframe_code(prog, iframe, &code));
 		PYX_TRY(read_ptr(prog, iframe + LV(prog, _PyInterpreterFrame_previous), &previous));
 		PYX_TRY(pyx_target_read(prog->target, iframe + LV(prog, _PyInterpreterFrame_owner),
 					&owner, 1));
-		if (owner == cstack) {
+		if (frame_owner_is_entry(prog, owner)) {
 			/* A shim: the frame above it was entered from C. */
 			if (out->n)
 				out->v[out->n - 1].entry = true;
 			iframe = previous;
 			continue;
 		}
+		if (!code)
+			return pyx_error_create(PYX_ERR_INVALID_OBJECT,
+				"the frame chain breaks at 0x%llx: that frame runs no "
+				"code object (its memory reads as zeros: a core that "
+				"lacks part of the thread's stack?); outer frames are "
+				"not shown", (unsigned long long)iframe);
 		if (!is_code(prog, code)) {
 			iframe = previous;
 			continue;
@@ -217,13 +222,9 @@ struct pyx_error *thread_frames(struct pyx_program *prog, uint64_t tstate,
 	struct pyx_error *err = HAS(prog, _PyInterpreterFrame)
 		? walk_interpreter_frames(prog, tstate, &l)
 		: walk_frame_objects(prog, tstate, &l);
-	if (err) {
-		frames_free(l.v, l.n);
-		return err;
-	}
 	*ret = l.v;
 	*n = l.n;
-	return NULL;
+	return err;
 }
 
 /* Pass one local to visit, dereferencing cells. */
@@ -288,7 +289,8 @@ struct pyx_error *frame_locals(struct pyx_program *prog, const struct pyx_frame 
 		for (size_t i = 0; !err && i < n; i++) {
 			if (kinds[i] & hidden)
 				continue;
-			if (visit_local(prog, names[i], values[i], kinds[i] & cellish,
+			if (visit_local(prog, names[i], stackref_object(prog, values[i]),
+					kinds[i] & cellish,
 					visit, arg))
 				break;
 		}

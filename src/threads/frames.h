@@ -21,7 +21,10 @@ struct pyx_frame {
 
 /* The Python frames of the thread whose PyThreadState is at tstate,
  * innermost first, skipping incomplete frames as tracebacks do (but
- * keeping an innermost one, being entered, at its first line). */
+ * keeping an innermost one, being entered, at its first line).  When the
+ * walk stops early (unreadable memory, a loop, a frame that runs no code
+ * object), the error says where, and *ret still holds the frames found
+ * before it: the caller shows both. */
 struct pyx_error *thread_frames(struct pyx_program *prog, uint64_t tstate,
 				struct pyx_frame **ret, size_t *n);
 void frames_free(struct pyx_frame *frames, size_t n);

@@ -466,10 +466,15 @@ static bool member_offset(const struct ctx *c, Dwarf_Die *type, const char *path
 /* Opening the module                                                  */
 /* ------------------------------------------------------------------ */
 
+/* $PYXRAY_DEBUGINFO_PATH, in libdwfl's syntax (":.debug:DIR:DIR"), adds
+ * debug directories (an unpacked interpreter keeps its own). */
+static char *debuginfo_path;
+
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
 	.find_debuginfo = dwfl_standard_find_debuginfo,
 	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
 };
 
 static struct pyx_error *open_dwarf(const char *path, const struct pyx_layout *l,
@@ -596,6 +601,7 @@ static void check_entry(const struct ctx *c, const struct pyx_layout *l,
 
 int main(int argc, char **argv)
 {
+	debuginfo_path = getenv("PYXRAY_DEBUGINFO_PATH");
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
 		return 0;

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "check.h"
 #include "synthetic_core.h"
@@ -50,7 +52,8 @@ static bool is_pattern(const uint8_t *p, size_t n, uint64_t base)
 static struct pyx_target *open_core(const char *path, const char *exe)
 {
 	struct pyx_target *t = NULL;
-	if (!CHECK_OK(pyx_target_create_core(path, exe, &t)))
+	struct pyx_core_options opts = { .executable = exe };
+	if (!CHECK_OK(pyx_target_create_core(path, &opts, &t)))
 		return NULL;
 	return t;
 }
@@ -439,15 +442,20 @@ static void test_nt_file_executable_stands_in(void)
 		check_file_reads(t);
 		pyx_target_destroy(t);
 	}
-	/* An executable with another build-id does not stand in. */
+	/* An executable with another build-id is refused, both build-ids
+	 * named: reading the wrong program would only mislead. */
 	char *other = tmp("wrong-exe.so");
 	e = lib_elf(id_y);
 	CHECK_EQ_INT(sc_write_elf(other, &e), 0);
-	t = open_core(core, other);
-	if (t) {
-		CHECK(has_warning(t, lib, "missing"));
-		check_fault(t, MAP_START + DATA_OFF, 8, MAP_START + DATA_OFF);
-		pyx_target_destroy(t);
+	struct pyx_core_options opts = { .executable = other };
+	struct pyx_error *err = CHECK_ERR(pyx_target_create_core(core, &opts, &t),
+					  PYX_ERR_BAD_CORE);
+	if (err) {
+		const char *msg = pyx_error_message(err);
+		CHECK(strstr(msg, other) && strstr(msg, lib));
+		CHECK(strstr(msg, "8a1f0377129e4401c0ffee00babe133742249917") &&
+		      strstr(msg, "8a1f0377129e4401c0ffee00babe133742249918"));
+		pyx_error_destroy(err);
 	}
 	free(other);
 	free(core);
@@ -473,6 +481,174 @@ static void test_nt_file_different_file_stands_in(void)
 	}
 	free(core);
 	free(exe);
+	free(lib);
+}
+
+/* ---- files elsewhere: a sysroot, a library search path -------------------- */
+
+static void test_sysroot(void)
+{
+	/* The core names /opt/app/lib/libapp.so; a copy of that machine's
+	 * files is under SYSROOT. */
+	char *root = tmp("sysroot");
+	char *dir;
+	CHECK(asprintf(&dir, "%s/opt/app/lib", root) > 0);
+	char *cmd;
+	CHECK(asprintf(&cmd, "mkdir -p '%s'", dir) > 0);
+	CHECK_EQ_INT(system(cmd), 0);
+	char *copy;
+	CHECK(asprintf(&copy, "%s/libapp.so", dir) > 0);
+	struct sc_elf e = lib_elf(id_x);
+	CHECK_EQ_INT(sc_write_elf(copy, &e), 0);
+	char *core = write_mapping_core("sysroot.core", "/opt/app/lib/libapp.so", id_x);
+	struct pyx_core_options opts = { .sysroot = root };
+	struct pyx_target *t = NULL;
+	if (CHECK_OK(pyx_target_create_core(core, &opts, &t))) {
+		CHECK_WARNINGS(t, 0);
+		check_file_reads(t);
+		CHECK_STR_EQ(target_core_file(t, "/opt/app/lib/libapp.so"), copy);
+		CHECK_STR_EQ(target_root(t), root);
+		pyx_target_destroy(t);
+	}
+	/* Without it, the file is missing, and the warning says what to do. */
+	t = open_core(core, NULL);
+	if (t) {
+		CHECK(has_warning(t, "/opt/app/lib/libapp.so", "sysroot"));
+		pyx_target_destroy(t);
+	}
+	/* A copy with another build-id under the sysroot is not used. */
+	e = lib_elf(id_y);
+	CHECK_EQ_INT(sc_write_elf(copy, &e), 0);
+	if (CHECK_OK(pyx_target_create_core(core, &opts, &t))) {
+		CHECK(has_warning(t, "/opt/app/lib/libapp.so", "missing"));
+		check_fault(t, MAP_START + DATA_OFF, 8, MAP_START + DATA_OFF);
+		pyx_target_destroy(t);
+	}
+	free(core);
+	free(copy);
+	free(cmd);
+	free(dir);
+	free(root);
+}
+
+static void test_lib_search_path(void)
+{
+	/* libpython moved: found by base name in the second directory. */
+	char *empty = tmp("libs-empty"), *libs = tmp("libs-full");
+	CHECK_EQ_INT(mkdir(empty, 0700), 0);
+	CHECK_EQ_INT(mkdir(libs, 0700), 0);
+	char *copy;
+	CHECK(asprintf(&copy, "%s/libpython3.99.so.1.0", libs) > 0);
+	struct sc_elf e = lib_elf(id_x);
+	CHECK_EQ_INT(sc_write_elf(copy, &e), 0);
+	char *core = write_mapping_core("moved-lib.core", "/gone/lib/libpython3.99.so.1.0", id_x);
+	char *path;
+	CHECK(asprintf(&path, "%s::%s", empty, libs) > 0);
+	struct pyx_core_options opts = { .lib_search_path = path };
+	struct pyx_target *t = NULL;
+	if (CHECK_OK(pyx_target_create_core(core, &opts, &t))) {
+		CHECK_WARNINGS(t, 0);
+		check_file_reads(t);
+		CHECK_STR_EQ(target_core_file(t, "/gone/lib/libpython3.99.so.1.0"), copy);
+		pyx_target_destroy(t);
+	}
+	free(path);
+	free(core);
+	free(copy);
+	free(libs);
+	free(empty);
+}
+
+/* ---- compressed cores ------------------------------------------------------ */
+
+static char *read_whole(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc(len > 0 ? (size_t)len : 1);
+	*n = buf ? fread(buf, 1, (size_t)len, f) : 0;
+	fclose(f);
+	return buf;
+}
+
+static bool write_whole(const char *path, const void *buf, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return false;
+	bool ok = fwrite(buf, 1, n, f) == n;
+	return fclose(f) == 0 && ok;
+}
+
+static char *compress_gzip(const char *in, const char *name)
+{
+	size_t n;
+	char *data = read_whole(in, &n);
+	char *out = tmp(name);
+	gzFile gz = gzopen(out, "wb");
+	CHECK(data && gz && gzwrite(gz, data, (unsigned)n) == (int)n);
+	if (gz)
+		gzclose(gz);
+	free(data);
+	return out;
+}
+
+static char *compress_zstd(const char *in, const char *name)
+{
+	size_t n;
+	char *data = read_whole(in, &n);
+	size_t cap = ZSTD_compressBound(n);
+	void *z = malloc(cap);
+	size_t zn = data && z ? ZSTD_compress(z, cap, data, n, 3) : 0;
+	CHECK(zn && !ZSTD_isError(zn));
+	char *out = tmp(name);
+	CHECK(write_whole(out, z, ZSTD_isError(zn) ? 0 : zn));
+	free(z);
+	free(data);
+	return out;
+}
+
+static void test_compressed_cores(void)
+{
+	char *lib = tmp("libz.so");
+	struct sc_elf e = lib_elf(id_x);
+	CHECK_EQ_INT(sc_write_elf(lib, &e), 0);
+	char *core = write_mapping_core("plain.core", lib, id_x);
+	char *gz = compress_gzip(core, "plain.core.gz");
+	char *zst = compress_zstd(core, "plain.core.zst");
+	const char *both[] = { gz, zst };
+	for (int i = 0; i < 2; i++) {
+		struct pyx_target *t = open_core(both[i], NULL);
+		if (!t)
+			continue;
+		CHECK_WARNINGS(t, 0);
+		check_file_reads(t);
+		struct pyx_crash_info ci;
+		pyx_target_crash_info(t, &ci);
+		CHECK_EQ_INT(ci.tid, 321);
+		CHECK_STR_EQ(t->compression, i == 0 ? "gzip" : "zstd");
+		pyx_target_destroy(t);
+	}
+	/* Cut short: one line that says so, not a core that reads wrong. */
+	for (int i = 0; i < 2; i++) {
+		struct stat st;
+		CHECK_EQ_INT(stat(both[i], &st), 0);
+		CHECK_EQ_INT(truncate(both[i], st.st_size / 2), 0);
+		struct pyx_target *t = NULL;
+		struct pyx_error *err = CHECK_ERR(pyx_target_create_core(both[i], NULL, &t),
+						  PYX_ERR_BAD_CORE);
+		if (err) {
+			CHECK(strstr(pyx_error_message(err), i == 0 ? "gzip" : "zstd"));
+			pyx_error_destroy(err);
+		}
+	}
+	free(zst);
+	free(gz);
+	free(core);
 	free(lib);
 }
 
@@ -806,6 +982,9 @@ int main(void)
 	RUN(test_nt_file_missing);
 	RUN(test_nt_file_executable_stands_in);
 	RUN(test_nt_file_different_file_stands_in);
+	RUN(test_sysroot);
+	RUN(test_lib_search_path);
+	RUN(test_compressed_cores);
 	RUN(test_nt_file_bogus_count);
 	RUN(test_nt_file_short_descriptor);
 	RUN(test_short_prstatus_ignored);

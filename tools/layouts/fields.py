@@ -29,6 +29,11 @@ def size(ident, ctype, since=(3, 8), until=(3, 99)):
     _add("size", ident, ctype, None, since, until)
 
 
+def msize(ident, ctype, member, since=(3, 8), until=(3, 99)):
+    """sizeof one member of ctype."""
+    _add("msize", ident, ctype, member, since, until)
+
+
 def const(ident, expr, since=(3, 8), until=(3, 99)):
     _add("const", ident, None, expr, since, until)
 
@@ -42,6 +47,9 @@ def bits(ident, ctype, member, field, since=(3, 8), until=(3, 99)):
 size("PyObject", "PyObject")
 size("PyVarObject", "PyVarObject")
 off("PyObject_ob_refcnt", "PyObject", "ob_refcnt")
+# 3.14 split the refcount word: a 32-bit ob_refcnt (what Py_REFCNT()
+# returns), ob_overflow, and ob_flags (static-object bits) at the top.
+msize("PyObject_ob_refcnt_size", "PyObject", "ob_refcnt")
 off("PyObject_ob_type", "PyObject", "ob_type")
 off("PyVarObject_ob_size", "PyVarObject", "ob_size")
 
@@ -68,7 +76,11 @@ for flag in ("HEAPTYPE", "HAVE_GC", "LONG_SUBCLASS", "LIST_SUBCLASS",
 const("Py_TPFLAGS_MANAGED_DICT", "Py_TPFLAGS_MANAGED_DICT", since=(3, 11))
 const("Py_TPFLAGS_MANAGED_WEAKREF", "Py_TPFLAGS_MANAGED_WEAKREF", since=(3, 12))
 const("Py_TPFLAGS_INLINE_VALUES", "Py_TPFLAGS_INLINE_VALUES", since=(3, 13))
-const("_Py_IMMORTAL_REFCNT", "_Py_IMMORTAL_REFCNT", since=(3, 12))
+const("_Py_IMMORTAL_REFCNT", "_Py_IMMORTAL_REFCNT", since=(3, 12), until=(3, 13))
+# 3.12+: an object is immortal when its 32-bit refcount has the sign bit
+# set; 3.14 names the bound and starts immortals at 3 << 30.
+const("_Py_IMMORTAL_MINIMUM_REFCNT", "_Py_IMMORTAL_MINIMUM_REFCNT", since=(3, 14))
+const("_Py_IMMORTAL_INITIAL_REFCNT", "_Py_IMMORTAL_INITIAL_REFCNT", since=(3, 14))
 
 # --- simple objects --------------------------------------------------------
 size("PyTupleObject", "PyTupleObject")
@@ -218,19 +230,25 @@ off("_PyInterpreterFrame_locals", "_PyInterpreterFrame", "f_locals", since=(3, 1
 off("_PyInterpreterFrame_frame_obj", "_PyInterpreterFrame", "frame_obj", since=(3, 11))
 off("_PyInterpreterFrame_instr", "_PyInterpreterFrame", "prev_instr", since=(3, 11), until=(3, 12))
 off("_PyInterpreterFrame_instr", "_PyInterpreterFrame", "instr_ptr", since=(3, 13))
-off("_PyInterpreterFrame_stacktop", "_PyInterpreterFrame", "stacktop", since=(3, 11))
+off("_PyInterpreterFrame_stacktop", "_PyInterpreterFrame", "stacktop", since=(3, 11), until=(3, 13))
+# 3.14: a pointer to the top of the value stack instead of an index.
+off("_PyInterpreterFrame_stackpointer", "_PyInterpreterFrame", "stackpointer", since=(3, 14))
 off("_PyInterpreterFrame_is_entry", "_PyInterpreterFrame", "is_entry", since=(3, 11), until=(3, 11))
 off("_PyInterpreterFrame_owner", "_PyInterpreterFrame", "owner", since=(3, 11))
 off("_PyInterpreterFrame_localsplus", "_PyInterpreterFrame", "localsplus", since=(3, 11))
 const("FRAME_OWNED_BY_THREAD", "FRAME_OWNED_BY_THREAD", since=(3, 11))
 const("FRAME_OWNED_BY_GENERATOR", "FRAME_OWNED_BY_GENERATOR", since=(3, 11))
 const("FRAME_OWNED_BY_FRAME_OBJECT", "FRAME_OWNED_BY_FRAME_OBJECT", since=(3, 11))
-const("FRAME_OWNED_BY_CSTACK", "FRAME_OWNED_BY_CSTACK", since=(3, 12))
+const("FRAME_OWNED_BY_CSTACK", "FRAME_OWNED_BY_CSTACK", since=(3, 12), until=(3, 14))
+# 3.14: the frame the eval loop pushes when C calls into Python (3.12 and
+# 3.13 gave it to the C stack); 3.15 has no C-stack owner any more.
+const("FRAME_OWNED_BY_INTERPRETER", "FRAME_OWNED_BY_INTERPRETER", since=(3, 14))
 # The opcodes every Python function starts with (and generators resume
 # at): py-break stops where the eval loop dispatches them.
 const("RESUME", "RESUME", since=(3, 11))
 const("RESUME_QUICK", "RESUME_QUICK", since=(3, 11), until=(3, 11))
 const("RESUME_CHECK", "RESUME_CHECK", since=(3, 13))
+const("RESUME_CHECK_JIT", "RESUME_CHECK_JIT", since=(3, 15))
 const("INSTRUMENTED_RESUME", "INSTRUMENTED_RESUME", since=(3, 12))
 off("_PyCFrame_current_frame", "_PyCFrame", "current_frame", since=(3, 11), until=(3, 12))
 off("_PyCFrame_previous", "_PyCFrame", "previous", since=(3, 11), until=(3, 12))
@@ -253,6 +271,8 @@ off("PyWeakReference_wr_object", "PyWeakReference", "wr_object")
 off("PyWeakReference_wr_callback", "PyWeakReference", "wr_callback")
 size("PyByteArrayObject", "PyByteArrayObject")
 off("PyByteArrayObject_ob_alloc", "PyByteArrayObject", "ob_alloc")
+# 3.15: the storage is a bytes object (sys.getsizeof counts its header).
+off("PyByteArrayObject_ob_bytes_object", "PyByteArrayObject", "ob_bytes_object", since=(3, 15))
 
 # --- threads ---------------------------------------------------------------
 size("PyThreadState", "PyThreadState")
@@ -309,6 +329,20 @@ off("_gc_runtime_state_debug", "struct _gc_runtime_state", "debug")
 off("_gc_runtime_state_generations", "struct _gc_runtime_state", "generations")
 off("_gc_runtime_state_permanent_generation", "struct _gc_runtime_state", "permanent_generation")
 off("_gc_runtime_state_generation_stats", "struct _gc_runtime_state", "generation_stats")
+# 3.14.0 - 3.14.4 ran an incremental collector: generations[0..2] were its
+# young list and two old spaces, and which old space was being visited sat
+# where 3.14.5+ keeps a placeholder (dummy2) so that offsets did not move.
+off("_gc_runtime_state_visited_space", "struct _gc_runtime_state", "dummy2",
+    since=(3, 14), until=(3, 14))
+# 3.15: generation_stats points at ring buffers of snapshots per generation.
+off("gc_stats_young", "struct gc_stats", "young", since=(3, 15))
+off("gc_stats_old", "struct gc_stats", "old", since=(3, 15))
+size("gc_young_stats_buffer", "struct gc_young_stats_buffer", since=(3, 15))
+size("gc_old_stats_buffer", "struct gc_old_stats_buffer", since=(3, 15))
+off("gc_young_stats_buffer_index", "struct gc_young_stats_buffer", "index", since=(3, 15))
+off("gc_old_stats_buffer_index", "struct gc_old_stats_buffer", "index", since=(3, 15))
+const("GC_YOUNG_STATS_SIZE", "GC_YOUNG_STATS_SIZE", since=(3, 15))
+const("GC_OLD_STATS_SIZE", "GC_OLD_STATS_SIZE", since=(3, 15))
 off("_gc_runtime_state_collecting", "struct _gc_runtime_state", "collecting")
 off("_gc_runtime_state_long_lived_total", "struct _gc_runtime_state", "long_lived_total")
 off("_gc_runtime_state_long_lived_pending", "struct _gc_runtime_state", "long_lived_pending")
@@ -323,37 +357,60 @@ off("gc_generation_stats_collected", "struct gc_generation_stats", "collected")
 off("gc_generation_stats_uncollectable", "struct gc_generation_stats", "uncollectable")
 
 # --- _Py_DebugOffsets (3.13+): where each value sits in the target's copy ---
-size("_Py_DebugOffsets", "_Py_DebugOffsets", since=(3, 13))
-for sect, names in (
-        ("runtime_state", ("size", "finalizing", "interpreters_head")),
-        ("interpreter_state", ("size", "id", "next", "threads_head", "gc",
-                               "imports_modules", "sysdict", "builtins",
-                               "ceval_gil", "gil_runtime_state",
-                               "gil_runtime_state_enabled",
-                               "gil_runtime_state_locked",
-                               "gil_runtime_state_holder")),
-        ("thread_state", ("size", "prev", "next", "interp", "current_frame",
-                          "thread_id", "native_thread_id", "datastack_chunk",
-                          "status")),
-        ("interpreter_frame", ("size", "previous", "executable", "instr_ptr",
-                               "localsplus", "owner")),
-        ("code_object", ("size", "filename", "name", "qualname", "linetable",
-                         "firstlineno", "argcount", "localsplusnames",
-                         "localspluskinds", "co_code_adaptive")),
-        ("pyobject", ("size", "ob_type")),
-        ("type_object", ("size", "tp_name", "tp_repr", "tp_flags")),
-        ("tuple_object", ("size", "ob_item", "ob_size")),
-        ("list_object", ("size", "ob_item", "ob_size")),
-        ("dict_object", ("size", "ma_keys", "ma_values")),
-        ("float_object", ("size", "ob_fval")),
-        ("long_object", ("size", "lv_tag", "ob_digit")),
-        ("bytes_object", ("size", "ob_size", "ob_sval")),
-        ("unicode_object", ("size", "state", "length", "asciiobject_size")),
-        ("gc", ("size", "collecting"))):
-    for n in names:
+# Its shape changes with every minor version (fields are inserted in the
+# middle of sections), so each version's table records where its fields
+# are.  (field, since, until) per section.
+S13, S14, S15 = (3, 13), (3, 14), (3, 15)
+DEBUG_OFFSETS = (
+    ("runtime_state", (("size", S13), ("finalizing", S13), ("interpreters_head", S13))),
+    ("interpreter_state", (("size", S13), ("id", S13), ("next", S13),
+                           ("threads_head", S13), ("threads_main", S14), ("gc", S13),
+                           ("imports_modules", S13), ("sysdict", S13),
+                           ("builtins", S13), ("ceval_gil", S13),
+                           ("gil_runtime_state", S13),
+                           ("gil_runtime_state_enabled", S13),
+                           ("gil_runtime_state_locked", S13),
+                           ("gil_runtime_state_holder", S13),
+                           ("code_object_generation", S14), ("tlbc_generation", S14))),
+    ("thread_state", (("size", S13), ("prev", S13), ("next", S13), ("interp", S13),
+                      ("current_frame", S13), ("base_frame", S15),
+                      ("thread_id", S13), ("native_thread_id", S13),
+                      ("datastack_chunk", S13), ("status", S13),
+                      ("holds_gil", S15), ("gil_requested", S15),
+                      ("current_exception", S15), ("exc_state", S15))),
+    ("interpreter_frame", (("size", S13), ("previous", S13), ("executable", S13),
+                           ("instr_ptr", S13), ("localsplus", S13), ("owner", S13),
+                           ("stackpointer", S14), ("tlbc_index", S14))),
+    ("code_object", (("size", S13), ("filename", S13), ("name", S13),
+                     ("qualname", S13), ("linetable", S13), ("firstlineno", S13),
+                     ("argcount", S13), ("localsplusnames", S13),
+                     ("localspluskinds", S13), ("co_code_adaptive", S13),
+                     ("co_tlbc", S14))),
+    ("pyobject", (("size", S13), ("ob_type", S13))),
+    ("type_object", (("size", S13), ("tp_name", S13), ("tp_repr", S13),
+                     ("tp_flags", S13), ("tp_basicsize", S15), ("tp_dictoffset", S15))),
+    ("heap_type_object", (("size", S15), ("ht_cached_keys", S15))),
+    ("tuple_object", (("size", S13), ("ob_item", S13), ("ob_size", S13))),
+    ("list_object", (("size", S13), ("ob_item", S13), ("ob_size", S13))),
+    ("set_object", (("size", S14), ("used", S14), ("table", S14), ("mask", S14))),
+    ("dict_object", (("size", S13), ("ma_keys", S13), ("ma_values", S13))),
+    ("float_object", (("size", S13), ("ob_fval", S13))),
+    ("long_object", (("size", S13), ("lv_tag", S13), ("ob_digit", S13))),
+    ("bytes_object", (("size", S13), ("ob_size", S13), ("ob_sval", S13))),
+    ("unicode_object", (("size", S13), ("state", S13), ("length", S13),
+                        ("asciiobject_size", S13), ("compactunicodeobject_size", S15))),
+    ("gc", (("size", S13), ("collecting", S13), ("frame", S15),
+            ("generation_stats_size", S15), ("generation_stats", S15))),
+    ("gen_object", (("size", S14), ("gi_name", S14), ("gi_iframe", S14),
+                    ("gi_frame_state", S14))),
+)
+size("_Py_DebugOffsets", "_Py_DebugOffsets", since=S13)
+off("DebugOffsets_version", "_Py_DebugOffsets", "version", since=S13)
+off("DebugOffsets_free_threaded", "_Py_DebugOffsets", "free_threaded", since=S13)
+for sect, names in DEBUG_OFFSETS:
+    for n, since in names:
         off("DebugOffsets_%s_%s" % (sect, n), "_Py_DebugOffsets",
-            "%s.%s" % (sect, n), since=(3, 13), until=(3, 13))
-off("DebugOffsets_version", "_Py_DebugOffsets", "version", since=(3, 13), until=(3, 13))
+            "%s.%s" % (sect, n), since=since)
 
 # --- pymalloc (obmalloc) ---------------------------------------------------
 # 3.8 - 3.11 keep these private to Objects/obmalloc.c (transcribed in

@@ -2,13 +2,19 @@
 """Generate a pyxray layout table from one CPython version's headers.
 
     generate.py --include DIR [--include DIR ...] --out FILE [--debug]
+                [--python EXE]
     generate.py --ids src/runtime/layout_ids.h
 
 The first form compiles a probe against the headers in DIR (the directory
 that holds Python.h; its internal/ subdirectory must be there), with
 Py_BUILD_CORE so the internal structs are visible, runs it, and writes a C
-file defining `const struct pyx_layout pyx_layout_<name>`.  The second form
-writes the enum of field ids shared by every table.
+file defining `const struct pyx_layout pyx_layout_<name>`.  Some builds
+change struct layouts with flags that only their own compile line carries
+(Debian's 3.14 and 3.15 are built with the experimental JIT compiled in:
+-D_Py_TIER2=3 -D_Py_JIT, which adds fields to the thread state): --python
+names the interpreter the headers belong to, and the probe is compiled
+with the -D_Py*/-DPy_* flags of its sysconfig PY_CORE_CFLAGS.  The second
+form writes the enum of field ids shared by every table.
 
 The output is committed, so machines without CPython's headers still build.
 `make layouts` runs this for every interpreter it finds.
@@ -88,6 +94,9 @@ def probe_source(minor):
         elif f["kind"] == "size":
             lines.append('  printf("%s %%lld\\n", (long long)sizeof(%s));'
                          % (i, f["ctype"]))
+        elif f["kind"] == "msize":
+            lines.append('  printf("%s %%lld\\n", (long long)sizeof(((%s *)0)->%s));'
+                         % (i, f["ctype"], f["expr"]))
         elif f["kind"] == "const":
             lines.append('  printf("%s %%lld\\n", (long long)(%s));'
                          % (i, f["expr"]))
@@ -101,6 +110,19 @@ def probe_source(minor):
     return "\n".join(lines)
 
 
+def core_defines(python):
+    """The -D_Py.../-DPy_... flags the interpreter itself was compiled with."""
+    if not python:
+        return []
+    out = subprocess.run([python, "-c", "import sysconfig; print(sysconfig."
+                          "get_config_var('PY_CORE_CFLAGS') or '')"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("generate.py: %s does not run: %s" % (python, out.stderr.strip()))
+    return [f for f in out.stdout.split()
+            if f.startswith(("-D_Py", "-DPy_")) and not f.startswith("-DPy_BUILD_CORE")]
+
+
 def run_probe(includes, minor, cc, cflags):
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "probe.c")
@@ -110,6 +132,10 @@ def run_probe(includes, minor, cc, cflags):
         cmd = [cc, "-w", "-I", HERE] + cflags
         for inc in includes:
             cmd += ["-I", inc, "-I", os.path.join(inc, "internal")]
+        # Debian's pyconfig.h includes <TRIPLET/python3.X/pyconfig.h> from
+        # the directory above (/usr/include, or an unpacked copy of it).
+        for inc in includes:
+            cmd += ["-idirafter", os.path.dirname(os.path.abspath(inc))]
         cmd += [src, "-o", exe]
         subprocess.run(cmd, check=True)
         out = subprocess.run([exe], check=True, capture_output=True,
@@ -171,6 +197,7 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--debug", action="store_true",
                     help="the headers are a Py_DEBUG build's")
+    ap.add_argument("--python", help="the interpreter these headers belong to")
     ap.add_argument("--ids")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
     args = ap.parse_args()
@@ -180,6 +207,7 @@ def main():
         version = version_of(args.include[0])
         minor = int(version.split(".")[1])
         cflags = ["-DPy_DEBUG"] if args.debug else []
+        cflags += [f for f in core_defines(args.python) if f not in cflags]
         values = run_probe(args.include, minor, args.cc, cflags)
         write_table(args.out, version, args.debug, values, minor)
         print("%s: %d values from CPython %s headers" % (args.out, len(values), version))
