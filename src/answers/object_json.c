@@ -50,7 +50,7 @@ struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
 	else
 		strbuf_printf(&sb, "%llu, ", (unsigned long long)size);
 	json_key(&sb, "gc_tracked");
-	strbuf_puts(&sb, !gc_err && gc.tracked ? "true, " : "false, ");
+	strbuf_puts(&sb, !gc.tracked_known ? "null, " : gc.tracked ? "true, " : "false, ");
 	json_key(&sb, "generation");
 	if (!gc_err && gc.tracked && gc.generation >= 0)
 		strbuf_printf(&sb, "%d, ", gc.generation);

@@ -200,6 +200,7 @@ struct pyx_error *object_gc_info(struct pyx_program *prog, const struct object_h
 				 struct gc_info *ret)
 {
 	ret->gc_type = h->type_flags & TPF_HAVE_GC;
+	ret->tracked_known = false;
 	ret->tracked = false;
 	ret->generation = -1;
 	if (ret->gc_type && (h->type_flags & TPF_TYPE_SUBCLASS)) {
@@ -207,12 +208,15 @@ struct pyx_error *object_gc_info(struct pyx_program *prog, const struct object_h
 		PYX_TRY(type_flags(prog, h->addr, &own));
 		ret->gc_type = own & TPF_HEAPTYPE;
 	}
-	if (!ret->gc_type)
+	if (!ret->gc_type) {
+		ret->tracked_known = true;
 		return NULL;
+	}
 	uint64_t next;
 	PYX_TRY(read_ptr(prog, h->addr - (uint64_t)LV(prog, PyGC_Head) +
 			 (uint64_t)LV(prog, PyGC_Head_gc_next), &next));
 	ret->tracked = next != 0;
+	ret->tracked_known = true;
 	if (!ret->tracked)
 		return NULL;
 	/* With the referrer index built, the generation is known already. */

@@ -17,6 +17,7 @@
 
 struct gc_info {
 	bool gc_type;      /* the type has Py_TPFLAGS_HAVE_GC */
+	bool tracked_known; /* tracked is right (even if the generation failed) */
 	bool tracked;
 	int generation;    /* 0..2, 3 = permanent, -1 = not found/untracked */
 };

@@ -13,6 +13,7 @@
  * file sits in (an interpreter unpacked under DIR/usr/bin has its debug
  * files in DIR/usr/lib/debug).
  */
+#include <dirent.h>
 #include <elfutils/libdwelf.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -49,6 +50,62 @@ static int open_regular(const char *path)
 	return fd;
 }
 
+/* A live process in another root names its files from inside it: as
+ * /usr/lib/x.so (a container that pivoted its root), or with the root's
+ * own path in front (a chroot seen from another mount namespace:
+ * /srv/ct/usr/lib/x.so, where /proc/PID/root points at /srv/ct).  Try the
+ * file through /proc/PID/root both ways, then the mapping itself
+ * (/proc/PID/map_files, which needs more privilege). */
+static char *live_file(struct pyx_target *t, Dwfl_Module *mod, const char *modname)
+{
+	const char *root = target_root(t);
+	char *path = NULL;
+	if (root && modname[0] == '/') {
+		char inside[4096];
+		ssize_t n = readlink(root, inside, sizeof(inside) - 1);
+		if (n > 1) {
+			inside[n] = '\0';
+			size_t len = (size_t)n;
+			if (strncmp(modname, inside, len) == 0 && modname[len] == '/' &&
+			    asprintf(&path, "%s%s", root, modname + len) >= 0) {
+				if (access(path, R_OK) == 0)
+					return path;
+				free(path);
+			}
+		}
+		if (asprintf(&path, "%s%s", root, modname) >= 0) {
+			if (access(path, R_OK) == 0)
+				return path;
+			free(path);
+		}
+	}
+	if (root) {
+		Dwarf_Addr start, end;
+		dwfl_module_info(mod, NULL, &start, &end, NULL, NULL, NULL, NULL);
+		char dir[64];
+		snprintf(dir, sizeof(dir), "/proc/%d/map_files", t->pid);
+		if (asprintf(&path, "%s/%llx-", dir, (unsigned long long)start) < 0)
+			return NULL;
+		/* The entry is named START-END of the first mapping. */
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		char *found = NULL;
+		const char *want = path + strlen(dir) + 1;
+		while (d && (e = readdir(d))) {
+			if (strncmp(e->d_name, want, strlen(want)) == 0) {
+				if (asprintf(&found, "%s/%s", dir, e->d_name) < 0)
+					found = NULL;
+				break;
+			}
+		}
+		if (d)
+			closedir(d);
+		free(path);
+		return found;
+	}
+	return NULL;
+}
+
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
 		    Dwarf_Addr base, char **file_name, Elf **elfp)
 {
@@ -56,13 +113,10 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
 	if (m && m->target) {
 		char *path = NULL;
 		const char *found = target_core_file(m->target, modname);
-		if (found) {
+		if (found)
 			path = strdup(found);
-		} else if (m->target->kind == TARGET_PID && modname[0] == '/') {
-			const char *root = target_root(m->target);
-			if (root && asprintf(&path, "%s%s", root, modname) < 0)
-				path = NULL;
-		}
+		else if (m->target->kind == TARGET_PID)
+			path = live_file(m->target, mod, modname);
 		int fd = path ? open_regular(path) : -1;
 		if (fd >= 0) {
 			*file_name = path;

@@ -80,9 +80,24 @@ static struct pyx_error *find_runtime(struct pyx_program *prog)
 		if (f->state != MAPPED_FILE_OK && f->path && exe && strcmp(f->path, exe) == 0)
 			return pyx_error_create(PYX_ERR_NOT_PYTHON,
 				"the executable %s named in core file %s is %s: give the "
-				"matching executable (gdb PYTHON CORE, or --exe)",
+				"matching executable (gdb PYTHON CORE, or --exe), or the "
+				"directory the crashed system's files are under (gdb's set "
+				"sysroot, or --sysroot)",
 				exe, prog->target->core_path,
-				f->state == MAPPED_FILE_MISSING ? "missing" : "a different build");
+				f->state == MAPPED_FILE_MISSING ? "missing here" : "a different build here");
+	}
+	for (size_t i = 0; i < prog->target->nfiles; i++) {
+		const struct mapped_file *f = &prog->target->files[i];
+		const char *base = f->path ? strrchr(f->path, '/') : NULL;
+		if (f->state == MAPPED_FILE_OK || !base || strncmp(base + 1, "libpython", 9) != 0)
+			continue;
+		return pyx_error_create(PYX_ERR_NOT_PYTHON,
+			"the libpython core file %s was dumped with, %s, is %s: give "
+			"the directory it is in now (--lib-search-path, gdb's "
+			"solib-search-path), or the directory the crashed system's "
+			"files are under (--sysroot, gdb's set sysroot)",
+			prog->target->core_path, f->path,
+			f->state == MAPPED_FILE_MISSING ? "missing here" : "a different build here");
 	}
 	for (size_t i = 0; i < m->nmods; i++) {
 		const char *base = strrchr(m->mods[i].name, '/');
@@ -103,7 +118,9 @@ static struct pyx_error *find_runtime(struct pyx_program *prog)
 	return pyx_error_create(PYX_ERR_NOT_PYTHON,
 		"core file %s (%s) is not from a CPython process: no _PyRuntime "
 		"in its modules (if the executable or libpython is missing on "
-		"this machine, name the executable)",
+		"this machine, name the executable, the directory its files are "
+		"under (--sysroot, gdb's set sysroot) or where libpython is "
+		"(--lib-search-path, gdb's solib-search-path))",
 		prog->target->core_path, exe ? exe : "executable unknown");
 }
 

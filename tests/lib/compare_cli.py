@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""compare_cli.py CLI RECORD LABEL MODE: check the pyxray CLI (possibly an
-ASan build) against a fixture's record; prints CHECK lines like
-pyxray_check.py.  MODE is "pid" (the record's process, stopped) or the
-path of a core file."""
+"""compare_cli.py CLI RECORD LABEL MODE [CLI-OPTION...]: check the pyxray
+CLI (possibly an ASan build) against a fixture's record; prints CHECK lines
+like pyxray_check.py.  MODE is "pid" (the record's process, stopped) or the
+path of a core file; options after it go to every CLI command (--sysroot
+DIR, --lib-search-path DIRS, --exe FILE).  PYXRAY_CLAIMED_VERSION, when
+set, is the version pyxray must report instead of the recorded one (an
+interpreter whose version words were edited)."""
 import json
 import os
 import sys
@@ -14,9 +17,13 @@ from checks import check_line, run_cli  # noqa: E402
 
 def main():
     cli, record, label, mode = sys.argv[1:5]
+    extra = sys.argv[5:]
     with open(record) as fp:
         rec = json.load(fp)
+    if os.environ.get("PYXRAY_CLAIMED_VERSION"):
+        rec["version"] = os.environ["PYXRAY_CLAIMED_VERSION"]
     target = ["--pid", str(rec["pid"])] if mode == "pid" else ["--core", mode]
+    target += extra
     results = []
     try:
         data = run_cli(cli, ["stack", "--locals"] + target)
