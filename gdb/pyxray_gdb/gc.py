@@ -16,6 +16,11 @@ def format_gc(d):
             g["index"], g["objects"], g["count"], g["threshold"], g["collections"],
             g["collected"], g["uncollectable"]))
     out.append("permanent  %9d   (gc.freeze())" % d["permanent"]["objects"])
+    if d.get("collector") == "incremental":
+        visited = d.get("visited_space")
+        out.append("incremental collector (3.14.0 to 3.14.4): generation 0 is the young "
+                   "list, 1 and 2 the two old spaces%s" % (
+                       "" if visited is None else "; old space %d is being visited" % visited))
     return "\n".join(out) + "\n"
 
 

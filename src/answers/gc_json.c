@@ -23,7 +23,26 @@ struct pyx_error *pyx_gc_json(struct pyx_program *prog, char **ret)
 			      (long long)gi->threshold, (long long)gi->collections,
 			      (long long)gi->collected, (long long)gi->uncollectable);
 	}
-	strbuf_printf(&sb, "], \"permanent\": {\"objects\": %lld}, \"state\": \"0x%llx\"}",
+	strbuf_printf(&sb, "], \"permanent\": {\"objects\": %lld}, \"state\": \"0x%llx\", ",
 		      (long long)st.gen[GEN_PERMANENT].objects, (unsigned long long)st.state);
+	/* 3.14.0 - 3.14.4: an incremental collector, whose young list and
+	 * two old spaces sit where the generations do. */
+	bool incremental = prog->minor == 14 && ((prog->version_hex >> 8) & 0xff) <= 4 &&
+			   HAS(prog, _gc_runtime_state_visited_space);
+	json_key(&sb, "collector");
+	json_string(&sb, incremental ? "incremental" : "generational");
+	if (incremental) {
+		int32_t visited = 0;
+		struct pyx_error *err = read_i32(prog, st.state +
+			LV(prog, _gc_runtime_state_visited_space), &visited);
+		strbuf_puts(&sb, ", ");
+		json_key(&sb, "visited_space");
+		if (err || visited < 0 || visited > 1)
+			strbuf_puts(&sb, "null");
+		else
+			strbuf_printf(&sb, "%d", visited);
+		pyx_error_destroy(err);
+	}
+	strbuf_puts(&sb, "}");
 	return strbuf_finish(&sb, ret);
 }

@@ -191,6 +191,30 @@ static size_t core_image_build_id(struct pyx_target *t, uint64_t start,
 }
 
 /* The build-id of a file on disk; returns its length or 0. */
+/* Without a build-id in the core (an executable whose note lies in a page
+ * the core left out, as patchelf arranges it), the next best evidence:
+ * the core's copy of the ELF header and program headers, which differ
+ * between builds.  1: they match; 0: they differ; -1: not in the core. */
+static int core_image_headers_match(struct pyx_target *t, uint64_t start,
+				    const uint8_t *data, size_t size)
+{
+	Elf64_Ehdr eh;
+	if (segment_read(t, start, &eh, sizeof(eh)) != sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+		return -1;
+	if (size < sizeof(eh) || memcmp(data, &eh, sizeof(eh)) != 0)
+		return 0;
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+		return -1;
+	Elf64_Phdr ph[64];
+	size_t n = eh.e_phnum * sizeof(Elf64_Phdr);
+	if (segment_read(t, start + eh.e_phoff, ph, n) != n)
+		return -1;
+	if (eh.e_phoff + n > size || memcmp(data + eh.e_phoff, ph, n) != 0)
+		return 0;
+	return 1;
+}
+
 static size_t file_build_id(const uint8_t *data, size_t size, uint8_t *id)
 {
 	Elf *elf = elf_memory((char *)data, size);
@@ -286,6 +310,17 @@ static struct pyx_error *check_files(struct pyx_target *t, const char *executabl
 				continue;
 			size_t have_len = want_len ? file_build_id(data, size, have) : 0;
 			bool given_exe = is_exe && executable && c == 0;
+			if (!want_len && given_exe && have_start &&
+			    core_image_headers_match(t, start, data, size) == 0) {
+				munmap((void *)data, size);
+				err = pyx_error_create(PYX_ERR_BAD_CORE,
+					"the executable given, %s, is not the one core file "
+					"%s was dumped from: its ELF and program headers differ "
+					"from the ones the process mapped (%s; the core does not "
+					"hold its build-id); give the matching executable, or none",
+					candidates[c], t->core_path, f->path);
+				continue;
+			}
 			if (want_len && (have_len != want_len ||
 					 memcmp(want, have, want_len) != 0)) {
 				munmap((void *)data, size);
