@@ -4,8 +4,12 @@
  * values (combined and split tables, every key layout), set items,
  * instance attributes (__dict__, 3.11+ managed dicts and values, 3.13
  * inline values, __slots__), frames (locals and value stack), cells,
- * functions, bound methods, types and modules.  Everything else gets a
- * conservative scan: each aligned word of the object's body that points at
+ * functions, bound methods, types and modules, weak references (their
+ * callback), collections.deque (its blocks), the lru_cache wrapper (its
+ * links' keys and results).  What a kind's decoder does not know of an
+ * object's body - an extension type's fields, a subclass's - is read by
+ * the names its type declares (tp_members) and, for the rest, by a
+ * conservative scan: each aligned word of the body that points at
  * something shaped like an object counts, labelled by its offset. */
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +81,19 @@ static bool skipped(uint64_t off, const uint64_t *skip, size_t nskip)
 	return false;
 }
 
-/* Scan [obj+from, obj+to) for pointers to objects. */
-static struct pyx_error *scan(struct emit *em, uint64_t obj, uint64_t from, uint64_t to,
-			      const uint64_t *skip, size_t nskip)
+static bool is_member(const struct type_info *ti, uint64_t off)
+{
+	for (size_t i = 0; ti && i < ti->nslots; i++)
+		if (ti->slots[i].offset == off)
+			return true;
+	return false;
+}
+
+/* Scan [obj+from, obj+to) for pointers to objects, but for the offsets
+ * in skip and ti's members (read by name), dict and weak reference list
+ * (borrowed: a weakref is not owned by its referent). */
+static struct pyx_error *scan_type(struct emit *em, uint64_t obj, uint64_t from, uint64_t to,
+				   const struct type_info *ti, const uint64_t *skip, size_t nskip)
 {
 	if (to > MAX_BODY_SCAN)
 		to = MAX_BODY_SCAN;
@@ -92,12 +106,21 @@ static struct pyx_error *scan(struct emit *em, uint64_t obj, uint64_t from, uint
 	struct pyx_error *err = pyx_target_read(em->prog->target, obj + from, words, n * 8);
 	for (size_t i = 0; !err && i < n && !em->stop; i++) {
 		uint64_t off = from + i * 8;
-		if (skipped(off, skip, nskip) || !looks_like_object(em->prog, words[i]))
+		if (skipped(off, skip, nskip) || is_member(ti, off) ||
+		    (ti && ti->dictoffset > 0 && off == (uint64_t)ti->dictoffset) ||
+		    (ti && ti->weaklistoffset > 0 && off == (uint64_t)ti->weaklistoffset) ||
+		    !looks_like_object(em->prog, words[i]))
 			continue;
 		emit(em, EDGE_CONSERVATIVE, words[i], off, 0, NULL);
 	}
 	free(words);
 	return err;
+}
+
+static struct pyx_error *scan(struct emit *em, uint64_t obj, uint64_t from, uint64_t to,
+			      const uint64_t *skip, size_t nskip)
+{
+	return scan_type(em, obj, from, to, NULL, skip, nskip);
 }
 
 static struct pyx_error *body_size(struct pyx_program *prog, uint64_t obj,
@@ -202,9 +225,12 @@ static struct pyx_error *instance_attrs(struct emit *em, uint64_t obj,
 	return NULL;
 }
 
-static struct pyx_error *slots(struct emit *em, uint64_t obj, const struct type_info *ti)
+/* The named members in the part of the body the kind does not decode. */
+static struct pyx_error *members(struct emit *em, uint64_t obj, const struct type_info *ti)
 {
 	for (size_t i = 0; i < ti->nslots && !em->stop; i++) {
+		if (ti->slots[i].offset < (uint64_t)ti->known_size)
+			continue;
 		uint64_t v;
 		PYX_TRY(read_ptr(em->prog, obj + ti->slots[i].offset, &v));
 		emit(em, EDGE_SLOT, v, 0, 0, ti->slots[i].name);
@@ -367,6 +393,70 @@ struct pyx_error *iframe_edges(struct pyx_program *prog, uint64_t iframe,
 	return interp_frame(&em, iframe);
 }
 
+/* collections.deque (Modules/_collectionsmodule.c, the same in 3.8 -
+ * 3.15): after PyVarObject, leftblock, rightblock, leftindex; blocks of
+ * {leftlink, data[64], rightlink}; ob_size items from
+ * leftblock->data[leftindex] on. */
+#define DEQUE_LEFTBLOCK 24
+#define DEQUE_LEFTINDEX 40
+#define DEQUE_BLOCKLEN 64
+
+static struct pyx_error *deque_items(struct emit *em, uint64_t obj)
+{
+	struct pyx_program *prog = em->prog;
+	int64_t n, index;
+	uint64_t block;
+	PYX_TRY(var_size(prog, obj, &n));
+	PYX_TRY(read_ptr(prog, obj + DEQUE_LEFTBLOCK, &block));
+	PYX_TRY(read_i64(prog, obj + DEQUE_LEFTINDEX, &index));
+	if (n < 0 || n > (int64_t)MAX_ITEMS || index < 0 || index >= DEQUE_BLOCKLEN)
+		return pyx_error_create(PYX_ERR_INVALID_OBJECT, "deque at 0x%llx is "
+			"corrupted: %lld items from index %lld", (unsigned long long)obj,
+			(long long)n, (long long)index);
+	uint64_t words[DEQUE_BLOCKLEN + 2];
+	int64_t k = 0, blocks = 0, max_blocks = n / DEQUE_BLOCKLEN + 2;
+	while (k < n && !em->stop) {
+		if (!block || ++blocks > max_blocks)
+			return pyx_error_create(PYX_ERR_INVALID_OBJECT, "deque at 0x%llx "
+				"is corrupted: its blocks end after %lld of %lld items",
+				(unsigned long long)obj, (long long)k, (long long)n);
+		PYX_TRY(pyx_target_read(prog->target, block, words, sizeof(words)));
+		for (; index < DEQUE_BLOCKLEN && k < n && !em->stop; index++, k++)
+			emit(em, EDGE_ITEM, words[1 + index], (uint64_t)k, 0, NULL);
+		block = words[1 + DEQUE_BLOCKLEN];
+		index = 0;
+	}
+	return NULL;
+}
+
+/* functools._lru_cache_wrapper (Modules/_functoolsmodule.c): the object
+ * starts with the head of a circular list of lru_list_elem {PyObject_HEAD,
+ * prev, next, hash, key, result} (the same in 3.8 - 3.15); the wrapper
+ * owns each link's key and result, as its tp_traverse says.  (An
+ * unbounded cache keeps results in its cache dict, found by the scan.) */
+#define LRU_NEXT 24
+#define LRU_KEY 40
+#define LRU_RESULT 48
+
+static struct pyx_error *lru_entries(struct emit *em, uint64_t obj)
+{
+	struct pyx_program *prog = em->prog;
+	uint64_t link;
+	PYX_TRY(read_ptr(prog, obj + LRU_NEXT, &link));
+	for (size_t n = 0; link && link != obj && !em->stop; n++) {
+		if (n > (1u << 24))
+			return pyx_error_create(PYX_ERR_LIMIT, "the lru_cache at 0x%llx "
+				"has more than %u links (a corrupted list?)",
+				(unsigned long long)obj, 1u << 24);
+		uint64_t w[3];
+		PYX_TRY(pyx_target_read(prog->target, link + LRU_KEY, w, 16));
+		emit(em, EDGE_CACHE_KEY, w[0], 0, 0, NULL);
+		emit(em, EDGE_CACHE_RESULT, w[1], w[0], 0, NULL);
+		PYX_TRY(read_ptr(prog, link + LRU_NEXT, &link));
+	}
+	return NULL;
+}
+
 static struct pyx_error *kind_edges(struct emit *em, uint64_t obj, const struct type_info *ti,
 				    uint64_t *skip, size_t *nskip)
 {
@@ -475,9 +565,8 @@ static struct pyx_error *kind_edges(struct emit *em, uint64_t obj, const struct 
 			PYX_TRY(field(em, obj, prog->layout.v[f[i].id], f[i].name));
 			skip[(*nskip)++] = (uint64_t)prog->layout.v[f[i].id];
 		}
-		uint64_t size;
-		PYX_TRY(body_size(prog, obj, ti, &size));
-		return scan(em, obj, 16, size, skip, *nskip);
+		/* BaseException's other fields (__dict__, __notes__ ...). */
+		return scan_type(em, obj, 16, (uint64_t)ti->known_size, ti, skip, *nskip);
 	}
 	case KIND_STR:
 	case KIND_INT:
@@ -486,16 +575,37 @@ static struct pyx_error *kind_edges(struct emit *em, uint64_t obj, const struct 
 	case KIND_CODE:
 		return NULL;
 	case KIND_INSTANCE:
-		return NULL; /* attributes, slots and class below */
 	case KIND_OTHER:
-		break;
-	}
-	/* Weak references do not own their referent: only the callback. */
-	if (ti->name && strncmp(ti->name, "weak", 4) == 0)
+		return NULL; /* the body is read by rest_of_body() */
+	case KIND_WEAKREF:
+		/* Weak references do not own their referent: only the callback. */
 		return field(em, obj, LV(prog, PyWeakReference_wr_callback), "__callback__");
-	uint64_t size;
-	PYX_TRY(body_size(prog, obj, ti, &size));
-	return scan(em, obj, 16, size, skip, *nskip);
+	case KIND_DEQUE:
+		return deque_items(em, obj);
+	case KIND_LRU_CACHE:
+		return lru_entries(em, obj);
+	}
+	return NULL;
+}
+
+/* What the kind's decoder does not know: the members named beyond its
+ * part, a static type's __dict__, and a scan of the rest (the whole body,
+ * items included, of a type pyxray knows nothing of). */
+static struct pyx_error *rest_of_body(struct emit *em, uint64_t obj,
+				      const struct type_info *ti,
+				      const uint64_t *skip, size_t nskip)
+{
+	uint64_t end = (uint64_t)ti->basicsize;
+	if (ti->kind == KIND_OTHER || ti->kind == KIND_INSTANCE)
+		PYX_TRY(body_size(em->prog, obj, ti, &end));
+	uint64_t from = (uint64_t)ti->known_size;
+	if (from >= end)
+		return NULL;
+	PYX_TRY(members(em, obj, ti));
+	if (!ti->heap && ti->dictoffset > 0 && (uint64_t)ti->dictoffset >= from &&
+	    (uint64_t)ti->dictoffset + 8 <= end)
+		PYX_TRY(field(em, obj, ti->dictoffset, "__dict__"));
+	return scan_type(em, obj, from, end, ti, skip, nskip);
 }
 
 struct pyx_error *object_edges(struct pyx_program *prog, uint64_t obj,
@@ -505,16 +615,14 @@ struct pyx_error *object_edges(struct pyx_program *prog, uint64_t obj,
 	struct emit em = { prog, visit, arg, false };
 	uint64_t skip[32];
 	size_t nskip = 0;
-	/* Heap types: the instance dict and slots come first so the
-	 * conservative scan of an unknown base's body can skip them. */
-	if (ti->heap && ti->kind != KIND_TYPE) {
+	/* Heap types: the instance dict first, so that the scan of the
+	 * rest of the body can skip it. */
+	if (ti->heap && ti->kind != KIND_TYPE)
 		PYX_TRY(instance_attrs(&em, obj, ti, skip, &nskip));
-		PYX_TRY(slots(&em, obj, ti));
-		for (size_t i = 0; i < ti->nslots && nskip < 24; i++)
-			skip[nskip++] = ti->slots[i].offset;
-	}
 	if (!em.stop)
 		PYX_TRY(kind_edges(&em, obj, ti, skip, &nskip));
+	if (!em.stop)
+		PYX_TRY(rest_of_body(&em, obj, ti, skip, nskip));
 	/* Instances of heap types own a reference to their type. */
 	if (ti->heap && !em.stop)
 		emit(&em, EDGE_FIELD, ti->type, 0, 0, "__class__");
@@ -588,6 +696,14 @@ void edge_label(struct pyx_program *prog, const struct edge *e,
 		break;
 	case EDGE_CONSERVATIVE:
 		strbuf_printf(sb, "+0x%llx", (unsigned long long)e->aux);
+		break;
+	case EDGE_CACHE_KEY:
+		strbuf_puts(sb, "lru_cache key");
+		break;
+	case EDGE_CACHE_RESULT:
+		strbuf_puts(sb, "lru_cache[");
+		repr_object(prog, e->aux, &lim, sb);
+		strbuf_puts(sb, "]");
 		break;
 	}
 }

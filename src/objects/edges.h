@@ -22,6 +22,8 @@ enum edge_kind {
 	EDGE_LOCAL,       /* frame local: aux = name str, aux2 = code object */
 	EDGE_STACK,       /* frame value stack: aux2 = code object */
 	EDGE_CONSERVATIVE, /* a pointer found in the body: aux = offset */
+	EDGE_CACHE_KEY,   /* an lru_cache link's key */
+	EDGE_CACHE_RESULT, /* an lru_cache link's result: aux = its key */
 };
 
 struct edge {

@@ -69,6 +69,33 @@ static bool cache_grow(struct type_cache *tc)
 	return true;
 }
 
+/* Is a type in type's MRO named name (tp_name)?  *which gets it.  Stdlib
+ * extension types are found by name: their type objects are statics of
+ * the module (or, from 3.12 or 3.13, in its state), not exported. */
+static bool mro_base_named(struct pyx_program *prog, uint64_t type, const char *name,
+			   uint64_t *which)
+{
+	uint64_t mro;
+	uint64_t *bases = NULL;
+	size_t n = 0, total = 0;
+	struct pyx_error *err = read_ptr(prog, type + LV(prog, PyTypeObject_tp_mro), &mro);
+	if (!err && mro)
+		err = sequence_items(prog, mro, false, 64, &bases, &n, &total);
+	bool found = false;
+	for (size_t i = 0; !err && i < n && !found; i++) {
+		char *tp_name = NULL;
+		struct pyx_error *e = type_tp_name(prog, bases[i], &tp_name);
+		found = !e && tp_name && strcmp(tp_name, name) == 0;
+		if (found && which)
+			*which = bases[i];
+		free(tp_name);
+		pyx_error_destroy(e);
+	}
+	pyx_error_destroy(err);
+	free(bases);
+	return found;
+}
+
 static enum type_kind kind_of(struct pyx_program *prog, uint64_t type, uint64_t f,
 			      bool heap)
 {
@@ -110,6 +137,14 @@ static enum type_kind kind_of(struct pyx_program *prog, uint64_t type, uint64_t 
 		return KIND_SET;
 	if (type == wk->module_type || type_is_subtype(prog, type, wk->module_type))
 		return KIND_MODULE;
+	const uint64_t weak[] = { wk->weakref_type, wk->weakproxy_type, wk->weakcallableproxy_type };
+	for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++)
+		if (weak[i] && (type == weak[i] || type_is_subtype(prog, type, weak[i])))
+			return KIND_WEAKREF;
+	if (mro_base_named(prog, type, "collections.deque", NULL))
+		return KIND_DEQUE;
+	if (mro_base_named(prog, type, "functools._lru_cache_wrapper", NULL))
+		return KIND_LRU_CACHE;
 	if (heap) {
 		/* A class defined in Python whose instances are laid out as a
 		 * plain object: its first static base is object. */
@@ -131,8 +166,10 @@ static enum type_kind kind_of(struct pyx_program *prog, uint64_t type, uint64_t 
 	return KIND_OTHER;
 }
 
-/* The object-holding __slots__ of a heap type and its heap bases. */
-static struct pyx_error *collect_slots(struct pyx_program *prog, struct type_info *ti)
+/* The object members (tp_members entries of type T_OBJECT or
+ * T_OBJECT_EX) of every type in the MRO: a Python class's __slots__, an
+ * extension type's declared fields. */
+static struct pyx_error *collect_members(struct pyx_program *prog, struct type_info *ti)
 {
 	uint64_t mro;
 	PYX_TRY(read_ptr(prog, ti->type + LV(prog, PyTypeObject_tp_mro), &mro));
@@ -142,35 +179,45 @@ static struct pyx_error *collect_slots(struct pyx_program *prog, struct type_inf
 		PYX_TRY(sequence_items(prog, mro, false, 256, &bases, &nbases, &total));
 	}
 	struct pyx_error *err = NULL;
+	uint8_t *defs = malloc(MAX_SLOT_MEMBERS * MEMBERDEF_SIZE / 16);
+	const size_t max_defs = MAX_SLOT_MEMBERS / 16;
+	if (!defs)
+		err = pyx_error_no_memory();
 	for (size_t b = 0; b < nbases && !err; b++) {
-		uint64_t base = bases[b], bf, meta;
-		int64_t nmembers, meta_basic;
-		err = type_flags(prog, base, &bf);
-		if (err || !(bf & TPF_HEAPTYPE))
+		uint64_t members;
+		err = read_ptr(prog, bases[b] + LV(prog, PyTypeObject_tp_members), &members);
+		if (err || !members)
 			continue;
-		err = var_size(prog, base, &nmembers);
-		if (!err)
-			err = read_ptr(prog, base + LV(prog, PyObject_ob_type), &meta);
-		if (!err)
-			err = read_i64(prog, meta + LV(prog, PyTypeObject_tp_basicsize), &meta_basic);
-		if (err || nmembers <= 0 || nmembers > MAX_SLOT_MEMBERS)
-			continue;
-		size_t bytes = (size_t)nmembers * MEMBERDEF_SIZE;
-		uint8_t *defs = malloc(bytes);
-		if (!defs) {
-			err = pyx_error_no_memory();
-			break;
+		/* NULL-terminated; read what is readable of a bounded array. */
+		size_t have = 0;
+		while (have < max_defs) {
+			struct pyx_error *e = pyx_target_read(prog->target,
+				members + have * MEMBERDEF_SIZE, defs + have * MEMBERDEF_SIZE,
+				MEMBERDEF_SIZE);
+			if (e) {
+				pyx_error_destroy(e);
+				break;
+			}
+			uint64_t name;
+			memcpy(&name, defs + have * MEMBERDEF_SIZE, 8);
+			if (!name)
+				break;
+			have++;
 		}
-		err = pyx_target_read(prog->target, base + (uint64_t)meta_basic, defs, bytes);
-		for (int64_t i = 0; !err && i < nmembers; i++) {
+		for (size_t i = 0; !err && i < have; i++) {
 			uint64_t name;
 			int32_t type;
 			int64_t offset;
 			memcpy(&name, defs + i * MEMBERDEF_SIZE, 8);
 			memcpy(&type, defs + i * MEMBERDEF_SIZE + 8, 4);
 			memcpy(&offset, defs + i * MEMBERDEF_SIZE + 16, 8);
-			if (!name || (type != T_OBJECT_EX && type != T_OBJECT) ||
-			    offset <= 0 || offset > (1 << 20))
+			if ((type != T_OBJECT_EX && type != T_OBJECT) ||
+			    offset < 16 || offset > (1 << 20) || (offset & 7))
+				continue;
+			bool dup = false;
+			for (size_t k = 0; k < ti->nslots && !dup; k++)
+				dup = ti->slots[k].offset == (uint64_t)offset;
+			if (dup)
 				continue;
 			struct slot_member *s = realloc(ti->slots, (ti->nslots + 1) * sizeof(*s));
 			if (!s) {
@@ -184,10 +231,55 @@ static struct pyx_error *collect_slots(struct pyx_program *prog, struct type_inf
 			if (!err)
 				ti->nslots++;
 		}
-		free(defs);
 	}
+	free(defs);
 	free(bases);
 	return err;
+}
+
+/* The basicsize of a built-in type, or 16 if unknown. */
+static int64_t builtin_size(struct pyx_program *prog, uint64_t type)
+{
+	int64_t size = 16;
+	struct pyx_error *err = type ? read_i64(prog, type + LV(prog, PyTypeObject_tp_basicsize),
+						&size) : NULL;
+	if (err || size < 16 || size > (1 << 20))
+		size = 16;
+	pyx_error_destroy(err);
+	return size;
+}
+
+/* How much of an instance the kind's decoder reads exactly. */
+static int64_t known_size(struct pyx_program *prog, const struct type_info *ti)
+{
+	const struct well_known *wk = &prog->wk;
+	uint64_t base = 0;
+	switch (ti->kind) {
+	case KIND_OTHER:
+	case KIND_INSTANCE:
+		return 16;
+	case KIND_TUPLE:
+		return builtin_size(prog, wk->tuple_type);
+	case KIND_LIST:
+		return builtin_size(prog, wk->list_type);
+	case KIND_DICT:
+		return builtin_size(prog, wk->dict_type);
+	case KIND_SET:
+		return builtin_size(prog, wk->set_type);
+	case KIND_EXCEPTION:
+		return builtin_size(prog, wk->base_exception_type);
+	case KIND_WEAKREF:
+		return builtin_size(prog, wk->weakref_type);
+	case KIND_DEQUE:
+		mro_base_named(prog, ti->type, "collections.deque", &base);
+		return builtin_size(prog, base);
+	case KIND_LRU_CACHE:
+		/* Its embedded list head; the rest (cache, func ...) is scanned. */
+		return 56;
+	default:
+		/* Decoded whole: functions, frames, generators, code ... */
+		return ti->basicsize;
+	}
 }
 
 static struct pyx_error *compute(struct pyx_program *prog, uint64_t type,
@@ -198,6 +290,8 @@ static struct pyx_error *compute(struct pyx_program *prog, uint64_t type,
 	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_basicsize), &ti->basicsize));
 	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_itemsize), &ti->itemsize));
 	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_dictoffset), &ti->dictoffset));
+	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_weaklistoffset),
+			 &ti->weaklistoffset));
 	PYX_TRY(type_qualified_name(prog, type, &ti->name));
 	ti->heap = ti->flags & TPF_HEAPTYPE;
 	ti->managed_dict = HAS(prog, Py_TPFLAGS_MANAGED_DICT) &&
@@ -218,8 +312,9 @@ static struct pyx_error *compute(struct pyx_program *prog, uint64_t type,
 	} else if ((ti->flags & TPF_HAVE_GC) && ti->kind != KIND_TYPE) {
 		ti->preheader = LV(prog, PyGC_Head);
 	}
-	if (ti->heap)
-		PYX_TRY(collect_slots(prog, ti));
+	ti->known_size = known_size(prog, ti);
+	if (ti->kind != KIND_TYPE)
+		PYX_TRY(collect_members(prog, ti));
 	return NULL;
 }
 

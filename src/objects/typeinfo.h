@@ -32,9 +32,15 @@ enum type_kind {
 	KIND_FLOAT,
 	KIND_BYTES,
 	KIND_CODE,
-	KIND_INSTANCE,   /* a plain instance of a class defined in Python */
+	KIND_INSTANCE,   /* a plain instance of a heap type whose static base is
+			  * object: a Python class, or an extension's heap type */
+	KIND_WEAKREF,    /* weak references and proxies: only the callback */
+	KIND_DEQUE,      /* collections.deque: items in linked blocks */
+	KIND_LRU_CACHE,  /* functools._lru_cache_wrapper: results in links */
 };
 
+/* A field that holds an object, named by the type's tp_members (a
+ * __slots__ member, or an extension type's declared member). */
 struct slot_member {
 	uint64_t offset;
 	char *name;
@@ -47,11 +53,16 @@ struct type_info {
 	uint64_t flags;
 	int64_t basicsize, itemsize;
 	int64_t dictoffset;
+	int64_t weaklistoffset;
+	/* Bytes of the instance the kind's decoder reads exactly; the rest
+	 * of the body (an extension's fields, a subclass's) is read by its
+	 * members' names and a conservative scan. */
+	int64_t known_size;
 	bool heap;               /* a heap type: instances refer to it */
 	bool managed_dict;       /* 3.11+: dict/values before the object */
 	bool inline_values;      /* 3.13: values after the object */
 	int64_t preheader;       /* bytes sys.getsizeof adds in front */
-	struct slot_member *slots; /* __slots__ holding objects, all bases */
+	struct slot_member *slots; /* object members of every type in the MRO */
 	size_t nslots;
 	uint64_t keys;           /* ht_cached_keys, for inline values */
 };

@@ -453,6 +453,25 @@ bool module_section(struct pyx_module *pm, const char *name, uint64_t *addr,
 	return false;
 }
 
+size_t module_writable_ranges(struct pyx_module *pm, uint64_t *ranges, size_t max)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(pm->mod, &bias);
+	size_t phnum, n = 0;
+	if (!elf || elf_getphdrnum(elf, &phnum) != 0)
+		return 0;
+	for (size_t i = 0; i < phnum && n < max; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+		    !(ph.p_flags & PF_W) || !ph.p_memsz)
+			continue;
+		ranges[2 * n] = bias + ph.p_vaddr;
+		ranges[2 * n + 1] = bias + ph.p_vaddr + ph.p_memsz;
+		n++;
+	}
+	return n;
+}
+
 bool module_has_dwarf(struct pyx_module *pm)
 {
 	/* dwfl_module_getdwarf() decompresses the debug sections: only ask

@@ -62,6 +62,10 @@ bool modules_lookup(struct pyx_modules *m, const char *name, uint64_t *addr,
 bool module_section(struct pyx_module *mod, const char *name, uint64_t *addr,
 		    uint64_t *size);
 
+/* The module's writable segments (.data, .bss: C global and static
+ * variables), as [start, end) pairs in ranges[0..2*max); returns how many. */
+size_t module_writable_ranges(struct pyx_module *mod, uint64_t *ranges, size_t max);
+
 /* Does the module have DWARF (in its file or separate debug info)?
  * This loads it, which is slow for big compressed debug files. */
 bool module_has_dwarf(struct pyx_module *mod);

@@ -179,6 +179,9 @@ static void find_well_known(struct pyx_program *prog)
 	wk->methoddescr_type = sym(prog, "PyMethodDescr_Type");
 	wk->wrapperdescr_type = sym(prog, "PyWrapperDescr_Type");
 	wk->getsetdescr_type = sym(prog, "PyGetSetDescr_Type");
+	wk->weakref_type = sym(prog, "_PyWeakref_RefType");
+	wk->weakproxy_type = sym(prog, "_PyWeakref_ProxyType");
+	wk->weakcallableproxy_type = sym(prog, "_PyWeakref_CallableProxyType");
 	wk->none = sym(prog, "_Py_NoneStruct");
 	wk->true_ = sym(prog, "_Py_TrueStruct");
 	wk->false_ = sym(prog, "_Py_FalseStruct");

@@ -41,7 +41,8 @@ struct well_known {
 		 cfunction_type, gen_type, coro_type, async_gen_type, range_type, slice_type,
 		 property_type, classmethod_type, staticmethod_type,
 		 memberdescr_type, methoddescr_type, wrapperdescr_type,
-		 getsetdescr_type, base_exception_type;
+		 getsetdescr_type, base_exception_type,
+		 weakref_type, weakproxy_type, weakcallableproxy_type;
 	uint64_t none, true_, false_, ellipsis, notimplemented;
 	uint64_t set_dummy;   /* the <dummy> key of deleted set entries */
 };

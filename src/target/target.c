@@ -208,3 +208,64 @@ const char *target_executable(struct pyx_target *t)
 {
 	return t->exe_path;
 }
+
+uint64_t target_thread_sp(struct pyx_target *t, int tid)
+{
+	if (t->kind == TARGET_CORE) {
+		for (size_t i = 0; i < t->nthreads; i++)
+			if (t->threads[i].tid == tid)
+				return t->threads[i].sp;
+		return 0;
+	}
+	/* "NR ARG1 ... ARG6 SP PC" while in a system call; "running" or
+	 * "-1 SP PC" (blocked, not in a call) otherwise. */
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", t->pid, tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char *s = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!s || strncmp(buf, "running", 7) == 0)
+		return 0;
+	char *words[9];
+	size_t n = 0;
+	for (char *save = NULL, *w = strtok_r(buf, " \n", &save); w && n < 9;
+	     w = strtok_r(NULL, " \n", &save))
+		words[n++] = w;
+	/* The SP is the one before last. */
+	if (n < 3)
+		return 0;
+	return strtoull(words[n - 2], NULL, 16);
+}
+
+bool target_region(struct pyx_target *t, uint64_t addr, uint64_t *lo, uint64_t *hi)
+{
+	if (t->kind == TARGET_CORE) {
+		for (size_t i = 0; i < t->nsegments; i++) {
+			const struct core_segment *s = &t->segments[i];
+			if (addr >= s->vaddr && addr - s->vaddr < s->memsz) {
+				*lo = s->vaddr;
+				*hi = s->vaddr + s->memsz;
+				return true;
+			}
+		}
+		return false;
+	}
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+		if (sscanf(line, "%llx-%llx", &a, &b) == 2 && addr >= a && addr < b) {
+			*lo = a;
+			*hi = b;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}

@@ -45,6 +45,7 @@ struct file_mapping {
 struct target_thread {
 	int tid;
 	int signo;  /* pr_cursig for cores */
+	uint64_t sp; /* the stack pointer (NT_PRSTATUS) */
 };
 
 struct pyx_target {
@@ -109,6 +110,15 @@ const char *target_core_file(const struct pyx_target *t, const char *path);
  * in another mount namespace (a container, a chroot), /proc/PID/root.
  * NULL when the files are where their names say.  Owned by the target. */
 const char *target_root(struct pyx_target *t);
+
+/* The stack pointer of thread tid: from a core's NT_PRSTATUS; for a live
+ * thread blocked in a system call, from /proc/PID/task/TID/syscall.  0
+ * when it is not known (a live thread running user code). */
+uint64_t target_thread_sp(struct pyx_target *t, int tid);
+
+/* The memory region holding addr: a live process's mapping
+ * (/proc/PID/maps), a core's PT_LOAD segment.  False when none holds it. */
+bool target_region(struct pyx_target *t, uint64_t addr, uint64_t *lo, uint64_t *hi);
 
 /* The name of the process's executable, if known (core: NT_FILE's first
  * mapping or the caller's; live: /proc/PID/exe).  May be NULL. */

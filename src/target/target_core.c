@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/procfs.h>
+#include <sys/reg.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -626,6 +627,7 @@ static struct pyx_error *parse_notes(struct pyx_target *t, const GElf_Phdr *ph,
 			t->threads = th;
 			th[t->nthreads].tid = pr.pr_pid;
 			th[t->nthreads].signo = pr.pr_cursig;
+			th[t->nthreads].sp = pr.pr_reg[RSP];
 			if (!t->pid)
 				t->pid = pr.pr_pid;
 			t->nthreads++;

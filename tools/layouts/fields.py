@@ -64,6 +64,7 @@ size("PyHeapTypeObject", "PyHeapTypeObject")
 for f in ("tp_name", "tp_basicsize", "tp_itemsize", "tp_dealloc", "tp_repr",
           "tp_flags", "tp_traverse", "tp_dictoffset", "tp_dict", "tp_mro",
           "tp_base", "tp_bases", "tp_weaklistoffset", "tp_is_gc", "tp_free",
+          "tp_members",
           "tp_alloc", "tp_subclasses"):
     off("PyTypeObject_" + f, "PyTypeObject", f)
 for f in ("ht_name", "ht_qualname", "ht_slots", "ht_cached_keys"):
@@ -171,6 +172,14 @@ off("PyCellObject_ob_ref", "PyCellObject", "ob_ref")
 size("PyModuleObject", "PyModuleObject")
 off("PyModuleObject_md_dict", "PyModuleObject", "md_dict")
 off("PyModuleObject_md_name", "PyModuleObject", "md_name")
+# An extension module's state (m_size bytes at md_state) holds its types
+# and caches: refcheck counts the references found there.
+# (Up to 3.14 the size is the definition's m_size; 3.15 keeps it in the
+# module, md_state_size.)
+off("PyModuleObject_md_def", "PyModuleObject", "md_def", until=(3, 14))
+off("PyModuleObject_md_state", "PyModuleObject", "md_state")
+off("PyModuleObject_md_state_size", "PyModuleObject", "md_state_size", since=(3, 15))
+off("PyModuleDef_m_size", "PyModuleDef", "m_size")
 
 # --- code objects ----------------------------------------------------------
 size("PyCodeObject", "PyCodeObject")
@@ -292,6 +301,7 @@ off("PyThreadState_exc_info", "PyThreadState", "exc_info")
 off("_PyErr_StackItem_exc_value", "_PyErr_StackItem", "exc_value")
 off("_PyErr_StackItem_previous_item", "_PyErr_StackItem", "previous_item")
 off("PyThreadState_datastack_chunk", "PyThreadState", "datastack_chunk", since=(3, 11))
+off("PyThreadState_dict", "PyThreadState", "dict")
 
 # --- interpreters ----------------------------------------------------------
 size("PyInterpreterState", "PyInterpreterState")

@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""holders_check.py CLI RECORD LABEL TARGET: for every kind of holder
+tests/fixtures/holders_fixture.py made, the CLI's `referrers` of the token
+against gc.get_referrers() at the same pause, and its `path` from a root
+when the process found a chain of referrers to its globals.  TARGET is
+"pid" or a core file.  Prints CHECK lines."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check_line, run_cli  # noqa: E402
+
+
+def main():
+    cli, record, label, target = sys.argv[1:5]
+    with open(record) as fp:
+        rec = json.load(fp)
+    where = ["--pid", str(rec["pid"])] if target == "pid" else ["--core", target]
+    out = []
+    for kind, want in sorted(rec["kinds"].items()):
+        name = "%s: %s" % (label, kind)
+        if "error" in want:
+            out.append(check_line(False, name + " (fixture)", want["error"]))
+            continue
+        try:
+            got = run_cli(cli, ["referrers", want["token"]] + where, timeout=300)
+        except Exception as e:
+            out.append(check_line(False, name + ": referrers", str(e)))
+            continue
+        mine = {(r["address"], r["type"]) for r in got["referrers"] if r["holder"] == "object"}
+        truth = {(r["address"], r["type"]) for r in want["referrers"]}
+        edges = ["%s %s" % (r["type"], r["edge"]) for r in got["referrers"]]
+        out.append(check_line(mine == truth, name + ": referrers are gc.get_referrers()",
+                              "pyxray %s (%s), process %s" % (sorted(mine), edges, sorted(truth))))
+        if want["reachable"]:
+            try:
+                path = run_cli(cli, ["path", want["token"]] + where, timeout=300)
+                ok = bool(path.get("path"))
+                detail = json.dumps(path)[:300]
+            except Exception as e:
+                ok, detail = False, str(e)
+            out.append(check_line(ok, name + ": a path from a root, as objgraph finds one", detail))
+    print("\n".join(out))
+    print("CHECK-END")
+
+
+if __name__ == "__main__":
+    main()
