@@ -320,7 +320,9 @@ static struct pyx_error *add_root(struct ref_index *ri, uint64_t addr, const cha
 }
 
 /* What py-path starts from: sys.modules, sys and builtins, the dicts of
- * static types (their types are not gc objects), and thread frames. */
+ * static types (their types are not gc objects), thread frames, and each
+ * thread's dict (PyThreadState_GetDict(): where C code and, up to 3.11,
+ * threading.local keep per-thread values). */
 static struct pyx_error *collect_roots(struct pyx_program *prog, struct ref_index *ri)
 {
 	uint64_t *interps;
@@ -346,6 +348,17 @@ static struct pyx_error *collect_roots(struct pyx_program *prog, struct ref_inde
 			err = add_root(ri, builtins, "builtins.__dict__%s", sfx);
 	}
 	free(interps);
+	struct pyx_thread *threads = NULL;
+	size_t nthreads = 0;
+	if (!err)
+		err = program_threads(prog, &threads, &nthreads);
+	for (size_t i = 0; i < nthreads && !err; i++) {
+		uint64_t dict = 0;
+		err = read_ptr(prog, threads[i].tstate + LV(prog, PyThreadState_dict), &dict);
+		if (!err && dict)
+			err = add_root(ri, dict, "the dict of thread %d", threads[i].tid);
+	}
+	program_threads_free(threads, nthreads);
 	return err;
 }
 
