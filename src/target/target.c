@@ -1,4 +1,5 @@
 /* target.c - the target abstraction shared by live processes and cores. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,4 +269,111 @@ bool target_region(struct pyx_target *t, uint64_t addr, uint64_t *lo, uint64_t *
 	}
 	fclose(f);
 	return found;
+}
+
+void target_regions_free(struct target_region *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(r[i].path);
+	free(r);
+}
+
+static struct pyx_error *region_push(struct target_region **v, size_t *n, size_t *cap,
+				     const struct target_region *r)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct target_region *g = realloc(*v, c * sizeof(*g));
+		if (!g)
+			return pyx_error_no_memory();
+		*v = g;
+		*cap = c;
+	}
+	(*v)[(*n)++] = *r;
+	return NULL;
+}
+
+static struct pyx_error *live_regions(struct pyx_target *t, bool with_rss,
+				      struct target_region **ret, size_t *n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", t->pid, with_rss ? "smaps" : "maps");
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return pyx_error_os(errno, "cannot read %s: %s", path, strerror(errno));
+	struct target_region *v = NULL;
+	size_t cap = 0;
+	*n = 0;
+	char line[4608];
+	struct pyx_error *err = NULL;
+	while (!err && fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+		char perms[8];
+		int name_at = 0;
+		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &a, &b, perms, &name_at) >= 3 &&
+		    name_at > 0) {
+			struct target_region r = {
+				.start = a, .end = b, .readable = perms[0] == 'r',
+				.writable = perms[1] == 'w', .executable = perms[2] == 'x',
+				.rss = with_rss ? 0 : -1,
+			};
+			char *name = line + name_at;
+			name[strcspn(name, "\n")] = '\0';
+			if (*name) {
+				r.path = strdup(name);
+				if (!r.path)
+					err = pyx_error_no_memory();
+			}
+			if (!err)
+				err = region_push(&v, n, &cap, &r);
+		} else if (with_rss && *n && strncmp(line, "Rss:", 4) == 0) {
+			unsigned long long kb;
+			if (sscanf(line + 4, "%llu", &kb) == 1)
+				v[*n - 1].rss = (int64_t)kb * 1024;
+		}
+	}
+	fclose(f);
+	if (err) {
+		target_regions_free(v, *n);
+		return err;
+	}
+	*ret = v;
+	return NULL;
+}
+
+struct pyx_error *target_regions(struct pyx_target *t, bool with_rss,
+				 struct target_region **ret, size_t *n)
+{
+	if (t->kind == TARGET_PID)
+		return live_regions(t, with_rss, ret, n);
+	struct target_region *v = NULL;
+	size_t cap = 0;
+	*n = 0;
+	for (size_t i = 0; i < t->nsegments; i++) {
+		const struct core_segment *s = &t->segments[i];
+		struct target_region r = {
+			.start = s->vaddr, .end = s->vaddr + s->memsz,
+			.readable = s->flags & PF_R, .writable = s->flags & PF_W,
+			.executable = s->flags & PF_X, .rss = -1,
+		};
+		for (size_t k = 0; k < t->nmappings; k++) {
+			const struct file_mapping *m = &t->mappings[k];
+			if (s->vaddr >= m->start && s->vaddr < m->end && m->file->path) {
+				r.path = strdup(m->file->path);
+				if (!r.path) {
+					target_regions_free(v, *n);
+					return pyx_error_no_memory();
+				}
+				break;
+			}
+		}
+		struct pyx_error *err = region_push(&v, n, &cap, &r);
+		if (err) {
+			free(r.path);
+			target_regions_free(v, *n);
+			return err;
+		}
+	}
+	*ret = v;
+	return NULL;
 }

@@ -19,6 +19,7 @@ struct core_segment {
 	uint64_t memsz;
 	uint64_t filesz;   /* bytes present in the core (after truncation) */
 	uint64_t offset;
+	uint32_t flags;    /* PF_R, PF_W, PF_X */
 };
 
 /* A file named in the NT_FILE note, and what we found on disk. */
@@ -119,6 +120,22 @@ uint64_t target_thread_sp(struct pyx_target *t, int tid);
 /* The memory region holding addr: a live process's mapping
  * (/proc/PID/maps), a core's PT_LOAD segment.  False when none holds it. */
 bool target_region(struct pyx_target *t, uint64_t addr, uint64_t *lo, uint64_t *hi);
+
+/* A mapping of a live process (/proc/PID/maps, with its resident size
+ * from smaps when asked), or a core's PT_LOAD segment (with the file the
+ * NT_FILE note says it maps, if any). */
+struct target_region {
+	uint64_t start, end;
+	bool readable, writable, executable;
+	char *path;          /* a file's path, "[heap]", "[stack]" ...; NULL if anonymous */
+	int64_t rss;         /* resident bytes (smaps), or -1 */
+};
+
+/* Every region of the target, sorted by address.  with_rss reads
+ * /proc/PID/smaps (slower) for a live process's resident sizes. */
+struct pyx_error *target_regions(struct pyx_target *t, bool with_rss,
+				 struct target_region **ret, size_t *n);
+void target_regions_free(struct target_region *r, size_t n);
 
 /* The name of the process's executable, if known (core: NT_FILE's first
  * mapping or the caller's; live: /proc/PID/exe).  May be NULL. */

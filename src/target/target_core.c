@@ -786,6 +786,7 @@ struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
 			s->memsz = ph.p_memsz;
 			s->offset = ph.p_offset;
 			s->filesz = ph.p_filesz;
+			s->flags = ph.p_flags;
 			if (s->filesz > s->memsz)
 				s->filesz = s->memsz;
 			if (s->offset >= t->core_size) {
