@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "objects/edges.h"
+#include "objects/owned.h"
 #include "objects/repr.h"
 #include "util/strbuf.h"
 
@@ -393,13 +394,8 @@ struct pyx_error *iframe_edges(struct pyx_program *prog, uint64_t iframe,
 	return interp_frame(&em, iframe);
 }
 
-/* collections.deque (Modules/_collectionsmodule.c, the same in 3.8 -
- * 3.15): after PyVarObject, leftblock, rightblock, leftindex; blocks of
- * {leftlink, data[64], rightlink}; ob_size items from
+/* collections.deque (objects/owned.h): ob_size items from
  * leftblock->data[leftindex] on. */
-#define DEQUE_LEFTBLOCK 24
-#define DEQUE_LEFTINDEX 40
-#define DEQUE_BLOCKLEN 64
 
 static struct pyx_error *deque_items(struct emit *em, uint64_t obj)
 {
@@ -584,6 +580,12 @@ static struct pyx_error *kind_edges(struct emit *em, uint64_t obj, const struct 
 		return deque_items(em, obj);
 	case KIND_LRU_CACHE:
 		return lru_entries(em, obj);
+	case KIND_NDARRAY:
+		/* What the array is a view of, and its dtype. */
+		PYX_TRY(field(em, obj, NDARRAY_BASE, "base"));
+		return field(em, obj, NDARRAY_DESCR, "dtype");
+	case KIND_ARRAY:
+		return NULL;
 	}
 	return NULL;
 }

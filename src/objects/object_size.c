@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "objects/object.h"
+#include "objects/owned.h"
 
 static struct pyx_error *basic_item_size(struct pyx_program *prog, uint64_t type,
 					 int64_t *basic, int64_t *item)
@@ -175,6 +176,7 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 			      uint64_t *ret)
 {
 	const struct well_known *wk = &prog->wk;
+	const struct type_info *ti = NULL;
 	int64_t basic, item, res;
 	PYX_TRY(basic_item_size(prog, h->type, &basic, &item));
 	uint64_t f = h->type_flags;
@@ -220,6 +222,21 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 		res = basic;
 		if (table != h->addr + (uint64_t)LV(prog, PySetObject_smalltable))
 			res += (mask + 1) * LV(prog, setentry);
+	} else if ((ti = type_info_lookup(prog, h->type)) && ti->kind == KIND_NDARRAY) {
+		/* numpy's array_sizeof: dimensions and strides, and the data
+		 * when the array owns it. */
+		struct ndarray_info a;
+		PYX_TRY(ndarray_read(prog, h->addr, ti, &a));
+		res = basic + (int64_t)a.nd * 16 + (a.owns_data ? (int64_t)a.nbytes : 0);
+	} else if (ti && ti->kind == KIND_ARRAY) {
+		uint64_t items;
+		int64_t allocated, isz;
+		PYX_TRY(array_read(prog, h->addr, &items, &allocated, &isz));
+		res = basic + allocated * isz;
+	} else if (ti && ti->kind == KIND_DEQUE) {
+		int64_t blocks;
+		PYX_TRY(deque_blocks(prog, h->addr, &blocks));
+		res = basic + blocks * DEQUE_BLOCK_SIZE;
 	} else {
 		res = basic;
 		if (item > 0) {

@@ -145,6 +145,10 @@ static enum type_kind kind_of(struct pyx_program *prog, uint64_t type, uint64_t 
 		return KIND_DEQUE;
 	if (mro_base_named(prog, type, "functools._lru_cache_wrapper", NULL))
 		return KIND_LRU_CACHE;
+	if (mro_base_named(prog, type, "array.array", NULL))
+		return KIND_ARRAY;
+	if (mro_base_named(prog, type, "numpy.ndarray", NULL))
+		return KIND_NDARRAY;
 	if (heap) {
 		/* A class defined in Python whose instances are laid out as a
 		 * plain object: its first static base is object. */
@@ -257,6 +261,7 @@ static int64_t known_size(struct pyx_program *prog, const struct type_info *ti)
 	switch (ti->kind) {
 	case KIND_OTHER:
 	case KIND_INSTANCE:
+	case KIND_ARRAY:
 		return 16;
 	case KIND_TUPLE:
 		return builtin_size(prog, wk->tuple_type);
@@ -276,6 +281,9 @@ static int64_t known_size(struct pyx_program *prog, const struct type_info *ti)
 	case KIND_LRU_CACHE:
 		/* Its embedded list head; the rest (cache, func ...) is scanned. */
 		return 56;
+	case KIND_NDARRAY:
+		mro_base_named(prog, ti->type, "numpy.ndarray", &base);
+		return builtin_size(prog, base);
 	default:
 		/* Decoded whole: functions, frames, generators, code ... */
 		return ti->basicsize;

@@ -37,6 +37,8 @@ enum type_kind {
 	KIND_WEAKREF,    /* weak references and proxies: only the callback */
 	KIND_DEQUE,      /* collections.deque: items in linked blocks */
 	KIND_LRU_CACHE,  /* functools._lru_cache_wrapper: results in links */
+	KIND_ARRAY,      /* array.array: numbers in a buffer of its own */
+	KIND_NDARRAY,    /* numpy.ndarray: data, dimensions, base, dtype */
 };
 
 /* A field that holds an object, named by the type's tp_members (a

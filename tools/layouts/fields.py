@@ -280,6 +280,7 @@ off("PyWeakReference_wr_object", "PyWeakReference", "wr_object")
 off("PyWeakReference_wr_callback", "PyWeakReference", "wr_callback")
 size("PyByteArrayObject", "PyByteArrayObject")
 off("PyByteArrayObject_ob_alloc", "PyByteArrayObject", "ob_alloc")
+off("PyByteArrayObject_ob_bytes", "PyByteArrayObject", "ob_bytes")
 # 3.15: the storage is a bytes object (sys.getsizeof counts its header).
 off("PyByteArrayObject_ob_bytes_object", "PyByteArrayObject", "ob_bytes_object", since=(3, 15))
 
@@ -464,3 +465,49 @@ off("_PyRuntimeState_allocators_standard_obj", "_PyRuntimeState",
     "allocators.standard.obj", since=(3, 12))
 off("_PyRuntimeState_allocators_debug_obj", "_PyRuntimeState",
     "allocators.debug.obj", since=(3, 12))
+
+# --- tracemalloc ---------------------------------------------------------------
+# Where each traced allocation came from.  3.8 - 3.11 keep the tables in
+# statics of Modules/_tracemalloc.c (tracemalloc_traces, found by symbol)
+# and the structs private (transcribed in shims.h); 3.12 moved them to
+# _PyRuntime.tracemalloc (Include/internal/pycore_tracemalloc.h).
+off("_PyTraceMalloc_Config_tracing", "struct _PyTraceMalloc_Config", "tracing")
+off("_PyTraceMalloc_Config_max_nframe", "struct _PyTraceMalloc_Config", "max_nframe")
+# 3.8: traces keyed by the pointer alone until a domain other than 0 is
+# used, then by (pointer, domain); 3.9 keeps one table per domain.
+off("_PyTraceMalloc_Config_use_domain", "struct _PyTraceMalloc_Config", "use_domain",
+    until=(3, 8))
+off("_PyRuntimeState_tracemalloc", "_PyRuntimeState", "tracemalloc", since=(3, 12))
+for f in ("config", "traced_memory", "traces", "domains"):
+    off("_tracemalloc_runtime_state_" + f, "struct _tracemalloc_runtime_state", f,
+        since=(3, 12))
+size("tracemalloc_frame", "frame_t", until=(3, 11))
+size("tracemalloc_frame", "struct tracemalloc_frame", since=(3, 12))
+for f in ("filename", "lineno"):
+    off("tracemalloc_frame_" + f, "frame_t", f, until=(3, 11))
+    off("tracemalloc_frame_" + f, "struct tracemalloc_frame", f, since=(3, 12))
+msize("tracemalloc_traceback_nframe_size", "traceback_t", "nframe", until=(3, 11))
+msize("tracemalloc_traceback_nframe_size", "struct tracemalloc_traceback", "nframe",
+      since=(3, 12))
+for f in ("nframe", "frames"):
+    off("tracemalloc_traceback_" + f, "traceback_t", f, until=(3, 11))
+    off("tracemalloc_traceback_" + f, "struct tracemalloc_traceback", f, since=(3, 12))
+off("tracemalloc_traceback_total_nframe", "traceback_t", "total_nframe",
+    since=(3, 9), until=(3, 11))
+off("tracemalloc_traceback_total_nframe", "struct tracemalloc_traceback", "total_nframe",
+    since=(3, 12))
+off("trace_t_size", "trace_t", "size")
+off("trace_t_traceback", "trace_t", "traceback")
+# Python's own hash table (Modules/hashtable.h in 3.8, then
+# Include/internal/pycore_hashtable.h): chained entries; 3.8 stores the
+# key and the data inside the entry, after its header.
+off("_Py_hashtable_t_nentries", "_Py_hashtable_t", "entries", until=(3, 8))
+off("_Py_hashtable_t_nentries", "_Py_hashtable_t", "nentries", since=(3, 9))
+off("_Py_hashtable_t_nbuckets", "_Py_hashtable_t", "num_buckets", until=(3, 8))
+off("_Py_hashtable_t_nbuckets", "_Py_hashtable_t", "nbuckets", since=(3, 9))
+off("_Py_hashtable_t_buckets", "_Py_hashtable_t", "buckets")
+off("_Py_hashtable_t_key_size", "_Py_hashtable_t", "key_size", until=(3, 8))
+size("_Py_hashtable_entry_t", "_Py_hashtable_entry_t")
+off("_Py_hashtable_entry_t_key_hash", "_Py_hashtable_entry_t", "key_hash")
+off("_Py_hashtable_entry_t_key", "_Py_hashtable_entry_t", "key", since=(3, 9))
+off("_Py_hashtable_entry_t_value", "_Py_hashtable_entry_t", "value", since=(3, 9))

@@ -59,6 +59,12 @@ HEADER_INCLUDES = """
 #if PY_VERSION_HEX >= 0x030C0000
 #  include "internal/pycore_long.h"
 #endif
+#if PY_VERSION_HEX >= 0x03090000
+#  include "internal/pycore_hashtable.h"
+#endif
+#if PY_VERSION_HEX >= 0x03090000 && PY_VERSION_HEX < 0x030C0000
+#  include "internal/pycore_pymem.h"
+#endif
 #include "shims.h"
 """
 

@@ -91,4 +91,58 @@ typedef struct {
 } debug_alloc_api_t;
 #endif
 
+#if PY_VERSION_HEX < 0x030C0000
+/* Modules/_tracemalloc.c, 3.8 - 3.11: a frame of a traceback (packed to
+ * 12 bytes), an interned traceback (most recent frame first). */
+typedef struct __attribute__((packed)) {
+	PyObject *filename;
+	unsigned int lineno;
+} frame_t;
+
+typedef struct {
+	Py_uhash_t hash;
+#if PY_VERSION_HEX < 0x03090000
+	int nframe;
+#else
+	uint16_t nframe;
+	uint16_t total_nframe;
+#endif
+	frame_t frames[1];
+} traceback_t;
+#endif
+
+/* Modules/_tracemalloc.c (3.8 - 3.11), Python/tracemalloc.c (3.12 on):
+ * what a traced allocation maps to. */
+typedef struct {
+	size_t size;
+	void *traceback;
+} trace_t;
+
+#if PY_VERSION_HEX < 0x03090000
+/* Modules/hashtable.h, 3.8: entries carry their key and data inline. */
+typedef struct _Py_slist_item_s {
+	struct _Py_slist_item_s *next;
+} _Py_slist_item_t;
+
+typedef struct {
+	_Py_slist_item_t *head;
+} _Py_slist_t;
+
+typedef struct {
+	_Py_slist_item_t _Py_slist_item;
+	Py_uhash_t key_hash;
+} _Py_hashtable_entry_t;
+
+typedef struct _Py_hashtable_t {
+	size_t num_buckets;
+	size_t entries;
+	_Py_slist_t *buckets;
+	size_t key_size;
+	size_t data_size;
+	void *hash_func, *compare_func, *copy_data_func, *free_data_func,
+	     *get_data_size_func;
+	struct { void *malloc, *free; } alloc;
+} _Py_hashtable_t;
+#endif
+
 #endif
