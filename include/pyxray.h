@@ -241,6 +241,22 @@ struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
 					   char **ret);
 
 /* ------------------------------------------------------------------ */
+/* The process's memory: py-memory                                     */
+/* ------------------------------------------------------------------ */
+
+struct pyx_memory_options {
+	int top;          /* owner types shown; 0: 10, -1: all */
+	int no_objects;   /* skip the object walk: kinds without owners */
+};
+
+/* Every byte of the process's mappings by kind (pymalloc in use and
+ * free, malloc owned by objects, not attributed and free, thread stacks,
+ * mapped files, other anonymous), adding up to VSZ and, on a live
+ * process, to RSS; and the types that own the most. */
+struct pyx_error *pyx_memory_json(struct pyx_program *prog,
+				  const struct pyx_memory_options *opts, char **ret);
+
+/* ------------------------------------------------------------------ */
 /* References: py-referrers, py-path                                   */
 /* ------------------------------------------------------------------ */
 

@@ -27,6 +27,8 @@ static void usage(FILE *out)
 		"  gc                                 the collector's state per generation\n"
 		"  census [--gen N] [--top K] [--sort count|size] [--type NAME] [--all-heap]\n"
 		"                                     gc-tracked (or, --all-heap, all) objects by type\n"
+		"  memory [--top K] [--no-objects]    the process's memory by kind; the types\n"
+		"                                     owning the most\n"
 		"  referrers ADDRESS                  who refers to an object\n"
 		"  path ADDRESS [--max-depth N] [--dot FILE]\n"
 		"                                     the shortest chain from a root\n"
@@ -127,6 +129,7 @@ int main(int argc, char **argv)
 		{ "dot", required_argument, NULL, 'o' },
 		{ "all-heap", no_argument, NULL, 'A' },
 		{ "native", no_argument, NULL, 'N' },
+		{ "no-objects", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -139,7 +142,7 @@ int main(int argc, char **argv)
 	const char *map = NULL;
 	struct pyx_census_options census = { .generation = -1 };
 	int max_depth = 0;
-	bool all_heap = false, native = false;
+	bool all_heap = false, native = false, no_objects = false;
 	const char *dot = NULL;
 	int c;
 	optind = 2;
@@ -176,6 +179,7 @@ int main(int argc, char **argv)
 		case 'o': dot = optarg; break;
 		case 'A': all_heap = true; break;
 		case 'N': native = true; break;
+		case 'O': no_objects = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -208,7 +212,8 @@ int main(int argc, char **argv)
 		   strcmp(command, "triage") &&
 		   strcmp(command, "pools") && strcmp(command, "arenas") &&
 		   strcmp(command, "malloc") &&
-		   strcmp(command, "gc") && strcmp(command, "census")) {
+		   strcmp(command, "gc") && strcmp(command, "census") &&
+		   strcmp(command, "memory")) {
 		fprintf(stderr, "pyxray: unknown command '%s'\n", command);
 		usage(stderr);
 		return 2;
@@ -263,7 +268,10 @@ int main(int argc, char **argv)
 		err = pyx_census_all_heap_json(prog, &census, &json);
 	else if (!strcmp(command, "census"))
 		err = pyx_census_json(prog, &census, &json);
-	else if (!strcmp(command, "referrers"))
+	else if (!strcmp(command, "memory")) {
+		struct pyx_memory_options mo = { .top = census.top, .no_objects = no_objects };
+		err = pyx_memory_json(prog, &mo, &json);
+	} else if (!strcmp(command, "referrers"))
 		err = pyx_referrers_json(prog, address, &json);
 	else if (!strcmp(command, "path") && dot)
 		err = pyx_path_dot(prog, address, max_depth, 0, dot);

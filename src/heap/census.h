@@ -38,6 +38,24 @@ struct pyx_error *census_add(struct pyx_program *prog, struct census *c,
 struct pyx_error *census_add_sized(struct pyx_program *prog, struct census *c,
 				   uint64_t obj, uint64_t type, uint64_t size);
 
+/* The whole heap (py-census --all-heap): every object in pymalloc's
+ * blocks, the gc's objects outside them, and the objects those refer to.
+ * The hooks (may be NULL) see each object and each allocated pymalloc
+ * block (a hook that fails keeps its own error). */
+struct heap_hooks {
+	void (*object)(void *arg, uint64_t obj, const struct type_info *ti, bool in_pymalloc);
+	void (*block)(void *arg, uint64_t addr, uint32_t size);
+	void *arg;
+};
+struct heap_stats {
+	uint64_t pymalloc_bytes;     /* allocated blocks */
+	uint64_t attributed_bytes;   /* ... that hold an object */
+	uint64_t outside_objects;    /* objects found outside pymalloc */
+};
+struct pyx_error *census_all_heap(struct pyx_program *prog, const struct heap_hooks *hooks,
+				  bool keep_addresses, struct census *ret,
+				  struct heap_stats *stats);
+
 /* Count the objects of the generations in gen_mask. */
 struct pyx_error *census_take(struct pyx_program *prog, unsigned gen_mask,
 			      bool keep_addresses, struct census *ret);

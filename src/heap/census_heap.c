@@ -55,6 +55,7 @@ struct heap_walk {
 	size_t ntodo, todo_cap;
 	uint64_t heads[64];       /* generation list heads */
 	size_t nheads;
+	const struct heap_hooks *hooks;
 	struct pyx_error *err;
 };
 
@@ -203,6 +204,18 @@ static void note_link(struct heap_walk *w, uint64_t from, uint64_t link, bool fo
 	w->todo[w->ntodo++] = node;
 }
 
+/* Count one object found (size UINT64_MAX: compute it) and tell the
+ * hooks. */
+static struct pyx_error *count(struct heap_walk *w, uint64_t obj, uint64_t type,
+			       const struct type_info *ti, uint64_t size, bool in_pymalloc)
+{
+	PYX_TRY(size == UINT64_MAX ? census_add(w->prog, w->c, obj, type)
+				   : census_add_sized(w->prog, w->c, obj, type, size));
+	if (w->hooks && w->hooks->object)
+		w->hooks->object(w->hooks->arg, obj, ti, in_pymalloc);
+	return NULL;
+}
+
 static bool tracked(struct pyx_program *prog, uint64_t obj, const struct type_info *ti)
 {
 	if (!(ti->flags & TPF_HAVE_GC))
@@ -233,7 +246,7 @@ static int outside_visit(void *arg, const struct edge *e)
 		return 0;
 	if (tracked(w->prog, t, ti) || !seen_add(w, t))
 		return w->err != NULL;
-	w->err = census_add(w->prog, w->c, t, h.type);
+	w->err = count(w, t, h.type, ti, UINT64_MAX, false);
 	w->outside_objects++;
 	return w->err != NULL;
 }
@@ -301,7 +314,7 @@ static struct pyx_error *outside_gc_objects(struct heap_walk *w)
 			w->c->bad_objects++;
 			continue;
 		}
-		PYX_TRY(census_add(prog, w->c, obj, type));
+		PYX_TRY(count(w, obj, type, ti, UINT64_MAX, false));
 		follow(w, obj, ti);
 	}
 	return w->err;
@@ -424,6 +437,8 @@ static int block_visit(void *arg, uint64_t addr, uint32_t size, const uint8_t *d
 	struct heap_walk *w = arg;
 	struct pyx_program *prog = w->prog;
 	w->pymalloc_bytes += size;
+	if (w->hooks && w->hooks->block)
+		w->hooks->block(w->hooks->arg, addr, size);
 	uint64_t gc = (uint64_t)LV(prog, PyGC_Head);
 	const uint64_t tries[] = { 0, gc, gc + 16 };
 	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
@@ -464,8 +479,7 @@ static int block_visit(void *arg, uint64_t addr, uint32_t size, const uint8_t *d
 				note_link(w, node, prev, false);
 			}
 		}
-		w->err = known == UINT64_MAX ? census_add(prog, w->c, obj, type)
-					     : census_add_sized(prog, w->c, obj, type, known);
+		w->err = count(w, obj, type, ti, known, true);
 		if (!w->err && ti->kind == KIND_TUPLE)
 			follow_tuple(w, data + off, size - off);
 		else if (!w->err)
@@ -475,18 +489,15 @@ static int block_visit(void *arg, uint64_t addr, uint32_t size, const uint8_t *d
 	return 0;
 }
 
-struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
-					   const struct pyx_census_options *opts,
-					   char **ret)
+struct pyx_error *census_all_heap(struct pyx_program *prog, const struct heap_hooks *hooks,
+				  bool keep_addresses, struct census *ret,
+				  struct heap_stats *stats)
 {
-	struct pyx_census_options o = { .generation = -1 };
-	if (opts)
-		o = *opts;
 	struct obmalloc *om;
 	struct pyx_error *err = obmalloc_open(prog, 0, &om);
 	if (err)
-		return pyx_error_wrap(err, "--all-heap walks pymalloc's blocks");
-	struct heap_walk w = { .prog = prog };
+		return pyx_error_wrap(err, "the whole heap is found through pymalloc's blocks");
+	struct heap_walk w = { .prog = prog, .hooks = hooks };
 	w.static_lo = prog->python->start;
 	w.static_hi = prog->python->end;
 	w.data_offset = om->debug_hooks ? OBMALLOC_DEBUG_HEADER : 0;
@@ -496,9 +507,8 @@ struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
 		obmalloc_close(om);
 		return pyx_error_no_memory();
 	}
-	struct census c;
-	err = census_init(&c, false);
-	w.c = &c;
+	err = census_init(ret, keep_addresses);
+	w.c = ret;
 	if (!err)
 		err = find_heads(&w);
 	if (!err)
@@ -514,9 +524,27 @@ struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
 	free(w.outside.v);
 	free(w.todo);
 	if (err) {
-		census_release(&c);
+		census_release(ret);
 		return err;
 	}
+	*stats = (struct heap_stats){
+		.pymalloc_bytes = w.pymalloc_bytes,
+		.attributed_bytes = w.attributed_bytes,
+		.outside_objects = w.outside_objects,
+	};
+	return NULL;
+}
+
+struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
+					   const struct pyx_census_options *opts,
+					   char **ret)
+{
+	struct pyx_census_options o = { .generation = -1 };
+	if (opts)
+		o = *opts;
+	struct census c;
+	struct heap_stats st;
+	PYX_TRY(census_all_heap(prog, NULL, false, &c, &st));
 	census_sort(&c, o.sort_by_size);
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_printf(&sb, "{\"total_objects\": %llu, \"total_bytes\": %llu, \"generation\": null, "
@@ -524,10 +552,10 @@ struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
 		      "\"pymalloc\": {\"allocated_bytes\": %llu, \"attributed_bytes\": %llu, "
 		      "\"attributed_fraction\": %.4f}, \"outside_pymalloc_objects\": %llu, \"types\": [",
 		      (unsigned long long)c.total_objects, (unsigned long long)c.total_bytes, c.n,
-		      (unsigned long long)c.bad_objects, (unsigned long long)w.pymalloc_bytes,
-		      (unsigned long long)w.attributed_bytes,
-		      w.pymalloc_bytes ? (double)w.attributed_bytes / (double)w.pymalloc_bytes : 0.0,
-		      (unsigned long long)w.outside_objects);
+		      (unsigned long long)c.bad_objects, (unsigned long long)st.pymalloc_bytes,
+		      (unsigned long long)st.attributed_bytes,
+		      st.pymalloc_bytes ? (double)st.attributed_bytes / (double)st.pymalloc_bytes : 0.0,
+		      (unsigned long long)st.outside_objects);
 	census_types_json(&c, &o, &sb);
 	strbuf_puts(&sb, "]}");
 	census_release(&c);

@@ -137,6 +137,13 @@ struct pyx_error *target_regions(struct pyx_target *t, bool with_rss,
 				 struct target_region **ret, size_t *n);
 void target_regions_free(struct target_region *r, size_t n);
 
+/* Which pages of [start, end) (page-aligned) a live process has resident,
+ * from /proc/PID/pagemap: bit i of bits (LSB first) for the page at
+ * start + i * page size.  PYX_ERR_NOT_FOUND on a core. */
+struct pyx_error *target_resident_pages(struct pyx_target *t, uint64_t start, uint64_t end,
+					uint8_t *bits);
+#define TARGET_PAGE_SIZE 4096u
+
 /* The name of the process's executable, if known (core: NT_FILE's first
  * mapping or the caller's; live: /proc/PID/exe).  May be NULL. */
 const char *target_executable(struct pyx_target *t);
