@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "heap/heap.h"
+#include "heap/tracemalloc.h"
 #include "objects/object.h"
 #include "objects/repr.h"
 #include "util/strbuf.h"
@@ -61,6 +62,9 @@ struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
 	repr_object(prog, address, limits, &r);
 	json_string_n(&sb, r.s ? r.s : "", r.len);
 	strbuf_release(&r);
+	const struct type_info *ti = type_info_lookup(prog, h.type);
+	strbuf_puts(&sb, ", ");
+	tracemalloc_object_json(prog, address, ti ? ti->preheader : 0, &sb);
 	if (size_err || gc_err) {
 		strbuf_puts(&sb, ", ");
 		json_key(&sb, "errors");
