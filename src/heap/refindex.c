@@ -109,6 +109,7 @@ static int collect_obj(void *arg, uint64_t obj, uint64_t type, int gen)
 		b->cap = cap;
 	}
 	b->keys[b->n++] = obj | (uint64_t)gen;
+	target_progress(b->prog->target, "listing gc objects", b->n, 0);
 	return 0;
 }
 
@@ -413,6 +414,7 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 	size_t nstatic = 0, scap = 0;
 
 	for (size_t i = 0; i < ri->nobjs && !err && !b.err; i++) {
+		target_progress(prog->target, "indexing references", i, ri->nobjs);
 		uint64_t type;
 		err = read_ptr(prog, ri->objs[i] + LV(prog, PyObject_ob_type), &type);
 		if (err)
