@@ -1,11 +1,13 @@
 # pyxray: interpreter-aware debugging of CPython processes and core files.
 #
 # Load it into gdb with
-#     source /path/to/pyxray/gdb/pyxray.py
-# (or, after `make install`, `source PREFIX/share/pyxray/pyxray.py` in
-# ~/.gdbinit).  It adds the py-* commands (py-stack, py-object, py-triage,
-# py-break ...), the Python frames in `bt` and `set pyxray ...`; `help
-# py-stack` and the pages in docs/ say more.
+#     source /path/to/pyxray/gdb/pyxray-gdb.py
+# (or, after `make install`, `source PREFIX/share/pyxray/pyxray-gdb.py` in
+# ~/.gdbinit).  It adds the pyxray commands (`help pyxray` lists them:
+# py-stack, py-object, py-triage, py-break ...), the Python frames in `bt`
+# and `set pyxray ...`; docs/ has a page per command.  (The file's name has
+# a dash so that it is never imported in place of the pyxray package beside
+# it.)
 import os
 import sys
 
