@@ -61,7 +61,7 @@ def run(python, n, budget):
                        TERM="dumb")
             cmd = [os.environ.get("GDB", "gdb"), "-nx", "-q", "-batch",
                    "-iex", "set auto-load python-scripts off", "-p", str(pid),
-                   "-ex", "source %s" % os.path.join(ROOT, "gdb", "pyxray.py"),
+                   "-ex", "source %s" % os.path.join(ROOT, "gdb", "pyxray-gdb.py"),
                    "-ex", "source %s" % os.path.join(HERE, "gdb_heap.py")]
             g = subprocess.run(cmd, env=env, capture_output=True, text=True,
                                timeout=budget + 900)

@@ -3,7 +3,7 @@
 
 One target process (bench/deep_threads.py: 100 threads, each with a stack
 of exactly 50 Python frames) and one gdb session attached to it, which
-sources gdb/pyxray.py and, through bench/gdb_bench.py, times
+sources gdb/pyxray-gdb.py and, through bench/gdb_bench.py, times
 
   * py-stack (the first, cold run, and the median of the warm runs after it)
   * `thread apply all py-bt` from libpython.py, the gdb extension CPython
@@ -320,7 +320,7 @@ def bench(args, outdir, target, pid, cli):
                "-iex", "set debuginfod enabled off",
                "-iex", "set pagination off",
                "-p", str(pid),
-               "-ex", "source " + os.path.join(ROOT, "gdb", "pyxray.py"),
+               "-ex", "source " + os.path.join(ROOT, "gdb", "pyxray-gdb.py"),
                "-ex", "source " + os.path.join(HERE, "gdb_bench.py")]
     log("  running gdb (py-stack x%d, then thread apply all py-bt; ~15 s per py-bt) ..."
         % args.stack_runs)
