@@ -199,9 +199,17 @@ def lib():
     tried = []
     for path in library_candidates():
         if os.path.exists(path):
-            l = ctypes.CDLL(path)
+            try:
+                l = ctypes.CDLL(path)
+            except OSError as e:
+                raise errors.Error("cannot load %s: %s" % (path, e), "no-library")
             for name, (restype, argtypes) in FUNCTIONS.items():
-                fn = getattr(l, name)
+                try:
+                    fn = getattr(l, name)
+                except AttributeError:
+                    raise errors.Error("%s is older than this pyxray package (it has no "
+                                       "%s): rebuild it with make" % (path, name),
+                                       "no-library")
                 fn.restype = restype
                 fn.argtypes = argtypes
             _lib, _lib_path = l, path

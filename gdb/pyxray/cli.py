@@ -110,6 +110,12 @@ def main(argv=None, *, stdout=None, stderr=None):
         except (OSError, ValueError):
             pass
         return 1
+    except Exception as e:  # a bug in pyxray: one line, unless asked for more
+        if os.environ.get("PYXRAY_DEBUG"):
+            raise
+        stderr.write("pyxray: internal error: %s: %s (please report this; "
+                     "PYXRAY_DEBUG=1 shows where)\n" % (type(e).__name__, e))
+        return 1
     finally:
         if prog is not None:
             prog.close()

@@ -25,18 +25,21 @@ def fit(line, width):
 
 
 def fit_list(prefix, items, width, sep=", "):
-    """prefix followed by as many items as fit in width (at least one),
-    and "..." when some were left out."""
-    if not width:
-        return prefix + sep.join(items)
+    """prefix followed by as many items as fit in width, and "..." when
+    some were left out."""
+    whole = prefix + sep.join(items)
+    if not width or len(whole) <= width:
+        return whole
     line = prefix
     for i, item in enumerate(items):
         piece = (sep if i else "") + item
-        more = i + 1 < len(items)
-        if i and len(line) + len(piece) + (len(sep) + 3 if more else 0) > width:
-            return line + sep + "..."
+        # Room for this item and the "..." that says more follow.
+        if len(line) + len(piece) + len(sep) + 3 > width:
+            break
         line += piece
-    return line
+    else:
+        return line
+    return fit(line + (sep if line != prefix else "") + "...", width)
 
 
 def thousands(n):
@@ -213,9 +216,13 @@ def render_census(d, *, generation=None, width=0):
     asked for (None: 0-2)."""
     if d.get("all_heap"):
         generation = "all-heap"
-    out = ["%9s %14s  %-40s %s" % ("count", "bytes", "type", "sample")]
+    # 40 columns for the type; on a narrow screen, only what the names need.
+    col = 40
+    if width:
+        col = min(col, max([len("type")] + [len(t["type"]) for t in d["types"]]))
+    out = ["%9s %14s  %-*s %s" % ("count", "bytes", col, "type", "sample")]
     for t in d["types"]:
-        prefix = "%9d %14s  %-40s " % (t["count"], thousands(t["bytes"]), t["type"])
+        prefix = "%9d %14s  %-*s " % (t["count"], thousands(t["bytes"]), col, t["type"])
         out.append(fit_list(prefix, t["sample"], width))
     which = {None: "generations 0-2", 3: "the permanent generation",
              "all-heap": "the whole heap, tracked or not"}.get(generation,
