@@ -1,5 +1,7 @@
 """A progress line on a terminal, for work that takes more than a second
-(the referrer index, --all-heap over millions of objects)."""
+(the referrer index, --all-heap over millions of objects).
+PYXRAY_PROGRESS_DELAY sets that second (the tests use 0)."""
+import os
 
 __all__ = ["ProgressLine"]
 
@@ -9,21 +11,32 @@ class ProgressLine:
     Shows nothing for work shorter than delay seconds; rewrites one line
     with a carriage return, and erases it when the work ends."""
 
-    def __init__(self, write, delay=1.0):
+    def __init__(self, write, delay=None):
         self.write = write
+        if delay is None:
+            try:
+                delay = float(os.environ.get("PYXRAY_PROGRESS_DELAY", "1"))
+            except ValueError:
+                delay = 1.0
         self.delay = delay
         self.shown = 0
+        self.last = None
 
     def __call__(self, what, done, total, elapsed):
         if what is None:
             if self.shown:
                 self.write("\r%s\r" % (" " * self.shown))
                 self.shown = 0
+                self.last = None
             return
         if elapsed < self.delay:
             return
-        self.write("\r" + self.text(what, done, total).ljust(self.shown))
-        self.shown = max(self.shown, len(self.text(what, done, total)))
+        text = self.text(what, done, total)
+        if text == self.last:
+            return
+        self.last = text
+        self.write("\r" + text.ljust(self.shown))
+        self.shown = max(self.shown, len(text))
 
     @staticmethod
     def text(what, done, total):
