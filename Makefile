@@ -36,7 +36,7 @@ PYTHON_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 all: lib cli
 
 lib: $(BUILD)/libpyxray.so $(BUILD)/libpyxray.a
-cli: $(BUILD)/pyxray $(PY_STAGED)
+cli: $(BUILD)/pyxray $(BUILD)/python/.compiled
 
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS) | deps
@@ -53,6 +53,12 @@ $(BUILD)/libpyxray.a: $(LIB_OBJS)
 $(BUILD)/python/pyxray/%.py: gdb/pyxray/%.py
 	@mkdir -p $(dir $@)
 	cp $< $@
+
+# Byte-compiled once here, so that every run of the CLI does not compile
+# the package again (PYTHONDONTWRITEBYTECODE or not).
+$(BUILD)/python/.compiled: $(PY_STAGED)
+	"$(PYTHON_EXE)" -m compileall -q $(BUILD)/python/pyxray
+	@touch $@
 
 $(BUILD)/pyxray: tools/write-launcher | deps
 	tools/write-launcher $@ "$(PYTHON_EXE)" "$(abspath $(BUILD)/python)"
@@ -86,6 +92,7 @@ install: all
 	install -m 644 gdb/pyxray-gdb.py $(DESTDIR)$(SHAREDIR)/pyxray-gdb.py
 	install -m 644 gdb/pyxray_gdb/*.py $(DESTDIR)$(SHAREDIR)/pyxray_gdb/
 	install -m 644 gdb/pyxray/*.py $(DESTDIR)$(SHAREDIR)/pyxray/
+	"$(PYTHON_EXE)" -m compileall -q -d $(SHAREDIR)/pyxray $(DESTDIR)$(SHAREDIR)/pyxray
 	echo "$(SHAREDIR)" > $(DESTDIR)$(PYTHONDIR)/pyxray.pth
 	tools/write-launcher $(DESTDIR)$(PREFIX)/bin/pyxray "$(PYTHON_EXE)" "$(SHAREDIR)"
 	@echo "Add to ~/.gdbinit:  source $(SHAREDIR)/pyxray-gdb.py"

@@ -7,7 +7,6 @@ documented JSON (docs/cli.md).  A live process is paused while it is read
 SIGTERM.
 """
 import os
-import shutil
 import signal
 import sys
 
@@ -40,9 +39,13 @@ def _command_word(argv):
 
 
 def _width(stream):
+    """The terminal's width; 0 (no limit) when the output is not one."""
     if not stream.isatty():
         return 0
-    return shutil.get_terminal_size().columns
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError):
+        return int(os.environ.get("COLUMNS", "0") or 0)
 
 
 def _open(args):
@@ -68,12 +71,14 @@ def main(argv=None, *, stdout=None, stderr=None):
         stderr.write("%s: %s (see `%s --help`)\n" % (where, e, where))
         return 2
     saved = {}
-    if _is_main_thread():
+    try:
         for s in (signal.SIGTERM, signal.SIGHUP):
             saved[s] = signal.signal(s, _on_signal)
         # Ctrl-C stops the query even when this process was started with
         # SIGINT ignored (a background job of a non-interactive shell).
         saved[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:
+        pass  # not the main thread (main() called by a program): its signals stay
     prog = None
     try:
         prog = _open(args)
@@ -121,11 +126,6 @@ def main(argv=None, *, stdout=None, stderr=None):
             prog.close()
         for s, h in saved.items():
             signal.signal(s, h)
-
-
-def _is_main_thread():
-    import threading
-    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ arguments raise UsageError with one line saying what is wrong.
 """
 import argparse
 import re
-import textwrap
 
 from .errors import UsageError
 
@@ -466,9 +465,7 @@ watches.  See docs/py-break.md for how it works and what it costs.""",
             argument("--disable", metavar="N", type=count, help="disable breakpoint N"),
             argument("--enable", metavar="N", type=count, help="enable breakpoint N"),
         ),
-        usage=("FUNCTION", "FILE:LINE", "                     list the Python breakpoints",
-               "--delete [N]         delete breakpoint N (all without N)",
-               "--disable N | --enable N"),
+        usage=("FUNCTION", "FILE:LINE", "", "--delete [N]", "--disable N", "--enable N"),
         cli=False, check=_check_break),
 ]
 
@@ -549,6 +546,7 @@ def usage_line(cmd, front):
 
 def _option_help(arguments, front):
     """"  --thread TID   only this thread ..." lines, wrapped."""
+    import textwrap
     rows = []
     for a in arguments:
         if a.positional:
@@ -728,8 +726,10 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=24, width=79)
 
 
-def cli_parser(version):
-    """The CLI's parser: `pyxray COMMAND [options] TARGET`."""
+def cli_parser(version, only=None):
+    """The CLI's parser: `pyxray COMMAND [options] TARGET`.  only: build
+    just that command's subparser (what a run needs; the CLI starts
+    faster)."""
     top = Parser(prog="pyxray", formatter_class=HelpFormatter,
                  usage="pyxray COMMAND [options] (--pid PID | --core CORE [--exe EXECUTABLE])",
                  description="Interpreter-aware debugging of CPython processes and core "
@@ -744,7 +744,7 @@ def cli_parser(version):
                               title="commands")
     subs.required = True
     for cmd in COMMANDS:
-        if not cmd.cli:
+        if not cmd.cli or (only and cmd.name != only):
             continue
         desc = cmd.summary + ("\n\n" + cmd.description if cmd.description else "")
         p = subs.add_parser(cmd.name, prog="pyxray " + cmd.name, help=cmd.summary,
@@ -764,7 +764,9 @@ def cli_parser(version):
 
 def parse_cli(argv, version):
     """The CLI's argv (without the program name) to (Command, namespace)."""
-    args = cli_parser(version).parse_args(argv)
+    first = argv[0] if argv else None
+    only = first if first in _BY_NAME and _BY_NAME[first].cli else None
+    args = cli_parser(version, only).parse_args(argv)
     cmd = command(args.command)
     _defaults(cmd, args)
     for a in TARGET_ARGUMENTS:

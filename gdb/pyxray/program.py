@@ -7,7 +7,6 @@ method names the page that documents its document.
 import ctypes
 import json
 import os
-import threading
 import time
 
 from . import _lib
@@ -302,6 +301,7 @@ class Program:
             except BaseException as e:  # handed to the waiting thread
                 box["exc"] = e
 
+        import threading  # only long queries need it: the CLI starts faster
         l = _lib.lib()
         self._progress_state = None
         start = time.monotonic()

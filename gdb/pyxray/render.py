@@ -6,8 +6,6 @@ print.  width (gdb's `set width`, the terminal's for the CLI; 0 for no
 limit) bounds the lines whose last column can grow without bound: sample
 lists, reprs, locals.
 """
-import linecache
-
 __all__ = ["render_stack", "render_triage", "render_object", "render_info", "render_gc",
            "render_census", "render_referrers", "render_path", "render_path_dot",
            "render_leaks_snapshot", "render_leaks_diff", "render_refcheck",
@@ -54,6 +52,7 @@ def source_line(path, line):
     """The stripped source line, when the file is readable here."""
     if not path or line is None or line <= 0:
         return None
+    import linecache  # imported when a stack is shown, not by every command
     text = linecache.getline(path, line)
     return text.strip() or None
 
