@@ -7,6 +7,7 @@ method names the page that documents its document.
 import ctypes
 import json
 import os
+import signal
 import time
 
 from . import _lib
@@ -293,28 +294,50 @@ class Program:
         Ctrl-C (or a signal handler's exception) and shows progress; on
         one, the engine is told to stop, its partial state is dropped and
         the exception goes on."""
+        import threading  # only long queries need it: the CLI starts faster
         box = {}
+        go = threading.Event()
+        cancelled = []
 
         def work():
+            go.wait()
+            if cancelled:
+                return
             try:
                 box["result"] = fn()
             except BaseException as e:  # handed to the waiting thread
                 box["exc"] = e
 
-        import threading  # only long queries need it: the CLI starts faster
         l = _lib.lib()
         self._progress_state = None
         start = time.monotonic()
         worker = threading.Thread(target=work, name="pyxray-query", daemon=True)
         shown = False
         try:
-            worker.start()
+            # The worker starts with these signals blocked, so that they
+            # go to this thread, the one that acts on them.
+            mask = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+            try:
+                old = signal.pthread_sigmask(signal.SIG_BLOCK, mask)
+            except (AttributeError, ValueError, OSError):
+                old = None
+            try:
+                worker.start()
+            finally:
+                if old is not None:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            go.set()
             while worker.is_alive():
                 worker.join(_POLL)
                 if self.on_progress and self._progress_state:
                     self.on_progress(*self._progress_state, time.monotonic() - start)
                     shown = True
         except BaseException:
+            if not go.is_set():
+                # Interrupted before the engine was called: it never is.
+                cancelled.append(True)
+                go.set()
+                raise
             l.pyx_target_interrupt(self._target, True)
             worker.join()
             l.pyx_target_interrupt(self._target, False)

@@ -361,10 +361,13 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 	struct builder b = { .prog = prog, .ri = ri };
 	b.static_lo = prog->python->start;
 	b.static_hi = prog->python->end;
-	PYX_TRY(gc_foreach(prog, GEN_MASK_ALL, collect_obj, &b));
-	if (b.err) {
+	struct pyx_error *werr = gc_foreach(prog, GEN_MASK_ALL, collect_obj, &b);
+	if (werr || b.err) {
+		/* Stopped (an interrupt, a broken list): nothing is kept. */
 		free(b.keys);
-		return b.err;
+		if (werr)
+			pyx_error_destroy(b.err);
+		return werr ? werr : b.err;
 	}
 	uint64_t lo = UINT64_MAX, hi = 0;
 	for (size_t i = 0; i < b.n; i++) {

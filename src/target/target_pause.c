@@ -142,6 +142,20 @@ static void drop_exited(struct pyx_target *t)
 	t->npaused = k;
 }
 
+static bool thread_exiting(int pid, int tid)
+{
+	char path[96], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return true;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
 /* Seize and interrupt the threads not seen yet; *added says how many. */
 static struct pyx_error *seize_new(struct pyx_target *t, size_t *added)
 {
@@ -156,6 +170,11 @@ static struct pyx_error *seize_new(struct pyx_target *t, size_t *added)
 		if (ptrace(PTRACE_SEIZE, tids[i], NULL, NULL) < 0) {
 			if (errno == ESRCH)
 				continue;  /* exited meanwhile */
+			/* A thread on its way out refuses with EPERM: permission
+			 * is the process's, so once one thread was seized, or
+			 * when this one is a zombie, that is what it means. */
+			if (errno == EPERM && (t->npaused || thread_exiting(t->pid, tids[i])))
+				continue;
 			int errnum = errno;
 			int tracer = pyx_target_tracer(t);
 			if (tracer && tracer != getpid() && tracer != gettid())

@@ -100,7 +100,7 @@ def main():
     CLI, python, scratch, label, runs = sys.argv[1:6]
     runs = int(runs)
     record = os.path.join(scratch, "churn.json")
-    for f in (record, record + ".done"):
+    for f in (record, record + ".done", record + ".gdb-done"):
         if os.path.exists(f):
             os.unlink(f)
     log = open(os.path.join(scratch, "churn.log"), "w")
@@ -178,10 +178,14 @@ def run_checks(fixture, record, label, runs):
           "%s churn: --no-block answers or says the process was running" % label,
           p.stderr.strip())
 
-    # Another debugger: the CLI says so and reads without pausing.
+    # Another debugger: the CLI says so and reads without pausing.  gdb
+    # stays attached until the flag file appears, then detaches (killing
+    # it would leave the process in the group stop its attach began).
+    flag = record + ".gdb-done"
     g = subprocess.Popen([GDB, "-nx", "-q", "-batch", "-p", str(pid), "-ex",
-                          "shell sleep 600"], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          "shell while [ ! -e '%s' ]; do sleep 0.05; done" % flag],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):
             if status(pid, "TracerPid") not in (None, "0"):
@@ -195,9 +199,15 @@ def run_checks(fixture, record, label, runs):
               "%s churn: with gdb attached the CLI says so in one line and reads" % label,
               "exit %d: %r" % (p.returncode, p.stderr))
     finally:
-        g.kill()
-        g.wait()
-    check(released(pid, 10), "%s churn: gdb gone, the process runs untraced" % label)
+        open(flag, "w").close()
+        try:
+            g.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            g.kill()
+            g.wait()
+    check(released(pid, 10) and "T" not in thread_states(pid),
+          "%s churn: gdb detached, the process runs untraced" % label,
+          "TracerPid %s, states %s" % (status(pid, "TracerPid"), thread_states(pid)))
 
     # The process still runs, and ran right.
     os.kill(pid, signal.SIGUSR1)
