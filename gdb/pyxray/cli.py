@@ -6,6 +6,8 @@ documented JSON (docs/cli.md).  A live process is paused while it is read
 (one line on stderr), 2 on bad usage (one line), 130 on Ctrl-C, 143 on
 SIGTERM.
 """
+from __future__ import annotations
+
 import os
 import signal
 import sys
@@ -56,7 +58,7 @@ def _open(args):
     return attach(args.pid, block=not args.no_block, debuginfo_path=args.debuginfo)
 
 
-def main(argv=None, *, stdout=None, stderr=None):
+def main(argv: list[str] | None = None, *, stdout=None, stderr=None) -> int:
     """Run the CLI on argv (default sys.argv[1:]); the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     stdout = stdout or sys.stdout

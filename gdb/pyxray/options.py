@@ -660,7 +660,8 @@ def _add_arguments(parser, cmd, front):
     for a in cmd.arguments:
         a.add_to(parser, front)
     if cmd.subcommands:
-        subs = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+        subs = parser.add_subparsers(dest="action", metavar="ACTION",
+                                     parser_class=type(parser))
         subs.required = True
         for sub in cmd.subcommands:
             p = subs.add_parser(sub.name, prog="%s %s" % (parser.prog, sub.name),
@@ -681,12 +682,19 @@ def _add_arguments(parser, cmd, front):
 _LEAKS_TAKES = "takes snapshot FILE, diff FILE or refcheck"
 
 
+class GdbParser(Parser):
+    """A gdb command's parser: it must never exit gdb."""
+
+    def exit(self, status=0, message=None):
+        raise UsageError((message or "").strip() or "see `help %s`" % self.prog)
+
+
 def gdb_parser(cmd):
     """The argparse parser of gdb command py-NAME."""
     missing = _missing_messages(cmd.arguments, "gdb")
     if cmd.subcommands:
         missing["action"] = missing["ACTION"] = "%s %s" % (cmd.gdb_name, _LEAKS_TAKES)
-    p = Parser(prog=cmd.gdb_name, usage=usage_line(cmd, "gdb"), missing=missing)
+    p = GdbParser(prog=cmd.gdb_name, usage=usage_line(cmd, "gdb"), missing=missing)
     _add_arguments(p, cmd, "gdb")
     return p
 

@@ -4,6 +4,8 @@ Every command is a method returning the document the command prints with
 --json, parsed (dicts and lists).  docs/python-api.md is the guide; each
 method names the page that documents its document.
 """
+from __future__ import annotations
+
 import ctypes
 import json
 import os
@@ -28,7 +30,7 @@ RUNNING_NOTE = ("process %d was running while pyxray read it: drop --no-block "
 _POLL = 0.05
 
 
-def _address(a):
+def _address(a: int | str) -> int:
     """An address given as int or as text ("0x7f..", "140...")."""
     if isinstance(a, str):
         try:
@@ -45,7 +47,8 @@ def _own_thread(tid):
     return tid == os.getpid() or os.path.exists("/proc/self/task/%d" % tid)
 
 
-def attach(pid, *, block=True, debuginfo_path=None, executable=None):
+def attach(pid: int, *, block: bool = True, debuginfo_path: str | None = None,
+           executable: str | None = None) -> Program:
     """Open a live process: a Program (docs/python-api.md).
 
     block=True (the default) pauses every thread with ptrace while the
@@ -91,7 +94,9 @@ def _traced_warning(pid, tracer):
             % (pid, tracer, name))
 
 
-def open_core(path, *, exe=None, debuginfo_path=None, sysroot=None, lib_path=None):
+def open_core(path: str | os.PathLike, *, exe: str | None = None,
+              debuginfo_path: str | None = None, sysroot: str | None = None,
+              lib_path: str | None = None) -> Program:
     """Open a core file: a Program (docs/python-api.md).
 
     exe: the executable, when the path the core names is missing or wrong
@@ -169,7 +174,7 @@ class Program:
 
     # ---- lifetime --------------------------------------------------------
 
-    def __enter__(self):
+    def __enter__(self) -> Program:
         return self
 
     def __exit__(self, *exc):
@@ -182,13 +187,13 @@ class Program:
         except Exception:
             pass
 
-    def close(self):
+    def close(self) -> None:
         """Let a paused process run, and free everything.  Idempotent."""
         if getattr(self, "_prog", None):
             _lib.lib().pyx_program_destroy(self._prog)
             self._prog = None
 
-    def is_open(self):
+    def is_open(self) -> bool:
         return bool(self._prog)
 
     def _handle(self):
@@ -200,27 +205,27 @@ class Program:
     # ---- what it is ------------------------------------------------------
 
     @property
-    def is_live(self):
+    def is_live(self) -> bool:
         """A process (True) or a core file (False)."""
         return bool(_lib.lib().pyx_target_is_live(self._tgt()))
 
     @property
-    def pid(self):
+    def pid(self) -> int:
         """The process id (for a core, the one it had)."""
         return _lib.lib().pyx_target_pid(self._tgt())
 
     @property
-    def python_version(self):
+    def python_version(self) -> tuple[int, int, int]:
         """The target's CPython version as a tuple: (3, 11, 7)."""
         v = _lib.lib().pyx_program_python_version(self._handle())
         return (v >> 24 & 0xFF, v >> 16 & 0xFF, v >> 8 & 0xFF)
 
     @property
-    def debug_build(self):
+    def debug_build(self) -> bool:
         return bool(_lib.lib().pyx_program_is_debug_build(self._handle()))
 
     @property
-    def warnings(self):
+    def warnings(self) -> list[str]:
         """What pyxray noticed while opening (missing debug info, a
         truncated core, a process it could not pause ...)."""
         l = _lib.lib()
@@ -230,12 +235,12 @@ class Program:
         return self._extra_warnings + [w for w in engine if w not in self._extra_warnings]
 
     @property
-    def paused(self):
+    def paused(self) -> bool:
         """Is the process paused by this Program?"""
         return bool(_lib.lib().pyx_target_is_paused(self._tgt()))
 
     @property
-    def running(self):
+    def running(self) -> bool:
         """Is the process read while it runs (block=False, or traced by
         another debugger)?"""
         return self._running and self.is_live and not self.paused
@@ -246,13 +251,13 @@ class Program:
 
     # ---- pausing ---------------------------------------------------------
 
-    def pause(self):
+    def pause(self) -> None:
         """Stop every thread (again) for consistent reads; see attach()."""
         _lib.check(_lib.lib().pyx_target_pause(self._tgt()))
         self._running = False
         self.flush()
 
-    def resume(self):
+    def resume(self) -> None:
         """Let a paused process run; later reads see it running."""
         l = _lib.lib()
         if l.pyx_target_is_paused(self._tgt()):
@@ -268,17 +273,17 @@ class Program:
         _lib.check(l.pyx_target_pause(self._target))
         self.flush()
 
-    def flush(self):
+    def flush(self) -> None:
         """Forget what was read: the process may have run since."""
         _lib.lib().pyx_program_flush(self._handle())
 
-    def set_crash(self, signo, tid, address=None):
+    def set_crash(self, signo: int, tid: int, address: int | None = None) -> None:
         """For a front door that knows the signal a live process stopped
         with (gdb): shown as "crashed here" by stack() and triage()."""
         info = _lib.CrashInfo(signo, tid, address is not None, address or 0)
         _lib.lib().pyx_target_set_crash_info(self._tgt(), ctypes.byref(info))
 
-    def interrupt(self):
+    def interrupt(self) -> None:
         """Stop the query running in another thread (it raises Error with
         code "interrupted").  Queries started from the thread that has
         the Program stop on Ctrl-C by themselves."""
@@ -297,16 +302,32 @@ class Program:
         import threading  # only long queries need it: the CLI starts faster
         box = {}
         go = threading.Event()
+        done = threading.Event()
         cancelled = []
 
         def work():
-            go.wait()
-            if cancelled:
-                return
             try:
-                box["result"] = fn()
+                go.wait()
+                if not cancelled:
+                    box["result"] = fn()
             except BaseException as e:  # handed to the waiting thread
                 box["exc"] = e
+            finally:
+                done.set()
+
+        def wait_done():
+            # Not Thread.join(): in Python 3.11 a join that a Ctrl-C
+            # interrupts can mark a running thread as finished (bpo-45274's
+            # fix), and the engine's state would then be freed under it.
+            # A second Ctrl-C (or SIGTERM) meanwhile waits too: the engine
+            # stops within milliseconds, and must have before anything of
+            # its state is dropped.
+            while True:
+                try:
+                    done.wait()
+                    return
+                except BaseException:
+                    continue
 
         l = _lib.lib()
         self._progress_state = None
@@ -327,8 +348,7 @@ class Program:
                 if old is not None:
                     signal.pthread_sigmask(signal.SIG_SETMASK, old)
             go.set()
-            while worker.is_alive():
-                worker.join(_POLL)
+            while not done.wait(_POLL):
                 if self.on_progress and self._progress_state:
                     self.on_progress(*self._progress_state, time.monotonic() - start)
                     shown = True
@@ -339,7 +359,7 @@ class Program:
                 go.set()
                 raise
             l.pyx_target_interrupt(self._target, True)
-            worker.join()
+            wait_done()
             l.pyx_target_interrupt(self._target, False)
             err = box.get("result")
             if err:
@@ -415,7 +435,8 @@ class Program:
 
     # ---- the commands ----------------------------------------------------
 
-    def stack(self, *, thread=None, locals=False, native=False, exceptions=False):
+    def stack(self, *, thread: int | None = None, locals: bool = False, native: bool = False,
+              exceptions: bool = False) -> dict:
         """Every thread's Python stack, frames outermost first (as
         traceback.extract_stack() lists them): docs/py-stack.md.
 
@@ -438,7 +459,7 @@ class Program:
             self._note(warning)
         return doc
 
-    def triage(self):
+    def triage(self) -> dict:
         """What killed the process: signal, fault address and thread, a
         one-line verdict, the GIL holder, gc state, and every thread's
         Python and C frames (the faulting one first): docs/py-triage.md."""
@@ -452,20 +473,22 @@ class Program:
             self._note(warning)
         return doc
 
-    def object(self, address, *, depth=None, items=None, string=None):
+    def object(self, address: int | str, *, depth: int | None = None,
+               items: int | None = None, string: int | None = None) -> dict:
         """One object: type, refcount, size (as sys.getsizeof), gc state
         and a safe repr bounded by depth, items and string:
         docs/py-object.md."""
         limits = _lib.ReprLimits(depth or 0, items or 0, string or 0)
         return self._query("pyx_object_json", _address(address), ctypes.byref(limits))
 
-    def repr(self, address, *, depth=None, items=None, string=None):
+    def repr(self, address: int | str, *, depth: int | None = None,
+             items: int | None = None, string: int | None = None) -> str:
         """The safe repr of an object, as text (docs/py-object.md)."""
         limits = _lib.ReprLimits(depth or 0, items or 0, string or 0)
         return self._query("pyx_object_repr", _address(address), ctypes.byref(limits),
                            text=True)
 
-    def info(self):
+    def info(self) -> dict:
         """CPython version and build, where _PyRuntime is, the layout
         table, debug symbols, warnings, and the library answering:
         docs/py-info.md."""
@@ -473,17 +496,18 @@ class Program:
         d["library"] = _lib.library_path()
         return d
 
-    def modules(self):
+    def modules(self) -> list[dict]:
         """The ELF modules mapped in the target: name, start, end,
         build_id."""
         return self._query("pyx_modules_json")["modules"]
 
-    def gc(self):
+    def gc(self) -> dict:
         """The garbage collector per generation: objects walked, count,
         threshold, gc.get_stats(): docs/py-gc.md."""
         return self._query("pyx_gc_json", long=True)
 
-    def census(self, *, generation=None, top=0, sort="count", type=None, all_heap=False):
+    def census(self, *, generation: int | None = None, top: int = 0, sort: str = "count",
+               type: str | None = None, all_heap: bool = False) -> dict:
         """Objects by type: count, bytes, samples: docs/py-census.md.
 
         generation: 0, 1, 2, 3 (the permanent one); None: 0-2, what
@@ -501,90 +525,91 @@ class Program:
         name = "pyx_census_all_heap_json" if all_heap else "pyx_census_json"
         return self._query(name, ctypes.byref(opts), long=True)
 
-    def referrers(self, address):
+    def referrers(self, address: int | str) -> dict:
         """Every object (and running frame) referring to an object, with
         the edge (list[3], dict['key'], .attr ...): docs/py-referrers.md.
         The first call indexes the heap; later ones reuse the index until
         flush()."""
         return self._query("pyx_referrers_json", _address(address), long=True)
 
-    def path(self, address, *, max_depth=None):
+    def path(self, address: int | str, *, max_depth: int | None = None) -> dict:
         """The shortest chain of references from a root (sys.modules ...)
         to an object: docs/py-path.md."""
         return self._query("pyx_path_json", _address(address), max_depth or 0, long=True)
 
-    def path_dot(self, address, file, *, depth=None, nodes=None):
+    def path_dot(self, address: int | str, file: str | os.PathLike, *,
+                 depth: int | None = None, nodes: int | None = None) -> None:
         """Write a Graphviz picture of the references into an object to
         file: docs/py-path.md."""
         self._run_void("pyx_path_dot", _address(address), depth or 0, nodes or 0,
                        _lib.encode(os.fspath(file)), long=True)
 
-    def index(self):
+    def index(self) -> dict:
         """The referrer index's size and build time."""
         return self._query("pyx_index_json", long=True)
 
-    def leaks_snapshot(self, file):
+    def leaks_snapshot(self, file: str | os.PathLike) -> dict:
         """Save every gc-tracked object's address and the census to file
         (atomically): docs/py-leaks.md."""
         return self._query("pyx_leaks_snapshot", _lib.encode(os.fspath(file)), long=True)
 
-    def leaks_diff(self, file, *, top=20):
+    def leaks_diff(self, file: str | os.PathLike, *, top: int = 20) -> dict:
         """The types that grew since the snapshot in file, with samples of
         new objects: docs/py-leaks.md."""
         return self._query("pyx_leaks_diff_json", _lib.encode(os.fspath(file)), top or 0,
                            long=True)
 
-    def refcheck(self, *, top=20):
+    def refcheck(self, *, top: int = 20) -> dict:
         """Objects with more references than pyxray can find (a missing
         Py_DECREF), the largest excess first: docs/py-leaks.md."""
         return self._query("pyx_leaks_refcheck_json", top or 0, long=True)
 
-    def pools(self):
+    def pools(self) -> dict:
         """pymalloc's size classes and totals, the numbers
         sys._debugmallocstats() prints: docs/py-pools.md."""
         return self._query("pyx_pools_json", long=True)
 
-    def arenas(self, *, top=0):
+    def arenas(self, *, top: int = 0) -> dict:
         """Every pymalloc arena, and the top ones a few live blocks keep
         alive: docs/py-arenas.md."""
         if top is not None and top < 0:
             raise Error("top takes a number >= 0", "invalid-argument")
         return self._query("pyx_arenas_json", top or 0, long=True)
 
-    def arenas_map(self):
+    def arenas_map(self) -> str:
         """An SVG picture of every arena, one cell per pool (text):
         docs/py-arenas.md."""
         return self._query("pyx_arenas_map_svg", long=True, text=True)
 
-    def malloc(self, address):
+    def malloc(self, address: int | str) -> dict:
         """The arena, pool, size class and block of an address, and the
         object in it: docs/py-malloc.md."""
         return self._query("pyx_malloc_json", _address(address) & 0xFFFFFFFFFFFFFFFF)
 
     # ---- what py-break and the frame filter use --------------------------
 
-    def thread_frame(self, tid):
+    def thread_frame(self, tid: int) -> _lib.FrameInfo:
         """The innermost Python frame of OS thread tid (a FrameInfo)."""
         info = _lib.FrameInfo()
         _lib.check(_lib.lib().pyx_thread_frame(self._handle(), tid, ctypes.byref(info)))
         return info
 
-    def frame_info(self, address):
+    def frame_info(self, address: int) -> _lib.FrameInfo:
         """The Python frame at address (a FrameInfo)."""
         info = _lib.FrameInfo()
         _lib.check(_lib.lib().pyx_frame_info_at(self._handle(), address,
                                                   ctypes.byref(info)))
         return info
 
-    def code(self, address):
+    def code(self, address: int | str) -> dict:
         """A code object: function, name, file, first_line, lines."""
         return self._query("pyx_code_json", _address(address))
 
-    def entry_points(self):
+    def entry_points(self) -> dict:
         """Where the eval loop starts running a Python function."""
         return self._query("pyx_entry_points_json")
 
-    def read(self, address, size):
+    def read(self, address: int | str, size: int) -> bytes:
         """size bytes of target memory at address (bytes)."""
         buf = ctypes.create_string_buffer(size)
         _lib.check(_lib.lib().pyx_target_read(self._tgt(), _address(address), buf, size))

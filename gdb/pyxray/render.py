@@ -6,6 +6,8 @@ print.  width (gdb's `set width`, the terminal's for the CLI; 0 for no
 limit) bounds the lines whose last column can grow without bound: sample
 lists, reprs, locals.
 """
+from __future__ import annotations
+
 __all__ = ["render_stack", "render_triage", "render_object", "render_info", "render_gc",
            "render_census", "render_referrers", "render_path", "render_path_dot",
            "render_leaks_snapshot", "render_leaks_diff", "render_refcheck",
@@ -15,14 +17,14 @@ __all__ = ["render_stack", "render_triage", "render_object", "render_info", "ren
 
 # ---- helpers ---------------------------------------------------------------
 
-def fit(line, width):
+def fit(line: str, width: int) -> str:
     """line, cut to width columns with "..." (width 0: as it is)."""
     if not width or len(line) <= width:
         return line
     return line[:max(width - 3, 0)] + "..."
 
 
-def fit_list(prefix, items, width, sep=", "):
+def fit_list(prefix: str, items: list[str], width: int, sep: str = ", ") -> str:
     """prefix followed by as many items as fit in width, and "..." when
     some were left out."""
     whole = prefix + sep.join(items)
@@ -72,7 +74,7 @@ def thread_header(t, crash):
     return head + (" " + ", ".join(parts) if parts else "") + ":"
 
 
-def frame_lines(f):
+def frame_lines(f: dict) -> list[str]:
     """The lines of one Python frame, as a traceback prints them."""
     line = f["line"] if f["line"] >= 0 else "?"
     out = ['  File "%s", line %s, in %s' % (f["file"], line, f["function"])]
@@ -90,7 +92,7 @@ def native_frame_line(f):
     return "  (C) %s%s%s" % (f.get("function") or "?? (%s)" % f["address"], where, module)
 
 
-def render_stack(doc, *, locals=False, width=0):
+def render_stack(doc: dict, *, locals: bool = False, width: int = 0) -> str:
     """py-stack: one block per thread, each like a traceback."""
     out = []
     crash = doc.get("crash")
@@ -119,7 +121,7 @@ def render_stack(doc, *, locals=False, width=0):
 
 # ---- py-triage ---------------------------------------------------------------
 
-def render_triage(doc, *, width=0):
+def render_triage(doc: dict, *, width: int = 0) -> str:
     """py-triage: the verdict, the signal, and every thread."""
     out = [doc["verdict"], ""]
     sig = doc["signal"]
@@ -154,7 +156,7 @@ def render_triage(doc, *, width=0):
 
 # ---- py-object ---------------------------------------------------------------
 
-def render_object(d, *, width=0):
+def render_object(d: dict, *, width: int = 0) -> str:
     """py-object: one field per line."""
     lines = ["object    %s" % d["address"],
              "type      %s" % d["type"],
@@ -175,7 +177,7 @@ def render_object(d, *, width=0):
 
 # ---- py-info -----------------------------------------------------------------
 
-def render_info(d, *, width=0):
+def render_info(d: dict, *, width: int = 0) -> str:
     """py-info: what pyxray found, one row per fact."""
     rows = [
         ("target", "%s %d%s" % (d["target"], d["pid"],
@@ -197,7 +199,7 @@ def render_info(d, *, width=0):
 
 # ---- py-gc, py-census ----------------------------------------------------------
 
-def render_gc(d, *, width=0):
+def render_gc(d: dict, *, width: int = 0) -> str:
     """py-gc: a row per generation."""
     out = ["gc %s, %s" % ("enabled" if d["enabled"] else "disabled",
                           "collecting now" if d["collecting"] else "not collecting"),
@@ -210,7 +212,7 @@ def render_gc(d, *, width=0):
     return "\n".join(out) + "\n"
 
 
-def render_census(d, *, generation=None, width=0):
+def render_census(d: dict, *, generation: int | None = None, width: int = 0) -> str:
     """py-census: a row per type, then the totals.  generation: the one
     asked for (None: 0-2)."""
     if d.get("all_heap"):
@@ -248,7 +250,7 @@ def holder_text(r):
     return "%s at %s" % (r["type"], r["address"])
 
 
-def render_referrers(d, *, width=0):
+def render_referrers(d: dict, *, width: int = 0) -> str:
     """py-referrers: a line per reference, holder then edge."""
     refs = d["referrers"]
     if not refs:
@@ -261,7 +263,7 @@ def render_referrers(d, *, width=0):
     return "\n".join(out) + "\n"
 
 
-def render_path(d, *, width=0):
+def render_path(d: dict, *, width: int = 0) -> str:
     """py-path: the root, then a hop per line."""
     if not d["found"]:
         return ("no path from a root to %s within %d references (%s); it may be held "
@@ -281,19 +283,19 @@ def render_path(d, *, width=0):
     return "\n".join(out) + "\n"
 
 
-def render_path_dot(file):
+def render_path_dot(file: str) -> str:
     """py-path --dot: where the picture went."""
     return "wrote %s (render: dot -Tpng %s -o backrefs.png)\n" % (file, file)
 
 
 # ---- py-leaks ------------------------------------------------------------------
 
-def render_leaks_snapshot(d, file, *, width=0):
+def render_leaks_snapshot(d: dict, file: str, *, width: int = 0) -> str:
     return "saved %d objects (%s bytes) of %d types to %s\n" % (
         d["total_objects"], thousands(d["total_bytes"]), d["types"], file)
 
 
-def render_leaks_diff(d, *, width=0):
+def render_leaks_diff(d: dict, *, width: int = 0) -> str:
     """py-leaks diff: the types that grew, with new objects."""
     out = ["since snapshot %s (Python %s): %d -> %d objects" % (
         d["snapshot"], d["snapshot_python_version"], d["total_objects_before"],
@@ -310,7 +312,7 @@ def render_leaks_diff(d, *, width=0):
     return "\n".join(out) + "\n"
 
 
-def render_refcheck(d, *, width=0):
+def render_refcheck(d: dict, *, width: int = 0) -> str:
     """py-leaks refcheck: the unexplained references, and the blind spots."""
     out = []
     if not d["objects"]:
@@ -341,7 +343,7 @@ def printone(label, value):
     return "%-35s=%21s" % (label, thousands(value))
 
 
-def render_pools(d, *, width=0):
+def render_pools(d: dict, *, width: int = 0) -> str:
     """py-pools: the table sys._debugmallocstats() prints."""
     out = ["Small block threshold = %d, in %d size classes (%s)."
            % (d["small_request_threshold"], d["size_classes"], d["allocator"]),
@@ -391,7 +393,7 @@ def size_text(n):
     return "%s bytes" % thousands(n)
 
 
-def render_arenas(d, *, width=0):
+def render_arenas(d: dict, *, width: int = 0) -> str:
     """py-arenas: a row per arena, then the fragmentation ranking."""
     t = d["totals"]
     out = ["%d arenas of %s (%s): %d of %d pools used, %s of %s in use (%.1f%%)"
@@ -421,7 +423,7 @@ def render_arenas(d, *, width=0):
     return "\n".join(out) + "\n"
 
 
-def render_arenas_map(d, file):
+def render_arenas_map(d: dict, file: str) -> str:
     """py-arenas --map: where the picture went."""
     return "wrote %s: %d arenas, %d pools\n" % (file, d["totals"]["arenas"],
                                                 d["totals"]["pools_total"])
@@ -468,7 +470,7 @@ def describe_offset(d):
     return "the object starts %d bytes into the block, after %s" % (start, " and ".join(parts))
 
 
-def render_malloc(d, *, width=0):
+def render_malloc(d: dict, *, width: int = 0) -> str:
     """py-malloc: arena, pool, block, and the object in it."""
     addr = d["address"]
     if not d["in_pymalloc"]:
