@@ -1,10 +1,11 @@
 # pyxray - interpreter-aware debugging of CPython processes and cores in gdb.
 #
-#   make            build libpyxray (build/libpyxray.so) and the pyxray CLI
+#   make            build libpyxray (build/libpyxray.so), stage the Python package
+#                   (build/python/pyxray) and write the pyxray CLI (build/pyxray)
 #   make check      unit tests (also under ASan/UBSan) and the gdb test suites
 #   make demo       start an example program, attach gdb, show py-stack/py-object
 #   make bench      py-stack against libpython's py-bt, as ratios
-#   make install    PREFIX=/usr/local (DESTDIR honoured)
+#   make install    PREFIX=/usr/local (DESTDIR honoured; PYTHON picks the python3)
 #   make layouts    regenerate src/runtime/layouts/ from the CPython headers found here
 
 CC ?= cc
@@ -18,9 +19,16 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(BASE_CFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS := -ldw -lelf -lz -lzstd
 
-LIB_SRCS := $(filter-out src/cli/%,$(wildcard src/*/*.c)) $(wildcard src/runtime/layouts/*.c)
+LIB_SRCS := $(wildcard src/*/*.c) $(wildcard src/runtime/layouts/*.c)
 LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 HEADERS := $(wildcard include/*.h src/*/*.h)
+
+# The Python package (the API, the renderers, the CLI), staged beside the
+# library so that PYTHONPATH=build/python python3 -c 'import pyxray' works.
+PY_SRCS := $(wildcard gdb/pyxray/*.py)
+PY_STAGED := $(patsubst gdb/pyxray/%,$(BUILD)/python/pyxray/%,$(PY_SRCS))
+# The interpreter itself, not a wrapper such as pyenv's shim (slow to start).
+PYTHON_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
 .PHONY: all lib cli check check-unit check-gdb asan demo bench install uninstall \
 	layouts clean deps
@@ -28,7 +36,8 @@ HEADERS := $(wildcard include/*.h src/*/*.h)
 all: lib cli
 
 lib: $(BUILD)/libpyxray.so $(BUILD)/libpyxray.a
-cli: $(BUILD)/pyxray
+cli: $(BUILD)/pyxray $(BUILD)/python/.compiled
+
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS) | deps
 	@mkdir -p $(dir $@)
@@ -41,8 +50,18 @@ $(BUILD)/libpyxray.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/pyxray: src/cli/pyxray.c $(BUILD)/libpyxray.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpyxray.a $(LIBS) $(LDFLAGS)
+$(BUILD)/python/pyxray/%.py: gdb/pyxray/%.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+# Byte-compiled once here, so that every run of the CLI does not compile
+# the package again (PYTHONDONTWRITEBYTECODE or not).
+$(BUILD)/python/.compiled: $(PY_STAGED)
+	"$(PYTHON_EXE)" -m compileall -q $(BUILD)/python/pyxray
+	@touch $@
+
+$(BUILD)/pyxray: tools/write-launcher | deps
+	tools/write-launcher $@ "$(PYTHON_EXE)" "$(abspath $(BUILD)/python)"
 
 # Fail early, with the package names, when the build needs are missing.
 deps:
@@ -56,20 +75,32 @@ layouts:
 	$(PYTHON) tools/layouts/generate.py --ids src/runtime/layout_ids.h
 	tools/layouts/generate-all
 
+# Installed: PREFIX/share/pyxray holds what gdb/ holds in a checkout (the
+# gdb script, pyxray_gdb and the pyxray package); pyxray.pth in the
+# directory this python3 searches under PREFIX (PYTHONDIR) makes
+# `import pyxray` work there, and PREFIX/bin/pyxray runs the CLI.
+PYTHONDIR ?= $(shell $(PYTHON) tools/python-site-dir $(PREFIX))
+SHAREDIR = $(PREFIX)/share/pyxray
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/pyxray $(DESTDIR)$(PREFIX)/share/pyxray/pyxray_gdb \
-		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/lib/pyxray $(DESTDIR)$(SHAREDIR)/pyxray_gdb \
+		$(DESTDIR)$(SHAREDIR)/pyxray $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PYTHONDIR)
 	install -m 755 $(BUILD)/libpyxray.so $(DESTDIR)$(PREFIX)/lib/pyxray/libpyxray.so
 	install -m 644 $(BUILD)/libpyxray.a $(DESTDIR)$(PREFIX)/lib/pyxray/libpyxray.a
 	install -m 644 include/pyxray.h $(DESTDIR)$(PREFIX)/include/pyxray.h
-	install -m 755 $(BUILD)/pyxray $(DESTDIR)$(PREFIX)/bin/pyxray
-	install -m 644 gdb/pyxray.py $(DESTDIR)$(PREFIX)/share/pyxray/pyxray.py
-	install -m 644 gdb/pyxray_gdb/*.py $(DESTDIR)$(PREFIX)/share/pyxray/pyxray_gdb/
-	@echo "Add to ~/.gdbinit:  source $(PREFIX)/share/pyxray/pyxray.py"
+	install -m 644 gdb/pyxray-gdb.py $(DESTDIR)$(SHAREDIR)/pyxray-gdb.py
+	install -m 644 gdb/pyxray_gdb/*.py $(DESTDIR)$(SHAREDIR)/pyxray_gdb/
+	install -m 644 gdb/pyxray/*.py $(DESTDIR)$(SHAREDIR)/pyxray/
+	"$(PYTHON_EXE)" -m compileall -q -d $(SHAREDIR)/pyxray $(DESTDIR)$(SHAREDIR)/pyxray
+	echo "$(SHAREDIR)" > $(DESTDIR)$(PYTHONDIR)/pyxray.pth
+	tools/write-launcher $(DESTDIR)$(PREFIX)/bin/pyxray "$(PYTHON_EXE)" "$(SHAREDIR)"
+	@echo "Add to ~/.gdbinit:  source $(SHAREDIR)/pyxray-gdb.py"
 
 uninstall:
-	rm -rf $(DESTDIR)$(PREFIX)/lib/pyxray $(DESTDIR)$(PREFIX)/share/pyxray \
-		$(DESTDIR)$(PREFIX)/bin/pyxray $(DESTDIR)$(PREFIX)/include/pyxray.h
+	rm -rf $(DESTDIR)$(PREFIX)/lib/pyxray $(DESTDIR)$(SHAREDIR) \
+		$(DESTDIR)$(PREFIX)/bin/pyxray $(DESTDIR)$(PREFIX)/include/pyxray.h \
+		$(DESTDIR)$(PYTHONDIR)/pyxray.pth
 
 clean:
 	rm -rf build build-asan tests/work

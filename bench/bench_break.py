@@ -41,7 +41,7 @@ def gdb_run(python, n, setup):
     gdb = os.environ.get("GDB", "gdb")
     cmd = [gdb, "-nx", "-q", "-batch", "-iex", "set auto-load python-scripts off",
            "-iex", "set breakpoint pending on",
-           "-ex", "source %s" % os.path.join(ROOT, "gdb", "pyxray.py")]
+           "-ex", "source %s" % os.path.join(ROOT, "gdb", "pyxray-gdb.py")]
     for s in setup:
         cmd += ["-ex", s]
     cmd += ["-ex", "run", "--args", python, TARGET, str(n)]
@@ -55,7 +55,7 @@ def entry_addresses(python):
     script = ("python import pyxray_gdb.session as s; "
               "print('ENTRY', ' '.join(s.program().entry_points()['addresses']))")
     cmd = [gdb, "-nx", "-q", "-batch", "-iex", "set auto-load python-scripts off",
-           "-ex", "source %s" % os.path.join(ROOT, "gdb", "pyxray.py"),
+           "-ex", "source %s" % os.path.join(ROOT, "gdb", "pyxray-gdb.py"),
            "-ex", "start", "-ex", script, "--args", python, TARGET, "1"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     m = re.search(r"^ENTRY (.*)$", p.stdout, re.M)

@@ -12,7 +12,9 @@ one gdb attached to it, which times (bench/gdb_heap.py):
   * peer (b): collections.Counter(type(o).__name__ for o in
     gc.get_objects()), timed inside the target just before it stopped;
   * py-referrers: the first query (which builds the referrer index) and a
-    later one, and gdb's peak memory per object indexed.
+    later one, and gdb's peak memory per object indexed;
+  * the CLI's referrers on the same heap, and how long after a Ctrl-C
+    halfway through it the CLI is gone.
 
 Prints ratios against the peers of the same run; never judges the times.
 Exit status 1 if a measurement failed or py-census missed objects.
@@ -52,6 +54,37 @@ def start(python, n):
     return p, pid, int(objects), float(counter)
 
 
+CLI = os.path.join(ROOT, "build", "pyxray")
+
+
+def cli_times(pid):
+    """The CLI on the same stopped heap: referrers of an object (pausing,
+    indexing, letting go), and how soon a Ctrl-C in the middle of the
+    index ends it (the engine checks for it at every read)."""
+    out = {}
+    p = subprocess.run([CLI, "census", "--top", "1", "--json", "--pid", str(pid)],
+                       capture_output=True, text=True, timeout=900)
+    addr = json.loads(p.stdout)["types"][0]["sample"][0]
+    t0 = time.perf_counter()
+    p = subprocess.run([CLI, "referrers", addr, "--json", "--pid", str(pid)],
+                       capture_output=True, text=True, timeout=900)
+    out["cli_referrers"] = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError("pyxray referrers failed: %s" % p.stderr.strip())
+    # Ctrl-C halfway through the same query.
+    r = subprocess.Popen([CLI, "referrers", addr, "--pid", str(pid)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(out["cli_referrers"] / 2)
+    t0 = time.perf_counter()
+    r.send_signal(signal.SIGINT)
+    r.wait()
+    out["ctrl_c_seconds"] = time.perf_counter() - t0
+    out["ctrl_c_status"] = r.returncode
+    with open("/proc/%d/status" % pid) as fp:
+        out["traced_after"] = [l.split()[1] for l in fp if l.startswith("TracerPid:")][0]
+    return out
+
+
 def run(python, n, budget):
     p, pid, objects, counter = start(python, n)
     try:
@@ -61,7 +94,7 @@ def run(python, n, budget):
                        TERM="dumb")
             cmd = [os.environ.get("GDB", "gdb"), "-nx", "-q", "-batch",
                    "-iex", "set auto-load python-scripts off", "-p", str(pid),
-                   "-ex", "source %s" % os.path.join(ROOT, "gdb", "pyxray.py"),
+                   "-ex", "source %s" % os.path.join(ROOT, "gdb", "pyxray-gdb.py"),
                    "-ex", "source %s" % os.path.join(HERE, "gdb_heap.py")]
             g = subprocess.run(cmd, env=env, capture_output=True, text=True,
                                timeout=budget + 900)
@@ -69,6 +102,7 @@ def run(python, n, budget):
                 raise RuntimeError("gdb failed:\n" + g.stdout[-2000:] + g.stderr[-2000:])
             with open(out) as fp:
                 res = json.load(fp)
+        res.update(cli_times(pid))
     finally:
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
@@ -102,6 +136,9 @@ def report(n, r):
     log("  index: %.1f bytes per object kept; gdb peak RSS grew %.0f MB while indexing "
         "(%.1f bytes per object)" % (idx["bytes_per_object"], rss_delta / 2 ** 20,
                                      rss_delta / max(idx["objects"], 1)))
+    log("  pyxray referrers (the CLI: pause, index, let go) %8.3f s" % r["cli_referrers"])
+    log("  Ctrl-C halfway through it: the CLI exited %.3f s later (status %d; the target's "
+        "TracerPid after: %s)" % (r["ctrl_c_seconds"], r["ctrl_c_status"], r["traced_after"]))
     ok = abs(r["census_objects"] - r["objects"]) <= 100
     log("  sanity: py-census counted %s objects, gc.get_objects() %s: %s" % (
         "{:,}".format(r["census_objects"]), "{:,}".format(r["objects"]), "ok" if ok else "MISMATCH"))

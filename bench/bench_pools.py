@@ -150,7 +150,7 @@ def main():
         with open(script, "w") as f:
             f.write(GDB_SCRIPT % {"runs": RUNS})
         cmd = [gdb, "-nx", "-q", "-batch", "-iex", "set auto-load python-scripts off",
-               "-p", str(pid), "-ex", "source " + os.path.join(ROOT, "gdb", "pyxray.py"),
+               "-p", str(pid), "-ex", "source " + os.path.join(ROOT, "gdb", "pyxray-gdb.py"),
                "-ex", "source " + script]
         subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
         with open(os.path.join(outdir, "gdb.json")) as f:

@@ -1,4 +1,4 @@
-"""Runs inside gdb (sourced by bench/run_bench.py after gdb/pyxray.py).
+"""Runs inside gdb (sourced by bench/run_bench.py after gdb/pyxray-gdb.py).
 
 Times py-stack and CPython's own `thread apply all py-bt` in this one gdb
 session, on the process gdb is attached to.  Output is captured with

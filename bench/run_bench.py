@@ -3,7 +3,7 @@
 
 One target process (bench/deep_threads.py: 100 threads, each with a stack
 of exactly 50 Python frames) and one gdb session attached to it, which
-sources gdb/pyxray.py and, through bench/gdb_bench.py, times
+sources gdb/pyxray-gdb.py and, through bench/gdb_bench.py, times
 
   * py-stack (the first, cold run, and the median of the warm runs after it)
   * `thread apply all py-bt` from libpython.py, the gdb extension CPython
@@ -12,9 +12,14 @@ sources gdb/pyxray.py and, through bench/gdb_bench.py, times
 
 both captured to a string so that terminal output costs nothing.  Then,
 with the target stopped by SIGSTOP, it times the pyxray CLI
-(`build/pyxray stack --pid PID`, whole process wall time).  It prints the
-times as ratios against py-bt measured in the same run, and checks that
-the outputs agree: every thread, and the number of frames in each.
+(`build/pyxray stack --pid PID`, text and --json, whole process wall
+time: starting Python, importing the package, pausing the 101 threads,
+reading, letting them go), and what starting Python and importing the
+package alone cost.  It prints the times as ratios against py-bt measured
+in the same run, the CLI's against the C CLI it replaced (C_CLI_SECONDS,
+measured by this benchmark on this target before it was removed), and
+checks that the outputs agree: every thread, and the number of frames in
+each.
 
 It never judges the times.  Exit status: 0 when the measurements were
 made and pyxray's stacks were right (the peer being unavailable is
@@ -43,6 +48,11 @@ ROOT = os.path.dirname(HERE)
 READY_TIMEOUT = 60
 GDB_TIMEOUT = 180
 CLI_TIMEOUT = 60
+# `build/pyxray stack --pid PID` of the C command line (src/cli/pyxray.c,
+# replaced by the Python one), median wall time on this benchmark's target
+# (100 threads x 50 frames, Debian's python3.11), as this script measured
+# it on the project's machine before the C CLI was removed.
+C_CLI_SECONDS = 0.026
 STOP_TIMEOUT = 10
 
 
@@ -320,7 +330,7 @@ def bench(args, outdir, target, pid, cli):
                "-iex", "set debuginfod enabled off",
                "-iex", "set pagination off",
                "-p", str(pid),
-               "-ex", "source " + os.path.join(ROOT, "gdb", "pyxray.py"),
+               "-ex", "source " + os.path.join(ROOT, "gdb", "pyxray-gdb.py"),
                "-ex", "source " + os.path.join(HERE, "gdb_bench.py")]
     log("  running gdb (py-stack x%d, then thread apply all py-bt; ~15 s per py-bt) ..."
         % args.stack_runs)
@@ -351,22 +361,33 @@ def bench(args, outdir, target, pid, cli):
     if target.poll() is not None:
         raise BenchError("the target died during the gdb session")
     cli_times = []
+    cli_text_times = []
     cli_json = None
     sigstop_and_wait(pid)
     try:
         for i in range(args.cli_runs):
-            t0 = time.perf_counter()
-            rc, out, err = run_limited([cli, "stack", "--pid", str(pid)], CLI_TIMEOUT,
-                                       "build/pyxray stack")
-            took = time.perf_counter() - t0
-            if rc != 0:
-                raise BenchError("build/pyxray stack --pid %d failed (exit status %d): %s"
-                                 % (pid, rc, err.strip() or out.strip()[:500]))
-            cli_times.append(took)
-            if cli_json is None:
-                cli_json = out
+            for argv, times in ((["stack", "--json"], cli_times), (["stack"], cli_text_times)):
+                t0 = time.perf_counter()
+                rc, out, err = run_limited([cli] + argv + ["--pid", str(pid)], CLI_TIMEOUT,
+                                           "build/pyxray " + " ".join(argv))
+                took = time.perf_counter() - t0
+                if rc != 0:
+                    raise BenchError("build/pyxray %s --pid %d failed (exit status %d): %s"
+                                     % (" ".join(argv), pid, rc,
+                                        err.strip() or out.strip()[:500]))
+                times.append(took)
+                if cli_json is None:
+                    cli_json = out
     finally:
         os.kill(pid, signal.SIGCONT)
+    startup_times = []
+    with open(cli) as f:
+        launcher = f.readline()[2:].split()
+    for i in range(args.cli_runs):
+        t0 = time.perf_counter()
+        subprocess.run(launcher + ["-c", "import sys; sys.path.insert(0, %r); import pyxray.cli"
+                                   % os.path.join(ROOT, "build", "python")], check=True)
+        startup_times.append(time.perf_counter() - t0)
     with open(os.path.join(outdir, "cli-stack.json"), "w") as f:
         f.write(cli_json)
 
@@ -437,8 +458,15 @@ def bench(args, outdir, target, pid, cli):
                      statistics.median(warm), ratio_text(peer, statistics.median(warm))))
     rows.append(("py-stack in gdb, first (cold) run", st[0], ratio_text(peer, st[0])))
     cli_med = statistics.median(cli_times)
-    rows.append(("pyxray stack CLI, median of %d (wall, incl. exec)" % len(cli_times),
+    rows.append(("pyxray stack --json CLI, median of %d (wall, incl. exec)" % len(cli_times),
                  cli_med, ratio_text(peer, cli_med)))
+    text_med = statistics.median(cli_text_times)
+    rows.append(("pyxray stack CLI (text), median of %d" % len(cli_text_times),
+                 text_med, "%.1fx the C CLI's %.3f s" % (text_med / C_CLI_SECONDS,
+                                                         C_CLI_SECONDS)))
+    start_med = statistics.median(startup_times)
+    rows.append(("  of which: starting Python and importing pyxray", start_med,
+                 "(%s)" % " ".join(launcher)))
 
     log("")
     log("%d threads x %d Python frames, %s  (lower is better; ratios against the peer "
@@ -452,6 +480,9 @@ def bench(args, outdir, target, pid, cli):
     log("  py-stack runs: %s s; CLI runs: %s s; gdb session incl. attach: %.1f s"
         % (", ".join("%.4f" % t for t in st), ", ".join("%.4f" % t for t in cli_times),
            gdb_wall))
+    log("  the CLI's stack against the C CLI it replaced (%.3f s): %.1fx (--json %.1fx); "
+        "the budget is 2x" % (C_CLI_SECONDS, text_med / C_CLI_SECONDS,
+                             cli_med / C_CLI_SECONDS))
     log("sanity:")
     if problems:
         for p in problems:

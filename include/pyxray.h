@@ -51,6 +51,7 @@ enum pyx_error_code {
 	PYX_ERR_ELF,               /* libelf/libdw could not read a file */
 	PYX_ERR_NOT_INITIALIZED,   /* the interpreter is not (or no longer) running */
 	PYX_ERR_PERMISSION,        /* the OS refused access to the process */
+	PYX_ERR_INTERRUPTED,       /* pyx_target_interrupt() stopped the query */
 };
 
 struct pyx_error;
@@ -75,8 +76,9 @@ void pyx_free(void *ptr);
 struct pyx_target;
 
 /* A live process.  Reads use process_vm_readv(2), falling back to
- * /proc/PID/mem.  The process should be stopped (for example by gdb) for
- * consistent answers; call pyx_target_flush() whenever it may have run. */
+ * /proc/PID/mem.  The process should be stopped (by pyx_target_pause(),
+ * or by a debugger such as gdb) for consistent answers; call
+ * pyx_target_flush() whenever it may have run. */
 struct pyx_error *pyx_target_create_pid(int pid, struct pyx_target **ret);
 
 /* Where the files a core names are, when not where the crashed process
@@ -114,6 +116,51 @@ void pyx_target_flush(struct pyx_target *target);
 
 bool pyx_target_is_live(const struct pyx_target *target);
 int pyx_target_pid(const struct pyx_target *target);
+
+/* Pausing a live process, so that what is read is one moment of it.
+ *
+ * pyx_target_pause() stops every thread of the process with ptrace
+ * (PTRACE_SEIZE, then PTRACE_INTERRUPT; threads that start meanwhile are
+ * caught too) and waits until they have stopped; a process that was
+ * already stopped (kill -STOP) stays stopped afterwards.  The calling
+ * thread becomes the tracer: call pyx_target_resume() (and
+ * pyx_native_unwind()) from the same thread.  pyx_target_destroy()
+ * resumes a paused process, and if the caller dies, the kernel detaches
+ * and the process runs on, since PTRACE_SEIZE sends it no SIGSTOP.  A
+ * no-op for cores and for a process already paused.  Fails with
+ * PYX_ERR_PERMISSION when the process is traced by another debugger (see
+ * pyx_target_tracer()) or ptrace is not allowed; nothing stays stopped
+ * then.  A thread that does not stop within a second (in uninterruptible
+ * sleep) adds a warning and is read running. */
+struct pyx_error *pyx_target_pause(struct pyx_target *target);
+
+/* Let a paused process run again (a no-op if it is not paused): every
+ * thread is detached, with the signal it stopped for, if any. */
+void pyx_target_resume(struct pyx_target *target);
+
+bool pyx_target_is_paused(const struct pyx_target *target);
+
+/* The process id of the debugger tracing a live target (TracerPid in
+ * /proc/PID/status), 0 if none (and for cores). */
+int pyx_target_tracer(const struct pyx_target *target);
+
+/* Stopping long work from another thread or a signal handler: while on
+ * is set, every read fails with PYX_ERR_INTERRUPTED, so the query
+ * running on the target returns within milliseconds and keeps no
+ * half-built index (a front door also calls pyx_program_flush() after an
+ * interrupted query).  Async-signal-safe.  Cleared by calling it with
+ * on = false. */
+void pyx_target_interrupt(struct pyx_target *target, bool on);
+bool pyx_target_interrupted(const struct pyx_target *target);
+
+/* Progress of long walks (the referrer index, py-census --all-heap):
+ * fn(arg, what, done, total) is called from the thread running the
+ * query, at most about ten times a second; total is 0 when unknown.
+ * what names the work ("indexing references").  fn NULL turns it off. */
+typedef void (*pyx_progress_fn)(void *arg, const char *what, uint64_t done,
+				uint64_t total);
+void pyx_target_set_progress(struct pyx_target *target, pyx_progress_fn fn,
+			     void *arg);
 
 /* Warnings gathered while opening (a missing or different file named in a
  * core, a truncated core, missing debug info ...).  Valid until destroy. */
@@ -347,9 +394,11 @@ struct pyx_native_stacks {
 };
 
 /* Unwind every thread's native stack with elfutils' unwinder: from the
- * registers in a core file, or, for a live process, by attaching to each
- * thread with ptrace for a moment (the process must not be traced by
- * another debugger).  Physical frames only (no inlined ones). */
+ * registers in a core file, or, for a live process, from its threads
+ * stopped by pyx_target_pause() (call it from the pausing thread), or
+ * else by attaching to each thread with ptrace for a moment (the process
+ * must not be traced by another debugger).  Physical frames only (no
+ * inlined ones). */
 struct pyx_error *pyx_native_unwind(struct pyx_program *prog,
 				    struct pyx_native_stacks **ret);
 void pyx_native_stacks_destroy(struct pyx_native_stacks *stacks);

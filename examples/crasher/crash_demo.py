@@ -3,7 +3,7 @@
     python3 crash_demo.py EXTENSION_DIR
 
 (the directory where examples/build-ext put _pyxray_crasher).  Then, on
-the core file: gdb python3 core -ex 'source gdb/pyxray.py' -ex py-triage
+the core file: gdb python3 core -ex 'source gdb/pyxray-gdb.py' -ex py-triage
 """
 import os
 import sys

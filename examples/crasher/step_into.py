@@ -1,6 +1,6 @@
 """Python code that calls a C extension, to step from one into the other.
 
-    gdb -ex 'source gdb/pyxray.py' -ex 'py-break summarize' -ex run \\
+    gdb -ex 'source gdb/pyxray-gdb.py' -ex 'py-break summarize' -ex run \\
         --args python3 examples/crasher/step_into.py EXTENSION_DIR
     (gdb) advance checksum     # run on into the C function summarize() calls
     (gdb) next                 # step through it as C

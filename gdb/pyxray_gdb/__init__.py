@@ -1,20 +1,16 @@
-"""pyxray's gdb front door: py-* commands on libpyxray.
+"""pyxray's gdb front door: thin commands on the pyxray package.
 
-Loaded by gdb/pyxray.py (`source gdb/pyxray.py`).
+Loaded by gdb/pyxray-gdb.py (`source gdb/pyxray-gdb.py`).  Each command
+of the shared table (pyxray.options.COMMANDS) becomes `pyxray NAME`, with
+the alias py-NAME; what only gdb can do lives here: the `bt` frame filter,
+py-break, the Python location at each stop, `set/show pyxray`.
 """
 import gdb
 
+from pyxray import options
+
 from . import breaks, framefilter, location, params, session
-from .arenas import PyArenas
-from .gc import PyCensus, PyGc
-from .info import PyInfo
-from .leaks import PyLeaks
-from .malloc import PyMalloc
-from .object import PyObject
-from .pools import PyPools
-from .refs import PyPath, PyReferrers
-from .stack import PyStack
-from .triage import PyTriage
+from .command import PrefixCommand, TableCommand
 
 _registered = False
 
@@ -23,19 +19,13 @@ def register():
     global _registered
     if _registered:
         return
-    PyStack()
-    PyObject()
-    PyInfo()
-    PyGc()
-    PyCensus()
-    PyReferrers()
-    PyPath()
-    PyLeaks()
-    PyPools()
-    PyArenas()
-    PyMalloc()
-    PyTriage()
-    breaks.PyBreak()
+    PrefixCommand()
+    for cmd in options.COMMANDS:
+        if cmd.name == "break":
+            breaks.PyBreak(cmd)
+        else:
+            TableCommand(cmd)
+        gdb.execute("alias %s = pyxray %s" % (cmd.gdb_name, cmd.name), to_string=True)
     params.SetPyxray()
     params.ShowPyxray()
     params.BtPython(framefilter.set_enabled)

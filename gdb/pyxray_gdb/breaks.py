@@ -23,9 +23,12 @@ import os
 
 import gdb
 
+from pyxray import options
+from pyxray.errors import Error as PyxrayError
+from pyxray.errors import UsageError
+
 from . import session
-from .command import PyxrayCommand, UsageError, parse_options
-from .lib import PyxrayError
+from .command import PyxrayCommand, complete, split
 
 # x86-64 has four debug registers; leave one for the user.
 MAX_WATCHES = 3
@@ -394,38 +397,28 @@ def format_list():
 
 
 class PyBreak(PyxrayCommand):
-    """Stop when Python code enters a function or reaches a line.
+    """`pyxray break`, also known as py-break (the shared table's "break")."""
 
-Usage: py-break FUNCTION
-       py-break FILE:LINE
-       py-break                      list the Python breakpoints
-       py-break --delete [N]         delete breakpoint N (all without N)
-       py-break --disable N | --enable N
+    def __init__(self, cmd):
+        self.cmd = cmd
+        self.display_name = cmd.gdb_name
+        self.__doc__ = options.gdb_doc(cmd)
+        super().__init__("pyxray " + cmd.name, gdb.COMMAND_BREAKPOINTS)
 
-FUNCTION is a function's name or qualified name (handle, Server.handle).
-FILE is the source file's name or a path ending (app.py, pkg/app.py).
-The process stops as the function starts (its arguments are shown), or
-when the line is reached; then `step`, `next`, `advance` or `finish` work
-as usual in the interpreter's C code and the extensions it calls, and
-py-stack and bt show the Python frames.
-
-Works on a live process (attached with `gdb -p PID`, or started by gdb;
-set before `run`, a breakpoint waits until the interpreter is loaded).
-Every Python call in the process then costs a short stop in gdb; a line
-breakpoint also single-traps each bytecode instruction of the frames it
-watches.  See docs/py-break.md for how it works and what it costs."""
-
-    def __init__(self):
-        super().__init__("py-break")
+    def complete(self, text, word):
+        return complete(self.cmd, text, word)
 
     def run(self, arg, from_tty):
-        opts, rest = parse_options(arg, flags=("delete",), valued=("disable", "enable"),
-                                   positional="rest")
-        if opts.get("delete"):
-            return self.delete(rest)
+        argv = split(arg)
+        if len([w for w in argv if not w.startswith("-")]) > 1 and \
+                not any(w.startswith("--") for w in argv):
+            raise UsageError("one FUNCTION or FILE:LINE at a time")
+        args = options.parse_gdb(self.cmd, argv)
+        if args.delete is not None:
+            return self.delete(args.delete)
         for key, on in (("disable", False), ("enable", True)):
-            if key in opts:
-                self.find(opts[key]).enabled = on
+            if getattr(args, key) is not None:
+                self.find(getattr(args, key)).enabled = on
                 # Nothing enabled: take the breakpoints out of the
                 # eval loop, so the program runs at full speed.
                 if not any(b.enabled for b in _breakpoints):
@@ -433,11 +426,10 @@ watches.  See docs/py-break.md for how it works and what it costs."""
                 elif gdb.selected_inferior().pid and not session.is_core():
                     _arm(session.program())
                 return
+        rest = args.location
         if not rest:
             gdb.write(format_list())
             return
-        if len(rest.split()) != 1:
-            raise UsageError("one FUNCTION or FILE:LINE at a time")
         if session.is_core():
             raise PyxrayError("a core file does not run: py-break needs a live process")
         bp = PyBreakpoint(rest)
@@ -457,12 +449,9 @@ watches.  See docs/py-break.md for how it works and what it costs."""
                 return b
         raise UsageError("no Python breakpoint %d" % number)
 
-    def delete(self, rest):
-        if rest:
-            try:
-                n = int(rest)
-            except ValueError:
-                raise UsageError("--delete takes a breakpoint number, not '%s'" % rest)
+    def delete(self, n):
+        """Delete breakpoint n (all of them for 0)."""
+        if n:
             _breakpoints.remove(self.find(n))
             for w in [w for w in _watches if w.owner.number == n]:
                 _delete_watch(w)

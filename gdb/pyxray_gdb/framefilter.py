@@ -68,7 +68,7 @@ def python_frames_by_level():
     if thread is None:
         return {}
     prog = session.program()
-    data = prog.stack_native(native.stacks([thread]), thread=native.thread_tid(thread))
+    data = prog.stack(thread=native.thread_tid(thread), native=True)
     if not data["threads"]:
         return {}
     by_level = {}

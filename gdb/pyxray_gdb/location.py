@@ -8,9 +8,10 @@ thread is in Python:
 """
 import gdb
 
+from pyxray.errors import Error
+from pyxray.render import frame_lines
+
 from . import params, session
-from .lib import PyxrayError
-from .stack import format_frame
 
 
 def on_stop(event):
@@ -22,7 +23,7 @@ def on_stop(event):
         return  # py-break's own stops say it themselves
     try:
         text = location_text()
-    except (PyxrayError, gdb.error) as e:
+    except (Error, gdb.error) as e:
         text = "Python: (%s)" % e
     except Exception as e:  # never get between the user and the prompt
         text = "Python: (pyxray internal error: %s: %s)" % (type(e).__name__, e)
@@ -39,7 +40,7 @@ def location_text():
     frames = data["threads"][0]["frames"] if data["threads"] else []
     if not frames:
         return "Python: (this thread runs no Python code)"
-    lines = format_frame(frames[-1])
+    lines = frame_lines(frames[-1])
     return "\n".join(["Python: " + lines[0].lstrip()] + lines[1:])
 
 

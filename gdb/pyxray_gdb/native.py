@@ -10,7 +10,7 @@ import os
 
 import gdb
 
-from . import lib
+from pyxray import _lib
 
 MAX_NATIVE_FRAMES = 4096
 
@@ -99,7 +99,16 @@ def stacks(threads=None):
     for t in threads:
         with selected_thread(t):
             out.append((thread_tid(t), t.name, unwind()))
-    return lib.native_stacks(out)
+    return _lib.native_stacks(out)
+
+
+def source(tid):
+    """Program.native_source: the stacks of thread tid (OS thread id), or
+    of every thread (the selected one first) for None."""
+    if tid:
+        thread = gdb_thread_for(tid)
+        return stacks([thread] if thread else [])
+    return stacks()
 
 
 def gdb_thread_for(tid):

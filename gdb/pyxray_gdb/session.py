@@ -9,7 +9,10 @@ import re
 
 import gdb
 
-from . import lib
+import pyxray
+from pyxray.errors import Error
+
+from . import native
 
 _sessions = {}
 _warned = set()
@@ -60,12 +63,12 @@ def _key():
 
 
 def program():
-    """The Program for the selected inferior; raises PyxrayError."""
+    """The pyxray.Program for the selected inferior; raises pyxray.Error."""
     inf = gdb.selected_inferior()
     if not inf.pid:
-        raise lib.PyxrayError("no process or core file: attach with "
-                              "`gdb -p PID` or load a core with `gdb PYTHON CORE`",
-                              "no-target")
+        raise Error("no process or core file: attach with "
+                    "`gdb -p PID` or load a core with `gdb PYTHON CORE`",
+                    "no-target")
     key = _key()
     prog = _sessions.get(key)
     if prog is None:
@@ -74,14 +77,21 @@ def program():
         _, pid, core, exe, debuginfo, sysroot, search = key
         conn = getattr(inf, "connection", None)
         if core is None and conn is not None and conn.type not in ("native",):
-            raise lib.PyxrayError("pyxray reads live processes on this machine and "
-                                  "core files; the '%s' target is not supported"
-                                  % conn.type, "unsupported-target")
-        prog = lib.Program(pid=pid, core=core, executable=exe if core else None,
-                           debuginfo_path=debuginfo, sysroot=sysroot,
-                           lib_search_path=search)
+            raise Error("pyxray reads live processes on this machine and core files; "
+                        "the '%s' target is not supported" % conn.type,
+                        "unsupported-target")
+        if core:
+            prog = pyxray.open_core(core, exe=exe, debuginfo_path=debuginfo,
+                                     sysroot=sysroot, lib_path=search)
+        else:
+            # gdb has the process stopped: attach() sees gdb as its tracer
+            # and leaves the pausing to it.
+            prog = pyxray.attach(pid, debuginfo_path=debuginfo)
+        # The C frames as gdb unwinds them (inlined functions, the user's
+        # debug info), not elfutils'.
+        prog.native_source = native.source
         _sessions[key] = prog
-        for w in prog.warnings():
+        for w in prog.warnings:
             if (key, w) not in _warned:
                 _warned.add((key, w))
                 gdb.write("pyxray: warning: %s\n" % w, gdb.STDERR)

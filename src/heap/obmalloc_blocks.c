@@ -98,6 +98,7 @@ struct pyx_error *obmalloc_walk_blocks(struct pyx_program *prog,
 	struct pyx_error *err = NULL;
 	for (size_t i = 0; i < om->narenas && !err; i++) {
 		const struct obmalloc_arena *a = &om->arenas[i];
+		target_progress(prog->target, "walking pymalloc's arenas", i, om->narenas);
 		if (!a->ncarved || a->ncarved > max_pools)
 			continue;
 		/* The arena's carved pools in one read; pool by pool only

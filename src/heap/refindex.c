@@ -109,6 +109,7 @@ static int collect_obj(void *arg, uint64_t obj, uint64_t type, int gen)
 		b->cap = cap;
 	}
 	b->keys[b->n++] = obj | (uint64_t)gen;
+	target_progress(b->prog->target, "listing gc objects", b->n, 0);
 	return 0;
 }
 
@@ -373,10 +374,13 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 	struct builder b = { .prog = prog, .ri = ri };
 	b.static_lo = prog->python->start;
 	b.static_hi = prog->python->end;
-	PYX_TRY(gc_foreach(prog, GEN_MASK_ALL, collect_obj, &b));
-	if (b.err) {
+	struct pyx_error *werr = gc_foreach(prog, GEN_MASK_ALL, collect_obj, &b);
+	if (werr || b.err) {
+		/* Stopped (an interrupt, a broken list): nothing is kept. */
 		free(b.keys);
-		return b.err;
+		if (werr)
+			pyx_error_destroy(b.err);
+		return werr ? werr : b.err;
 	}
 	uint64_t lo = UINT64_MAX, hi = 0;
 	for (size_t i = 0; i < b.n; i++) {
@@ -426,6 +430,7 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 	size_t nstatic = 0, scap = 0;
 
 	for (size_t i = 0; i < ri->nobjs && !err && !b.err; i++) {
+		target_progress(prog->target, "indexing references", i, ri->nobjs);
 		uint64_t type;
 		err = read_ptr(prog, ri->objs[i] + LV(prog, PyObject_ob_type), &type);
 		if (err)

@@ -124,7 +124,10 @@ struct pyx_error *pyx_native_unwind(struct pyx_program *prog,
 	struct pyx_target *target = prog->target;
 	if (!m->state_attached) {
 		if (target->kind == TARGET_PID) {
-			int rc = dwfl_linux_proc_attach(m->dwfl, target->pid, false);
+			/* Threads pyx_target_pause() stopped are ours already:
+			 * elfutils then reads them without attaching. */
+			int rc = dwfl_linux_proc_attach(m->dwfl, target->pid,
+							target->is_paused);
 			if (rc != 0)
 				return pyx_error_create(PYX_ERR_ELF,
 					"cannot prepare to unwind process %d: %s", target->pid,

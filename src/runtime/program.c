@@ -93,7 +93,7 @@ static struct pyx_error *find_runtime(struct pyx_program *prog)
 			continue;
 		return pyx_error_create(PYX_ERR_NOT_PYTHON,
 			"the libpython core file %s was dumped with, %s, is %s: give "
-			"the directory it is in now (--lib-search-path, gdb's "
+			"the directory it is in now (--lib-path, gdb's "
 			"solib-search-path), or the directory the crashed system's "
 			"files are under (--sysroot, gdb's set sysroot)",
 			prog->target->core_path, f->path,
@@ -120,7 +120,7 @@ static struct pyx_error *find_runtime(struct pyx_program *prog)
 		"in its modules (if the executable or libpython is missing on "
 		"this machine, name the executable, the directory its files are "
 		"under (--sysroot, gdb's set sysroot) or where libpython is "
-		"(--lib-search-path, gdb's solib-search-path))",
+		"(--lib-path, gdb's solib-search-path))",
 		prog->target->core_path, exe ? exe : "executable unknown");
 }
 

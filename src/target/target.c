@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/error.h"
@@ -63,8 +65,11 @@ void pyx_target_destroy(struct pyx_target *t)
 {
 	if (!t)
 		return;
-	if (t->kind == TARGET_PID)
+	if (t->kind == TARGET_PID) {
+		pyx_target_resume(t);
+		free(t->paused);
 		target_pid_close(t);
+	}
 	else
 		target_core_close(t);
 	page_cache_clear(&t->cache);
@@ -86,6 +91,8 @@ struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,
 {
 	if (len == 0)
 		return NULL;
+	if (__atomic_load_n(&t->interrupted, __ATOMIC_RELAXED))
+		return pyx_error_interrupted();
 	if (addr + len < addr)
 		return pyx_error_fault(addr, "cannot read %zu bytes at 0x%llx: "
 				       "the range wraps around", len,
@@ -440,4 +447,45 @@ struct pyx_error *target_resident_pages(struct pyx_target *t, uint64_t start, ui
 	}
 	close(fd);
 	return err;
+}
+
+void pyx_target_interrupt(struct pyx_target *t, bool on)
+{
+	__atomic_store_n(&t->interrupted, on ? 1 : 0, __ATOMIC_RELAXED);
+}
+
+bool pyx_target_interrupted(const struct pyx_target *t)
+{
+	return __atomic_load_n(&t->interrupted, __ATOMIC_RELAXED) != 0;
+}
+
+void pyx_target_set_progress(struct pyx_target *t, pyx_progress_fn fn, void *arg)
+{
+	t->progress_fn = fn;
+	t->progress_arg = arg;
+	t->progress_calls = 0;
+	t->progress_last_ns = 0;
+}
+
+/* Items are cheap (an object) when there are many and dear (an arena of
+ * a MiB) when there are few: look at the clock accordingly. */
+#define PROGRESS_CHECK_EVERY 1024u
+#define PROGRESS_FEW_ITEMS 65536u
+#define PROGRESS_INTERVAL_NS 100000000ull
+
+void target_progress(struct pyx_target *t, const char *what, uint64_t done,
+		     uint64_t total)
+{
+	if (!t->progress_fn)
+		return;
+	bool few = total && total < PROGRESS_FEW_ITEMS;
+	if (!few && (++t->progress_calls % PROGRESS_CHECK_EVERY) != 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (now - t->progress_last_ns < PROGRESS_INTERVAL_NS)
+		return;
+	t->progress_last_ns = now;
+	t->progress_fn(t->progress_arg, what, done, total);
 }

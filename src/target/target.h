@@ -49,6 +49,13 @@ struct target_thread {
 	uint64_t sp; /* the stack pointer (NT_PRSTATUS) */
 };
 
+/* The threads pyx_target_pause() stopped. */
+struct paused_thread {
+	int tid;
+	int signo;     /* a signal it stopped for, given back at resume */
+	bool stopped;  /* its stop was seen */
+};
+
 struct pyx_target {
 	enum target_kind kind;
 	int pid;
@@ -56,10 +63,20 @@ struct pyx_target {
 	size_t nwarnings;
 	struct pyx_crash_info crash;
 
+	/* pyx_target_interrupt(): reads fail while set. */
+	volatile int interrupted;
+	pyx_progress_fn progress_fn;
+	void *progress_arg;
+	uint64_t progress_calls;
+	uint64_t progress_last_ns;
+
 	/* live */
 	int mem_fd;           /* /proc/PID/mem, opened on demand */
 	bool use_proc_mem;    /* process_vm_readv unavailable */
 	struct page_cache cache;
+	struct paused_thread *paused;  /* pyx_target_pause() */
+	size_t npaused;
+	bool is_paused;
 
 	/* core */
 	char *core_path;
@@ -147,6 +164,11 @@ struct pyx_error *target_resident_pages(struct pyx_target *t, uint64_t start, ui
 /* The name of the process's executable, if known (core: NT_FILE's first
  * mapping or the caller's; live: /proc/PID/exe).  May be NULL. */
 const char *target_executable(struct pyx_target *t);
+
+/* Long walks call this for each item: it hands progress to the front
+ * door's pyx_target_set_progress() hook, about ten times a second. */
+void target_progress(struct pyx_target *t, const char *what, uint64_t done,
+		     uint64_t total);
 
 /* Little helpers used everywhere. */
 struct pyx_error *target_read_u64(struct pyx_target *t, uint64_t addr, uint64_t *ret);

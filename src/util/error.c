@@ -10,6 +10,13 @@
 static struct pyx_error pyx_error_oom = {
 	.code = PYX_ERR_NO_MEMORY,
 	.message = "out of memory",
+	.is_static = true,
+};
+
+static struct pyx_error pyx_error_interrupted_ = {
+	.code = PYX_ERR_INTERRUPTED,
+	.message = "interrupted",
+	.is_static = true,
 };
 
 static char *vformat(const char *fmt, va_list ap)
@@ -71,9 +78,14 @@ struct pyx_error *pyx_error_no_memory(void)
 	return &pyx_error_oom;
 }
 
+struct pyx_error *pyx_error_interrupted(void)
+{
+	return &pyx_error_interrupted_;
+}
+
 struct pyx_error *pyx_error_wrap(struct pyx_error *err, const char *fmt, ...)
 {
-	if (!err || err == &pyx_error_oom)
+	if (!err || err->is_static)
 		return err;
 	va_list ap;
 	va_start(ap, fmt);
@@ -125,13 +137,14 @@ const char *pyx_error_code_name(enum pyx_error_code code)
 	case PYX_ERR_ELF: return "elf";
 	case PYX_ERR_NOT_INITIALIZED: return "not-initialized";
 	case PYX_ERR_PERMISSION: return "permission";
+	case PYX_ERR_INTERRUPTED: return "interrupted";
 	}
 	return "unknown";
 }
 
 void pyx_error_destroy(struct pyx_error *err)
 {
-	if (!err || err == &pyx_error_oom)
+	if (!err || err->is_static)
 		return;
 	free(err->message);
 	free(err);

@@ -2,6 +2,8 @@
 #ifndef PYX_ERROR_H
 #define PYX_ERROR_H
 
+#include <stdbool.h>
+
 #include "pyxray.h"
 
 struct pyx_error {
@@ -9,6 +11,7 @@ struct pyx_error {
 	int errnum;
 	uint64_t address;
 	char *message;
+	bool is_static;   /* one of the shared errors below: never freed */
 };
 
 /* printf-style; never returns NULL (falls back to a static out-of-memory
@@ -20,6 +23,9 @@ struct pyx_error *pyx_error_fault(uint64_t address, const char *fmt, ...)
 struct pyx_error *pyx_error_os(int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 struct pyx_error *pyx_error_no_memory(void);
+/* PYX_ERR_INTERRUPTED: the front door asked the running query to stop.
+ * Shared, so that a walk failing a million reads allocates nothing. */
+struct pyx_error *pyx_error_interrupted(void);
 
 /* Prefix an error's message with context ("reading thread 12: ..."). */
 struct pyx_error *pyx_error_wrap(struct pyx_error *err, const char *fmt, ...)

@@ -17,10 +17,12 @@ def check_line(ok, name, detail=""):
 
 
 def run_cli(cli, args, timeout=120, refuse=None):
-    """Run the CLI; its JSON answer (None for no output), or RuntimeError
-    with the exit status and the end of stderr.  refuse: a text whose
-    appearance on stderr is a failure too (a warning the check is about)."""
-    p = subprocess.run([cli] + list(args), capture_output=True, text=True, timeout=timeout)
+    """Run the CLI with --json; its JSON answer (None for no output), or
+    RuntimeError with the exit status and the end of stderr.  refuse: a
+    text whose appearance on stderr is a failure too (a warning the check
+    is about)."""
+    p = subprocess.run([cli] + list(args) + ["--json"], capture_output=True, text=True,
+                       timeout=timeout)
     if p.returncode != 0 or (refuse and refuse in p.stderr):
         raise RuntimeError("%s %s: exit %d: %s" % (os.path.basename(cli), " ".join(args),
                                                     p.returncode, p.stderr.strip()[-500:]))

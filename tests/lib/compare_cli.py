@@ -3,7 +3,7 @@
 CLI (possibly an ASan build) against a fixture's record; prints CHECK lines
 like pyxray_check.py.  MODE is "pid" (the record's process, stopped) or the
 path of a core file; options after it go to every CLI command (--sysroot
-DIR, --lib-search-path DIRS, --exe FILE).  PYXRAY_CLAIMED_VERSION, when
+DIR, --lib-path DIRS, --exe FILE).  PYXRAY_CLAIMED_VERSION, when
 set, is the version pyxray must report instead of the recorded one (an
 interpreter whose version words were edited)."""
 import json

@@ -1,0 +1,586 @@
+"""The text of every command: one renderer per document.
+
+Each render_X(doc, ...) takes the document a Program method returns (the
+command's --json) and gives the text the gdb command and the CLI both
+print.  width (gdb's `set width`, the terminal's for the CLI; 0 for no
+limit) bounds the lines whose last column can grow without bound: sample
+lists, reprs, locals.
+"""
+from __future__ import annotations
+
+__all__ = ["render_stack", "render_triage", "render_object", "render_info", "render_gc",
+           "render_census", "render_referrers", "render_path", "render_path_dot",
+           "render_leaks_snapshot", "render_leaks_diff", "render_refcheck",
+           "render_pools", "render_arenas", "render_arenas_map", "render_malloc",
+           "frame_lines", "fit"]
+
+
+# ---- helpers ---------------------------------------------------------------
+
+def fit(line: str, width: int) -> str:
+    """line, cut to width columns with "..." (width 0: as it is)."""
+    if not width or len(line) <= width:
+        return line
+    return line[:max(width - 3, 0)] + "..."
+
+
+def fit_list(prefix: str, items: list[str], width: int, sep: str = ", ") -> str:
+    """prefix followed by as many items as fit in width, and "..." when
+    some were left out."""
+    whole = prefix + sep.join(items)
+    if not width or len(whole) <= width:
+        return whole
+    line = prefix
+    for i, item in enumerate(items):
+        piece = (sep if i else "") + item
+        # Room for this item and the "..." that says more follow.
+        if len(line) + len(piece) + len(sep) + 3 > width:
+            break
+        line += piece
+    else:
+        return line
+    return fit(line + (sep if line != prefix else "") + "...", width)
+
+
+def thousands(n):
+    return "{:,}".format(n)
+
+
+def plural(n, word, words=None):
+    return word if n == 1 else (words or word + "s")
+
+
+def source_line(path, line):
+    """The stripped source line, when the file is readable here."""
+    if not path or line is None or line <= 0:
+        return None
+    import linecache  # imported when a stack is shown, not by every command
+    text = linecache.getline(path, line)
+    return text.strip() or None
+
+
+# ---- py-stack ----------------------------------------------------------------
+
+def thread_header(t, crash):
+    name = " (%s)" % t["name"] if t.get("name") else ""
+    parts = []
+    if t.get("is_crashed") and crash:
+        where = " at %s" % crash["address"] if crash.get("address") else ""
+        parts.append("crashed here: %s%s" % (crash["signal"], where))
+    if t.get("holds_gil"):
+        parts.append("holds the GIL")
+    interp = " [interpreter %d]" % t["interpreter"] if t.get("interpreter") else ""
+    head = "Thread %d%s%s" % (t["tid"], name, interp)
+    return head + (" " + ", ".join(parts) if parts else "") + ":"
+
+
+def frame_lines(f: dict) -> list[str]:
+    """The lines of one Python frame, as a traceback prints them."""
+    line = f["line"] if f["line"] >= 0 else "?"
+    out = ['  File "%s", line %s, in %s' % (f["file"], line, f["function"])]
+    src = source_line(f["file"], f["line"])
+    if src:
+        out.append("    " + src)
+    return out
+
+
+def native_frame_line(f):
+    where = ""
+    if f.get("file"):
+        where = " at %s:%s" % (f["file"], f["line"] if f.get("line") else "?")
+    module = " [%s]" % f["module"] if f.get("module") else ""
+    return "  (C) %s%s%s" % (f.get("function") or "?? (%s)" % f["address"], where, module)
+
+
+def render_stack(doc: dict, *, locals: bool = False, width: int = 0) -> str:
+    """py-stack: one block per thread, each like a traceback."""
+    out = []
+    crash = doc.get("crash")
+    for t in doc["threads"]:
+        out.append(thread_header(t, crash))
+        if t.get("error"):
+            out.append("  error: %s" % t["error"])
+        frames = t["frames"]
+        if not frames and not t.get("error"):
+            out.append("  (no Python frames)")
+        elif frames:
+            out.append("Traceback (most recent call last):")
+        for i, f in enumerate(frames):
+            if f.get("kind") == "native":
+                out.append(native_frame_line(f))
+                continue
+            if f.get("entered_from_c") and i > 0 and frames[i - 1].get("kind") != "native":
+                out.append("  (called from C)")
+            out.extend(frame_lines(f))
+            if locals:
+                for name, value in f.get("locals", {}).items():
+                    out.append(fit("      %s = %s" % (name, value), width))
+        out.append("")
+    return "\n".join(out)
+
+
+# ---- py-triage ---------------------------------------------------------------
+
+def render_triage(doc: dict, *, width: int = 0) -> str:
+    """py-triage: the verdict, the signal, and every thread."""
+    out = [doc["verdict"], ""]
+    sig = doc["signal"]
+    if sig != "none":
+        where = " at %s" % doc["fault_address"] if doc["fault_address"] else ""
+        out.append("Signal:      %s%s in thread %s" % (sig, where, doc["crashed_tid"] or "?"))
+    holder = doc["gil_holder"]
+    out.append("GIL holder:  %s" % ("thread %d" % holder if holder else "none"))
+    gc_state = {True: "collecting", False: "not collecting", None: "unknown"}
+    out.append("GC:          %s" % gc_state[doc["gc_collecting"]])
+    out.append("")
+    crash = {"signal": sig, "address": doc["fault_address"]} if sig != "none" else None
+    for t in doc["threads"]:
+        out.append(thread_header(t, crash))
+        if t.get("error"):
+            out.append("  error: %s" % t["error"])
+        if t["frames"]:
+            out.append("Traceback (most recent call last):")
+        for f in t["frames"]:
+            out.extend(frame_lines(f))
+        for f in t["native_frames"]:
+            out.append(native_frame_line(f))
+        if not t["frames"] and not t["native_frames"]:
+            out.append("  (no frames)")
+        exc = t.get("exception")
+        if exc:
+            out.append("%s %s: %s" % ("Raising" if exc.get("raised") else "Handling",
+                                      exc["type"], exc["message"]))
+        out.append("")
+    return "\n".join(out)
+
+
+# ---- py-object ---------------------------------------------------------------
+
+def render_object(d: dict, *, width: int = 0) -> str:
+    """py-object: one field per line."""
+    lines = ["object    %s" % d["address"],
+             "type      %s" % d["type"],
+             "refcount  %d%s" % (d["refcount"], " (immortal)" if d.get("immortal") else ""),
+             "size      %s" % ("%d bytes" % d["size"] if d["size"] is not None else "?")]
+    if d["gc_tracked"]:
+        gen = d["generation"]
+        where = ("permanent generation" if gen == 3 else "generation %d" % gen) \
+            if gen is not None else "generation not found"
+        lines.append("gc        tracked, %s" % where)
+    else:
+        lines.append("gc        not tracked")
+    lines.append("repr      %s" % d["repr"])
+    for e in d.get("errors", []):
+        lines.append("note      %s" % e)
+    return "\n".join(lines) + "\n"
+
+
+# ---- py-info -----------------------------------------------------------------
+
+def render_info(d: dict, *, width: int = 0) -> str:
+    """py-info: what pyxray found, one row per fact."""
+    rows = [
+        ("target", "%s %d%s" % (d["target"], d["pid"],
+                                " (%s)" % d["core_file"] if d.get("core_file") else "")),
+        ("executable", d.get("executable") or "?"),
+        ("python", "%s%s" % (d["python_version"], " (debug build)" if d["debug_build"] else "")),
+        ("runtime", "_PyRuntime at %s in %s" % (d["runtime_address"], d["python_module"])),
+        ("symbols", "full (.symtab)" if d["debug_symbols"] else "exported only (.dynsym)"),
+        ("dwarf", "yes" if d["dwarf"] else "no"),
+        ("layout", "%s, from %s%s" % (d["layout"], d["layout_source"],
+                                      "; _Py_DebugOffsets from the target"
+                                      if d["debug_offsets"] else "")),
+        ("library", d.get("library") or "?"),
+    ]
+    out = ["%-11s %s" % row for row in rows]
+    out += ["warning     %s" % w for w in d["warnings"]]
+    return "\n".join(out) + "\n"
+
+
+# ---- py-gc, py-census ----------------------------------------------------------
+
+def render_gc(d: dict, *, width: int = 0) -> str:
+    """py-gc: a row per generation."""
+    out = ["gc %s, %s" % ("enabled" if d["enabled"] else "disabled",
+                          "collecting now" if d["collecting"] else "not collecting"),
+           "generation   objects     count  threshold  collections   collected  uncollectable"]
+    for g in d["generations"]:
+        out.append("%-10d %9d %9d %10d %12d %11d %14d" % (
+            g["index"], g["objects"], g["count"], g["threshold"], g["collections"],
+            g["collected"], g["uncollectable"]))
+    out.append("permanent  %9d   (gc.freeze())" % d["permanent"]["objects"])
+    if d.get("collector") == "incremental":
+        visited = d.get("visited_space")
+        out.append("incremental collector (3.14.0 to 3.14.4): generation 0 is the young "
+                   "list, 1 and 2 the two old spaces%s" % (
+                       "" if visited is None else "; old space %d is being visited" % visited))
+    return "\n".join(out) + "\n"
+
+
+def render_census(d: dict, *, generation: int | None = None, width: int = 0) -> str:
+    """py-census: a row per type, then the totals.  generation: the one
+    asked for (None: 0-2)."""
+    if d.get("all_heap"):
+        generation = "all-heap"
+    # 40 columns for the type; on a narrow screen, only what the names need.
+    col = 40
+    if width:
+        col = min(col, max([len("type")] + [len(t["type"]) for t in d["types"]]))
+    out = ["%9s %14s  %-*s %s" % ("count", "bytes", col, "type", "sample")]
+    for t in d["types"]:
+        prefix = "%9d %14s  %-*s " % (t["count"], thousands(t["bytes"]), col, t["type"])
+        out.append(fit_list(prefix, t["sample"], width))
+    which = {None: "generations 0-2", 3: "the permanent generation",
+             "all-heap": "the whole heap, tracked or not"}.get(generation,
+                                                              "generation %s" % generation)
+    out.append("%d objects, %s bytes in %d types (%s)" % (
+        d["total_objects"], thousands(d["total_bytes"]), d["types_total"], which))
+    if d.get("all_heap"):
+        pm = d["pymalloc"]
+        out.append("objects account for %s of the %s bytes in pymalloc blocks (%.1f%%); "
+                   "%d objects found outside pymalloc" % (
+                       thousands(pm["attributed_bytes"]), thousands(pm["allocated_bytes"]),
+                       100.0 * pm["attributed_fraction"], d["outside_pymalloc_objects"]))
+    if d.get("unreadable_objects"):
+        out.append("%d objects on the lists were unreadable (corrupted heap?)"
+                   % d["unreadable_objects"])
+    return "\n".join(out) + "\n"
+
+
+# ---- py-memory -------------------------------------------------------------------
+
+def mb(n):
+    """Bytes as MB with one decimal (what ps and top users read)."""
+    return "%.1f MB" % (n / 1e6)
+
+
+def render_memory(d: dict, *, width: int = 0) -> str:
+    """py-memory: a row per kind, the total, then the owners."""
+    live = d["rss_bytes"] is not None
+    head = ("process: RSS %s, VSZ %s" % (mb(d["rss_bytes"]), mb(d["vsz_bytes"])) if live
+            else "core: %s of mappings" % mb(d["vsz_bytes"]))
+    out = ["%s in %d mappings, %d thread stacks" % (head, d["mappings"], d["thread_stacks"]),
+           "%-26s %12s %12s" % ("kind", "resident", "virtual")]
+    for k in d["kinds"]:
+        out.append("%-26s %12s %12s" % (k["kind"], mb(k["rss_bytes"]) if live else "-",
+                                        mb(k["bytes"])))
+    out.append("%-26s %12s %12s" % ("total",
+                                    mb(sum(k["rss_bytes"] for k in d["kinds"])) if live else "-",
+                                    mb(sum(k["bytes"] for k in d["kinds"]))))
+    if d["top_owners"]:
+        out.append("")
+        out.append("types owning the most (bytes: sys.getsizeof with buffers; malloc: "
+                   "the chunks they own):")
+        out.append("%10s %14s %14s  %s" % ("count", "bytes", "malloc", "type"))
+        for o in d["top_owners"]:
+            out.append(fit("%10s %14s %14s  %s" % (thousands(o["count"]), thousands(o["bytes"]),
+                                                   thousands(o["malloc_bytes"]), o["type"]),
+                           width))
+        if d.get("truncated"):
+            out.append("(%d of %d types; --top 0 for all)" % (len(d["top_owners"]),
+                                                              d["owner_types"]))
+    o = d["objects"]
+    if o:
+        out.append("%s objects (%s bytes), %s outside pymalloc, %s buffers they own" % (
+            thousands(o["count"]), thousands(o["bytes"]), thousands(o["outside_pymalloc"]),
+            thousands(o["owned_buffers"])))
+    m = d["malloc"]
+    if m:
+        out.append("malloc: %d heaps; in use %s in %s chunks (%s of them mmapped); "
+                   "free %s; cached in tcache/fastbins %s" % (
+                       m["heaps"], mb(m["in_use_bytes"] + m["mmapped_bytes"]),
+                       thousands(m["in_use_chunks"] + m["mmapped_chunks"]),
+                       thousands(m["mmapped_chunks"]), mb(m["free_bytes"] + m["top_bytes"]),
+                       mb(m["cached_bytes"])))
+    for n in d["notes"]:
+        out.append("note: " + n)
+    return "\n".join(out) + "\n"
+
+
+# ---- py-referrers, py-path -------------------------------------------------------
+
+def holder_text(r):
+    if r["holder"] == "frame":
+        return "frame of thread %d" % r["tid"]
+    return "%s at %s" % (r["type"], r["address"])
+
+
+def render_referrers(d: dict, *, width: int = 0) -> str:
+    """py-referrers: a line per reference, holder then edge."""
+    refs = d["referrers"]
+    if not refs:
+        return ("nothing pyxray can see refers to %s (references from C code, the C "
+                "stack and untracked objects are not visible)\n" % d["target"])
+    out = ["%d %s to %s:" % (len(refs), plural(len(refs), "reference"), d["target"])]
+    col = max(len(holder_text(r)) for r in refs)
+    for r in refs:
+        out.append(fit("  %-*s  %s" % (col, holder_text(r), r["edge"]), width))
+    return "\n".join(out) + "\n"
+
+
+def render_path(d: dict, *, width: int = 0) -> str:
+    """py-path: the root, then a hop per line."""
+    if not d["found"]:
+        return ("no path from a root to %s within %d references (%s); it may be held "
+                "only by C code, the C stack, or a cycle the gc has not collected yet\n"
+                % (d["target"], d["max_depth"], d["target_repr"]))
+    out = ["%s" % d["root"]]
+    for hop in d["path"]:
+        what = "%s at %s" % (hop["type"], hop["address"])
+        rep = hop.get("repr")
+        edge = hop["edge"] or ""
+        line = "  %-24s -> %s" % (edge, what) if edge else "  %s" % what
+        if rep and not rep.startswith("<"):
+            if len(rep) > 60:
+                rep = rep[:57] + "..."
+            line += "  " + rep
+        out.append(fit(line, width))
+    return "\n".join(out) + "\n"
+
+
+def render_path_dot(file: str) -> str:
+    """py-path --dot: where the picture went."""
+    return "wrote %s (render: dot -Tpng %s -o backrefs.png)\n" % (file, file)
+
+
+# ---- py-leaks ------------------------------------------------------------------
+
+def render_leaks_snapshot(d: dict, file: str, *, width: int = 0) -> str:
+    return "saved %d objects (%s bytes) of %d types to %s\n" % (
+        d["total_objects"], thousands(d["total_bytes"]), d["types"], file)
+
+
+def render_leaks_diff(d: dict, *, width: int = 0) -> str:
+    """py-leaks diff: the types that grew, with new objects."""
+    out = ["since snapshot %s (Python %s): %d -> %d objects" % (
+        d["snapshot"], d["snapshot_python_version"], d["total_objects_before"],
+        d["total_objects_after"])]
+    if not d["types"]:
+        out.append("no type grew")
+        return "\n".join(out) + "\n"
+    out.append("%10s %12s %14s  %-36s %s" % ("count", "grew by", "bytes grew by", "type",
+                                             "new objects"))
+    for t in d["types"]:
+        prefix = "%10d %+12d %+14d  %-36s " % (t["count_after"], t["count_growth"],
+                                               t["bytes_growth"], t["type"])
+        out.append(fit_list(prefix, t["new_samples"], width))
+    return "\n".join(out) + "\n"
+
+
+def render_refcheck(d: dict, *, width: int = 0) -> str:
+    """py-leaks refcheck: the unexplained references, why each is
+    suspicious, what was scanned, and the blind spots."""
+    out = []
+    sc = d.get("scanned")
+    if not d["objects"]:
+        out.append("every reference to the %d objects checked is accounted for" % d["checked"])
+    else:
+        out.append("%d of %d objects have more references than pyxray can find; "
+                   "the most unexplained first:" % (d["with_excess"], d["checked"]))
+        out.append("%8s %9s %7s  %-30s %-16s %s" % ("excess", "refcount", "found", "type",
+                                                   "address", "repr"))
+        for o in d["objects"]:
+            rep = o["repr"] if len(o["repr"]) <= 50 else o["repr"][:47] + "..."
+            out.append(fit("%8d %9d %7d  %-30s %-16s %s" % (
+                o["excess"], o["refcount"], o["found"], o["type"], o["address"], rep), width))
+            if o.get("could_be"):
+                out.append(fit("%8s could be: %s" % ("", o["could_be"]), width))
+    if sc:
+        out.append("references counted from %s objects, %s running frames, and by a scan of "
+                   "%s bytes of C globals, %s of C stacks, %s of interpreter and thread "
+                   "states, %s of extension module states" % (
+                       thousands(sc["objects"]), thousands(sc["frames"]),
+                       thousands(sc["c_globals_bytes"]), thousands(sc["c_stacks_bytes"]),
+                       thousands(sc["interpreter_states_bytes"]),
+                       thousands(sc["module_states_bytes"])))
+    out.append("pyxray cannot see:")
+    for b in d["blind_spots"]:
+        out.append("  - " + b)
+    out.append("A large excess on one object, growing over time, is the signature of a "
+               "missing Py_DECREF; small ones usually come from the above.")
+    return "\n".join(out) + "\n"
+
+
+# ---- py-pools, py-arenas, py-malloc ---------------------------------------------
+
+def printone(label, value):
+    """A summary line as CPython's printone() writes it: the label padded
+    to 35 columns, '=', the value with thousands separators right-aligned
+    in 21 columns."""
+    return "%-35s=%21s" % (label, thousands(value))
+
+
+def render_pools(d: dict, *, width: int = 0) -> str:
+    """py-pools: the table sys._debugmallocstats() prints."""
+    out = ["Small block threshold = %d, in %d size classes (%s)."
+           % (d["small_request_threshold"], d["size_classes"], d["allocator"]),
+           "",
+           "class   size   num pools   blocks in use  avail blocks",
+           "-----   ----   ---------   -------------  ------------"]
+    for c in d["classes"]:
+        out.append("%5u %6u %11u %15u %13u" % (c["class"], c["size"], c["pools"],
+                                               c["blocks_in_use"], c["blocks_avail"]))
+    a, b = d["arenas"], d["bytes"]
+    out += ["",
+            printone("# arenas allocated total", a["allocated_total"]),
+            printone("# arenas reclaimed", a["reclaimed"]),
+            printone("# arenas highwater mark", a["highwater"]),
+            printone("# arenas allocated current", a["current"]),
+            printone("%d arenas * %d bytes/arena" % (a["current"], d["arena_size"]),
+                     a["current"] * d["arena_size"]),
+            "",
+            printone("# bytes in allocated blocks", b["allocated_blocks"]),
+            printone("# bytes in available blocks", b["available_blocks"]),
+            printone("%d unused pools * %d bytes" % (b["unused_pools"] // d["pool_size"],
+                                                     d["pool_size"]), b["unused_pools"]),
+            printone("# bytes lost to pool headers", b["pool_headers"]),
+            printone("# bytes lost to quantization", b["quantization"]),
+            printone("# bytes lost to arena alignment", b["arena_alignment"]),
+            printone("Total", b["allocated_blocks"] + b["available_blocks"]
+                     + b["unused_pools"] + b["pool_headers"] + b["quantization"]
+                     + b["arena_alignment"])]
+    return "\n".join(out) + "\n"
+
+
+def class_ranges(classes):
+    """[0, 1, 2, 5, 7, 8] -> "0-2,5,7-8"."""
+    out = []
+    for c in classes:
+        if out and out[-1][1] == c - 1:
+            out[-1][1] = c
+        else:
+            out.append([c, c])
+    return ",".join("%d" % a if a == b else "%d-%d" % (a, b) for a, b in out) or "-"
+
+
+def size_text(n):
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale and n % scale == 0:
+            return "%d %s" % (n // scale, unit)
+    return "%s bytes" % thousands(n)
+
+
+def render_arenas(d: dict, *, width: int = 0) -> str:
+    """py-arenas: a row per arena, then the fragmentation ranking."""
+    t = d["totals"]
+    out = ["%d arenas of %s (%s): %d of %d pools used, %s of %s in use (%.1f%%)"
+           % (t["arenas"], size_text(d["arena_size"]), d["allocator"], t["pools_used"],
+              t["pools_total"], thousands(t["bytes_in_use"]),
+              thousands(t["arena_bytes"]), 100 * t["utilization"]),
+           "",
+           "arena  address             pools used/free/total  blocks in use  bytes in use"
+           "   use%  size classes"]
+    for a in d["arenas"]:
+        out.append(fit("%5d  %-18s  %10d/%d/%d  %13d  %12d  %5.1f  %s"
+                       % (a["index"], a["address"], a["pools_used"], a["pools_free"],
+                          a["pools_total"], a["blocks_in_use"], a["bytes_in_use"],
+                          100 * a["utilization"], class_ranges(a["size_classes"])), width))
+    frag = d["fragmentation"]
+    if frag:
+        out += ["",
+                "Fragmentation: the arenas holding the most memory for the least use.",
+                "An arena goes back to the OS only when its last block is freed:"]
+        for f in frag:
+            out.append("  %2d. arena %d at %s: %d live %s (%s bytes) in %d %s "
+                       "keep %s (%.2f%% used)"
+                       % (f["rank"], f["index"], f["address"], f["blocks_in_use"],
+                          plural(f["blocks_in_use"], "block"), thousands(f["bytes_in_use"]),
+                          f["pools_used"], plural(f["pools_used"], "pool"),
+                          size_text(d["arena_size"]), 100 * f["utilization"]))
+    return "\n".join(out) + "\n"
+
+
+def render_arenas_map(d: dict, file: str) -> str:
+    """py-arenas --map: where the picture went."""
+    return "wrote %s: %d arenas, %d pools\n" % (file, d["totals"]["arenas"],
+                                                d["totals"]["pools_total"])
+
+
+REGIONS = {
+    "arena-alignment": "in the arena's alignment padding, before its first pool",
+    "arena-unused": "in the arena's pools that were never used",
+    "pool-unused": "in a pool with no blocks in use (free, waiting for reuse)",
+    "pool-header": "in the pool's header (struct pool_header)",
+    "pool-tail": "in the tail of the pool that no whole block fits in",
+}
+
+APIS = {"o": "the object API (PyObject_Malloc)", "m": "the mem API (PyMem_Malloc)",
+        "r": "the raw API (PyMem_RawMalloc)"}
+
+
+def block_state(b):
+    if b["state"] == "allocated":
+        return "allocated"
+    if b["state"] == "free":
+        pos = b.get("free_list_position", 0)
+        return "free (%s on the pool's free list)" % ("first" if pos == 1 else "#%d" % pos)
+    return "free, never handed out (past the pool's nextoffset)"
+
+
+def describe_offset(d):
+    """How the object sits in its block, in words."""
+    obj, block = d["object"], d["block"]
+    start = int(obj["address"], 16) - int(block["address"], 16)
+    if start == 0:
+        return None
+    parts = []
+    pre = start
+    if d.get("debug"):
+        parts.append("16 bytes of debug-hook header")
+        pre -= 16
+    if pre == 16:
+        parts.append("its 16-byte PyGC_Head")
+    elif pre == 32:
+        parts.append("its PyGC_Head and the two pre-header words of a managed dict")
+    elif pre:
+        parts.append("%d bytes" % pre)
+    return "the object starts %d bytes into the block, after %s" % (start, " and ".join(parts))
+
+
+def render_malloc(d: dict, *, width: int = 0) -> str:
+    """py-malloc: arena, pool, block, and the object in it."""
+    addr = d["address"]
+    if not d["in_pymalloc"]:
+        return ("%s is not in pymalloc: none of its %d arenas holds it (memory from "
+                "malloc: objects over 512 bytes, buffers of C extensions, or not heap "
+                "memory at all)\n" % (addr, d.get("arenas", 0)))
+    a = d["arena"]
+    out = ["%s is in pymalloc (%s)" % (addr, d["allocator"]),
+           "arena     %d at %s (%d KiB)" % (a["index"], a["address"], a["size"] // 1024)]
+    p = d.get("pool")
+    if p:
+        if p["blocks_in_use"]:
+            out.append("pool      %s: size class %d (%d-byte blocks), %d of %d blocks in use"
+                       % (p["address"], p["size_class"], p["block_size"],
+                          p["blocks_in_use"], p["blocks_total"]))
+        else:
+            out.append("pool      %s: no blocks in use" % p["address"])
+    if d["region"] != "block":
+        out.append("where     %s" % REGIONS.get(d["region"], d["region"]))
+        return "\n".join(out) + "\n"
+    b = d["block"]
+    off = "; the address is %d bytes into it" % b["offset"] if b["offset"] else ""
+    out.append("block     %s (#%d in the pool), %s%s"
+               % (b["address"], b["index"], block_state(b), off))
+    dbg = d.get("debug")
+    if dbg:
+        out.append("debug     %d bytes requested through %s; data at %s; padding %s"
+                   % (dbg["requested_size"], APIS.get(dbg["api"], dbg["api"]), dbg["data"],
+                      "intact" if dbg["tail_intact"] else "OVERWRITTEN (a buffer overrun?)"))
+    obj = d.get("object")
+    if obj:
+        where = describe_offset(d)
+        rel = "" if obj["offset"] == 0 else " (the address is %d bytes %s it)" % (
+            abs(obj["offset"]), "into" if obj["offset"] > 0 else "before")
+        out.append("object    %s%s" % (obj["address"], rel))
+        if where:
+            out.append("          %s" % where)
+        out.append("type      %s" % obj["type"])
+        out.append("refcount  %d" % obj["refcount"])
+        if obj.get("size") is not None:
+            out.append("size      %d bytes" % obj["size"])
+        out.append("repr      %s" % obj["repr"])
+    elif b["state"] == "allocated":
+        out.append("object    none: the block does not start with an object header (memory "
+                   "from PyMem_Malloc/PyObject_Malloc: a list's items, a dict's keys ...)")
+    return "\n".join(out) + "\n"
