@@ -170,6 +170,12 @@ def render_object(d: dict, *, width: int = 0) -> str:
     else:
         lines.append("gc        not tracked")
     lines.append("repr      %s" % d["repr"])
+    if d.get("allocated_at"):
+        lines.append("allocated (tracemalloc, most recent call last):")
+        for f in d["allocated_at"]:
+            lines.append('  File "%s", line %d' % (f["file"], f["line"]))
+    if d.get("allocated_at_note"):
+        lines.append("note      %s" % d["allocated_at_note"])
     for e in d.get("errors", []):
         lines.append("note      %s" % e)
     return "\n".join(lines) + "\n"
