@@ -10,6 +10,10 @@
 # against the process counting gc.get_objects() itself.
 # bench/bench_break.py measures what a py-break costs a running program,
 # against a plain gdb breakpoint on the same spot.
+# bench/bench_memory.py times py-memory's malloc walk on 1 GiB in 10M
+# chunks (against glibc's own mallinfo2/malloc_info in the target),
+# diff --by-site against the process's tracemalloc snapshots and
+# compare_to, and the memory the CLI takes per object.
 
 .PHONY: bench
 
@@ -18,3 +22,4 @@ bench: all
 	$(PYTHON) bench/bench_pools.py
 	$(PYTHON) bench/bench_heap.py
 	$(PYTHON) bench/bench_break.py
+	$(PYTHON) bench/bench_memory.py

@@ -24,6 +24,7 @@
 #include "heap/malloc.h"
 #include "runtime/modules.h"
 #include "target/target.h"
+#include "target/target_gather.h"
 
 #define HEAP_MAX_SIZE (64ull << 20)
 #define MINSIZE 32
@@ -77,26 +78,44 @@ static bool rd_u64(struct reader *r, uint64_t addr, uint64_t limit, uint64_t *v)
 /* Does the chain of chunk sizes from first end exactly at end?  (The last
  * chunk is the top chunk.)  arena: thread arenas' chunks carry
  * NON_MAIN_ARENA. */
+static bool push_addr(uint64_t **v, size_t *n, size_t *cap, uint64_t a);
+
+/* The chunks of a heap's size that may be a thread's
+ * tcache_perthread_struct, gathered while its chain is checked (one pass
+ * over the heap instead of two). */
+struct candidates {
+	uint64_t *v;
+	size_t n, cap;
+	bool oom;
+};
+
 static bool chain_ends_at(struct reader *r, uint64_t first, uint64_t end, bool arena,
-			  size_t *nchunks)
+			  size_t *nchunks, struct candidates *tc)
 {
 	uint64_t p = first;
-	size_t n = 0;
+	size_t n = 0, before = tc ? tc->n : 0;
 	while (p < end) {
 		uint64_t sw;
 		if (!rd_u64(r, p + 8, end, &sw))
-			return false;
+			goto no;
 		uint64_t size = sw & ~SIZE_FLAGS;
 		if (size < MINSIZE || (size & 15) || size > end - p || (sw & IS_MMAPPED))
-			return false;
+			goto no;
 		if (p + size < end && arena != !!(sw & NON_MAIN_ARENA))
-			return false;
+			goto no;
+		if (tc && size == TCACHE_CHUNK && !push_addr(&tc->v, &tc->n, &tc->cap, p))
+			tc->oom = true;
 		p += size;
 		n++;
 	}
 	if (nchunks)
 		*nchunks = n;
-	return p == end && n > 0;
+	if (p == end && n > 0)
+		return true;
+no:
+	if (tc)
+		tc->n = before;
+	return false;
 }
 
 /* ---- the cached chunks: tcache and fastbins ------------------------------ */
@@ -254,7 +273,8 @@ static bool add_heap(struct malloc_summary *s, enum malloc_heap_kind kind, uint6
 /* A thread arena's heap: heap_info at its start, chunks after it (and,
  * in an arena's first heap, after its malloc_state). */
 static bool try_arena_heap(struct reader *r, struct malloc_summary *s,
-			   const struct target_region *reg, uint64_t *arena)
+			   const struct target_region *reg, uint64_t *arena,
+			   struct candidates *tc)
 {
 	uint64_t info[4];
 	struct pyx_error *err = pyx_target_read(r->prog->target, reg->start, info, sizeof(info));
@@ -267,7 +287,7 @@ static bool try_arena_heap(struct reader *r, struct malloc_summary *s,
 		return false;
 	uint64_t end = reg->start + size;
 	for (uint64_t off = 32; off < MAX_FIRST_OFFSET && off < size; off += 16) {
-		if (chain_ends_at(r, reg->start + off, end, true, NULL)) {
+		if (chain_ends_at(r, reg->start + off, end, true, NULL, tc)) {
 			*arena = info[0];
 			return add_heap(s, HEAP_ARENA, reg->start, end, reg->start + off);
 		}
@@ -282,27 +302,39 @@ static bool try_arena_heap(struct reader *r, struct malloc_summary *s,
 static void find_mmapped(struct reader *r, struct malloc_summary *s,
 			 const struct target_region *reg)
 {
+	enum { BATCH = 1024 };
+	uint64_t addrs[BATCH], heads[BATCH][2];
+	bool ok[BATCH];
 	uint64_t p = reg->start;
 	while (p + 16 <= reg->end) {
-		uint64_t prev, sw;
-		if (!rd_u64(r, p, reg->end, &prev) || !rd_u64(r, p + 8, reg->end, &sw)) {
-			p += 4096;
-			continue;
+		/* The first words of the next pages, in one gathered read. */
+		size_t n = 0;
+		for (uint64_t q = p; n < BATCH && q + 16 <= reg->end; q += 4096)
+			addrs[n++] = q;
+		struct pyx_error *err = target_read_gather(r->prog->target, addrs, n, 16, heads, ok);
+		if (err) {
+			pyx_error_destroy(err);
+			return;
 		}
-		uint64_t size = sw & ~SIZE_FLAGS;
-		if (prev == 0 && (sw & SIZE_FLAGS) == IS_MMAPPED && size >= 8192 &&
-		    !(size & 4095) && size <= reg->end - p) {
-			if (!add_heap(s, HEAP_MMAPPED, p, p + size, p))
+		uint64_t next = addrs[n - 1] + 4096;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t prev = heads[i][0], sw = heads[i][1];
+			uint64_t size = sw & ~SIZE_FLAGS;
+			if (!ok[i] || prev != 0 || (sw & SIZE_FLAGS) != IS_MMAPPED || size < 8192 ||
+			    (size & 4095) || size > reg->end - addrs[i])
+				continue;
+			if (!add_heap(s, HEAP_MMAPPED, addrs[i], addrs[i] + size, addrs[i]))
 				return;
-			p += size;
-		} else {
-			p += 4096;
+			next = addrs[i] + size;
+			break;
 		}
+		p = next;
 	}
 }
 
 static struct pyx_error *find_heaps(struct pyx_program *prog, struct reader *r,
-				    struct malloc_summary *s, uint64_t **arenas, size_t *narenas)
+				    struct malloc_summary *s, uint64_t **arenas, size_t *narenas,
+				    struct candidates *tc)
 {
 	struct target_region *regs;
 	size_t n;
@@ -316,14 +348,14 @@ static struct pyx_error *find_heaps(struct pyx_program *prog, struct reader *r,
 			continue;
 		size_t nchunks;
 		if (!have_main && (heap_name || prog->target->kind == TARGET_CORE) &&
-		    chain_ends_at(r, reg->start, reg->end, false, &nchunks)) {
+		    chain_ends_at(r, reg->start, reg->end, false, &nchunks, tc)) {
 			have_main = true;
 			if (!add_heap(s, HEAP_MAIN, reg->start, reg->end, reg->start))
 				break;
 			continue;
 		}
 		uint64_t arena = 0;
-		if (!(reg->start % HEAP_MAX_SIZE) && try_arena_heap(r, s, reg, &arena)) {
+		if (!(reg->start % HEAP_MAX_SIZE) && try_arena_heap(r, s, reg, &arena, tc)) {
 			if (!push_addr(arenas, narenas, &acap, arena))
 				break;
 			continue;
@@ -345,26 +377,17 @@ struct pyx_error *malloc_walk(struct pyx_program *prog, malloc_visit_fn visit, v
 		return pyx_error_no_memory();
 	uint64_t *arenas = NULL;
 	size_t narenas = 0;
-	struct pyx_error *err = find_heaps(prog, &r, ret, &arenas, &narenas);
+	struct candidates tc = { 0 };
+	struct pyx_error *err = find_heaps(prog, &r, ret, &arenas, &narenas, &tc);
+	if (!err && tc.oom)
+		err = pyx_error_no_memory();
 	struct cached c = { 0 };
 	int mangled = -1;
-	/* tcache structs: a heap's first chunks and any of their size. */
-	for (size_t h = 0; !err && h < ret->nheaps; h++) {
-		const struct malloc_heap *hp = &ret->heaps[h];
-		if (hp->kind == HEAP_MMAPPED)
-			continue;
-		for (uint64_t p = hp->first; p < hp->end;) {
-			uint64_t sw;
-			if (!rd_u64(&r, p + 8, hp->end, &sw))
-				break;
-			uint64_t size = sw & ~SIZE_FLAGS;
-			if (size < MINSIZE || size > hp->end - p)
-				break;
-			if (size == TCACHE_CHUNK)
-				tcache_chunks(prog, ret, p + 16, &mangled, &c);
-			p += size;
-		}
-	}
+	/* tcache structs: chunks of their size, found while the heaps' chains
+	 * were checked. */
+	for (size_t i = 0; !err && i < tc.n; i++)
+		tcache_chunks(prog, ret, tc.v[i] + 16, &mangled, &c);
+	free(tc.v);
 	for (size_t i = 0; i < narenas; i++)
 		fastbin_chunks(prog, ret, arenas[i], &mangled, &c);
 	uint64_t main_arena = 0;
