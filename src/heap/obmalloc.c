@@ -153,6 +153,19 @@ static struct pyx_error *find_allocator(struct pyx_program *prog, struct obmallo
 		debug = prog->runtime + LV(prog, _PyRuntimeState_allocators_debug_obj);
 	}
 	const char *name = obj ? allocator_function(prog, obj) : NULL;
+	/* tracemalloc's hooks wrap what was there (their ctx is the saved
+	 * allocator): look through them. */
+	bool traced = false;
+	for (int hops = 0; hops < 4 && name && strncmp(name, "tracemalloc_", 12) == 0; hops++) {
+		uint64_t ctx = 0;
+		struct pyx_error *err = read_ptr(prog, obj + LV(prog, PyMemAllocatorEx_ctx), &ctx);
+		pyx_error_destroy(err);
+		if (err || !ctx)
+			break;
+		traced = true;
+		obj = ctx;
+		name = allocator_function(prog, obj);
+	}
 	if (is_function(name, "_PyMem_DebugMalloc")) {
 		om->debug_hooks = true;
 		name = debug ? allocator_function(prog, debug + LV(prog, debug_alloc_api_t_alloc))
@@ -172,7 +185,8 @@ static struct pyx_error *find_allocator(struct pyx_program *prog, struct obmallo
 		snprintf(buf, sizeof(buf), "pymalloc (assumed) behind the hook %s%s", name,
 			 om->debug_hooks ? " and the debug hooks" : "");
 	else
-		snprintf(buf, sizeof(buf), "%s%s", what, om->debug_hooks ? " with debug hooks" : "");
+		snprintf(buf, sizeof(buf), "%s%s%s", what, om->debug_hooks ? " with debug hooks" : "",
+			 traced ? ", traced by tracemalloc" : "");
 	om->allocator_name = strdup(buf);
 	if (!om->allocator_name)
 		return pyx_error_no_memory();

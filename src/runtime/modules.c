@@ -374,6 +374,8 @@ static void load_symbols(struct pyx_module *pm)
 static const struct symbol_entry *find_exact(struct pyx_module *pm, const char *name)
 {
 	struct symbol_entry key = { .name = name };
+	if (!pm->nsyms)
+		return NULL;
 	return bsearch(&key, pm->syms, pm->nsyms, sizeof(*pm->syms), cmp_symbol);
 }
 
@@ -417,7 +419,7 @@ bool module_lookup(struct pyx_module *pm, const char *name, uint64_t *addr,
 bool modules_lookup(struct pyx_modules *m, const char *name, uint64_t *addr,
 		    struct pyx_module **which)
 {
-	for (size_t i = 0; i < m->nmods; i++) {
+	for (size_t i = 0; m && i < m->nmods; i++) {
 		if (module_lookup(&m->mods[i], name, addr, NULL)) {
 			if (which)
 				*which = &m->mods[i];
