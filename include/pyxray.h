@@ -329,14 +329,25 @@ struct pyx_error *pyx_index_json(struct pyx_program *prog, char **ret);
 /* Leaks: py-leaks                                                     */
 /* ------------------------------------------------------------------ */
 
-/* Save the census and every object's address, atomically, to path. */
+/* Save what py-leaks diff compares, atomically, to path: every object
+ * (the whole heap when pymalloc can be walked, else the gc's objects) by
+ * type with what it owns and its address, the process's memory by kind,
+ * and tracemalloc's traces by allocation site when it traces. */
 struct pyx_error *pyx_leaks_snapshot(struct pyx_program *prog, const char *path,
 				     char **ret);
 
+struct pyx_leaks_diff_options {
+	int top;          /* types (or sites) shown; 0: all */
+	int sort_by_size; /* types by bytes grown instead of count */
+	int by_site;      /* tracemalloc's traces by allocation site instead */
+};
+
 /* Types whose count or bytes grew since the snapshot at path, with
- * samples of objects that did not exist then. */
+ * samples of objects that did not exist then, and the memory kinds'
+ * growth; or (by_site) the growth of each allocation site, as
+ * tracemalloc's Snapshot.compare_to(old, 'traceback') computes it. */
 struct pyx_error *pyx_leaks_diff_json(struct pyx_program *prog, const char *path,
-				      int top, char **ret);
+				      const struct pyx_leaks_diff_options *opts, char **ret);
 
 /* ob_refcnt against the references found, most unexplained first. */
 struct pyx_error *pyx_leaks_refcheck_json(struct pyx_program *prog, int top,

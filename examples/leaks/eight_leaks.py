@@ -24,7 +24,9 @@ sum of their sys.getsizeof (and, for numpy, of nbytes), the address of
 the newest one, and whether gc.get_referrers() leads from it to this
 module's globals (what objgraph's find_backref_chain does).  With
 --tracemalloc, tracemalloc traces every allocation and the record has the
-allocation site of each sample and tracemalloc's own per-line statistics.
+allocation site of each sample, tracemalloc's own per-line statistics and,
+from the second round, its Snapshot.compare_to(first, 'traceback') for the
+sites in serve().
 """
 import asyncio
 import functools
@@ -137,6 +139,14 @@ def serve_round():
 
 
 serve_round.served = 0
+FIRST_SNAPSHOT = None
+
+
+def serve_lines():
+    """The lines of serve(), whose allocations are the leaks."""
+    import inspect
+    first = serve.__code__.co_firstlineno
+    return range(first, first + len(inspect.getsource(serve).splitlines()))
 
 
 # --- what the process says about itself -----------------------------------------
@@ -225,6 +235,7 @@ def record(round_no):
         "tracemalloc": TRACE,
     }
     if TRACE:
+        global FIRST_SNAPSHOT
         snap = tracemalloc.take_snapshot()
         stats = snap.statistics("lineno")
         here = os.path.abspath(__file__)
@@ -232,6 +243,16 @@ def record(round_no):
             {"file": s.traceback[0].filename, "line": s.traceback[0].lineno,
              "size": s.size, "count": s.count}
             for s in stats if s.traceback[0].filename == here][:20]
+        if FIRST_SNAPSHOT is None:
+            FIRST_SNAPSHOT = snap   # kept: its traces are in every later round
+        else:
+            lines = serve_lines()
+            data["compare_traceback"] = [
+                {"traceback": [[f.filename, f.lineno] for f in d.traceback],
+                 "size_diff": d.size_diff, "count_diff": d.count_diff}
+                for d in snap.compare_to(FIRST_SNAPSHOT, "traceback")
+                if d.count_diff and any(f.filename == here and f.lineno in lines
+                                        for f in d.traceback)]
     path = "%s.%d" % (RECORD, round_no)
     with open(path + ".tmp", "w") as fp:
         json.dump(data, fp, indent=1)

@@ -58,6 +58,12 @@ class MemoryOptions(ctypes.Structure):
                 ("no_objects", _INT)]
 
 
+class LeaksDiffOptions(ctypes.Structure):
+    _fields_ = [("top", _INT),
+                ("sort_by_size", _INT),
+                ("by_site", _INT)]
+
+
 class NativeFrame(ctypes.Structure):
     _fields_ = [("pc", _U64),
                 ("function", _STR),
@@ -98,6 +104,7 @@ STRUCTS = {
     "pyx_repr_limits": ReprLimits,
     "pyx_census_options": CensusOptions,
     "pyx_memory_options": MemoryOptions,
+    "pyx_leaks_diff_options": LeaksDiffOptions,
     "pyx_native_frame": NativeFrame,
     "pyx_native_thread": NativeThread,
     "pyx_native_stacks": NativeStacks,
@@ -165,7 +172,7 @@ FUNCTIONS = {
     "pyx_path_dot": (ERR, [_P, _U64, _INT, _INT, _STR]),
     "pyx_index_json": (ERR, [_P, _PP]),
     "pyx_leaks_snapshot": (ERR, [_P, _STR, _PP]),
-    "pyx_leaks_diff_json": (ERR, [_P, _STR, _INT, _PP]),
+    "pyx_leaks_diff_json": (ERR, [_P, _STR, ctypes.POINTER(LeaksDiffOptions), _PP]),
     "pyx_leaks_refcheck_json": (ERR, [_P, _INT, _PP]),
     "pyx_pools_json": (ERR, [_P, _PP]),
     "pyx_arenas_json": (ERR, [_P, ctypes.c_uint, _PP]),

@@ -73,7 +73,9 @@ def run(prog, name, args, *, width=0):
             doc = prog.leaks_snapshot(args.file)
             return out(doc, lambda: render.render_leaks_snapshot(doc, args.file, width=width))
         if args.action == "diff":
-            doc = prog.leaks_diff(args.file, top=args.top)
+            doc = prog.leaks_diff(args.file, top=args.top, sort=args.sort, by_site=args.by_site)
+            if args.by_site:
+                return out(doc, lambda: render.render_leaks_sites(doc, width=width))
             return out(doc, lambda: render.render_leaks_diff(doc, width=width))
         doc = prog.refcheck(top=args.top)
         return out(doc, lambda: render.render_refcheck(doc, width=width))

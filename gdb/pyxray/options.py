@@ -375,14 +375,22 @@ is still alive.""",
     Command(
         "leaks", "Find memory leaks: growth between snapshots, and refcount anomalies.",
         """
-snapshot  saves the census of every gc-tracked object with its address to
-          FILE (written atomically; the file has a format version).
+snapshot  saves every object (the whole heap, tracked by the gc or not)
+          by type with its address and the bytes it owns, the process's
+          memory by kind (as py-memory), and, when the process runs
+          tracemalloc, its traced memory by allocation site, to FILE
+          (written atomically; the file has a format version).
 diff      compares now with the snapshot in FILE - a later stop of the same
           process, another attach, or a later core of it - and lists the
-          types whose count or bytes grew, with samples of objects that did
-          not exist at the snapshot (feed them to py-path to see who holds
-          them).  Addresses are compared, so an object freed and another
-          allocated at the same address counts as old.
+          types whose count or bytes grew (bytes with what they own: a
+          numpy array's data, a list's items), with samples of objects that
+          did not exist at the snapshot (feed them to py-path to see who
+          holds them), and how each kind of memory grew (malloc not
+          attributed grows with C-level leaks).  Addresses are compared, so
+          an object freed and another allocated at the same address counts
+          as old.  With --by-site, the growth of each allocation site
+          (traceback) tracemalloc recorded, as its
+          Snapshot.compare_to(old, 'traceback') would say.
 refcheck  for each gc-tracked object, compares ob_refcnt with the references
           pyxray finds from every gc-tracked container, every running frame
           and the interpreter's own tables, and ranks the unexplained
@@ -390,7 +398,8 @@ refcheck  for each gc-tracked object, compares ob_refcnt with the references
           which no in-process tool can see.  The output says what pyxray
           cannot see, so you know how far to trust it.""",
         subcommands=(
-            Command("snapshot", "Save every gc-tracked object and the census to FILE.",
+            Command("snapshot", "Save every object, the memory by kind and the allocation "
+                    "sites to FILE.",
                     arguments=(argument("file", metavar="FILE", complete="file",
                                         missing="{cmd} snapshot needs a FILE",
                                         help="where to save the snapshot"), JSON)),
@@ -399,8 +408,16 @@ refcheck  for each gc-tracked object, compares ob_refcnt with the references
                                         missing="{cmd} diff needs a FILE",
                                         help="a snapshot saved by `snapshot`"),
                                argument("--top", metavar="K", type=count, default=20,
-                                        help="the K types that grew most (default 20; "
-                                        "0 for all)"),
+                                        help="the K types (or sites) that grew most "
+                                        "(default 20; 0 for all)"),
+                               argument("--sort", metavar="count|size",
+                                        type=choice("count", "size"), default="count",
+                                        help="types by objects grown (the default) or by "
+                                        "bytes grown"),
+                               argument("--by-site", action="store_true",
+                                        help="group tracemalloc's traced memory by the "
+                                        "traceback that allocated it (the process must "
+                                        "run tracemalloc)"),
                                JSON)),
             Command("refcheck", "Rank the objects with more references than pyxray finds.",
                     arguments=(argument("--top", metavar="K", type=count, default=20,
@@ -408,7 +425,8 @@ refcheck  for each gc-tracked object, compares ob_refcnt with the references
                                         "all)"),
                                JSON)),
         ),
-        usage=("snapshot FILE", "diff FILE [--top K] [--json]", "refcheck [--top K] [--json]")),
+        usage=("snapshot FILE", "diff FILE [--top K] [--sort count|size] [--json]",
+               "diff FILE --by-site [--top K] [--json]", "refcheck [--top K] [--json]")),
     Command(
         "pools", "Show pymalloc's size classes and totals, as sys._debugmallocstats() would.",
         """

@@ -561,15 +561,23 @@ class Program:
         return self._query("pyx_index_json", long=True)
 
     def leaks_snapshot(self, file: str | os.PathLike) -> dict:
-        """Save every gc-tracked object's address and the census to file
-        (atomically): docs/py-leaks.md."""
+        """Save every object by type with its address, the memory by kind
+        and tracemalloc's allocation sites to file (atomically):
+        docs/py-leaks.md."""
         return self._query("pyx_leaks_snapshot", _lib.encode(os.fspath(file)), long=True)
 
-    def leaks_diff(self, file: str | os.PathLike, *, top: int = 20) -> dict:
+    def leaks_diff(self, file: str | os.PathLike, *, top: int = 20, sort: str = "count",
+                   by_site: bool = False) -> dict:
         """The types that grew since the snapshot in file, with samples of
-        new objects: docs/py-leaks.md."""
-        return self._query("pyx_leaks_diff_json", _lib.encode(os.fspath(file)), top or 0,
-                           long=True)
+        new objects, and the memory kinds' growth; by_site: the growth of
+        each allocation site tracemalloc recorded, as
+        Snapshot.compare_to(old, 'traceback'): docs/py-leaks.md.  sort:
+        "count" or "size" (types by bytes grown)."""
+        if sort not in ("count", "size"):
+            raise Error("sort takes 'count' or 'size', not %r" % (sort,), "invalid-argument")
+        opts = _lib.LeaksDiffOptions(top or 0, 1 if sort == "size" else 0, 1 if by_site else 0)
+        return self._query("pyx_leaks_diff_json", _lib.encode(os.fspath(file)),
+                           ctypes.byref(opts), long=True)
 
     def refcheck(self, *, top: int = 20) -> dict:
         """Objects with more references than pyxray can find (a missing

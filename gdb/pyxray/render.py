@@ -351,25 +351,74 @@ def render_path_dot(file: str) -> str:
 
 # ---- py-leaks ------------------------------------------------------------------
 
+def signed_mb(n):
+    return "%+.1f MB" % (n / 1e6)
+
+
 def render_leaks_snapshot(d: dict, file: str, *, width: int = 0) -> str:
-    return "saved %d objects (%s bytes) of %d types to %s\n" % (
-        d["total_objects"], thousands(d["total_bytes"]), d["types"], file)
+    what = "every object" if d.get("scope") == "heap" else "every gc-tracked object"
+    out = ["saved %s: %s objects (%s bytes) of %d types to %s" % (
+        what, thousands(d["total_objects"]), thousands(d["total_bytes"]), d["types"], file)]
+    if d.get("scope_note"):
+        out.append("note: " + d["scope_note"])
+    if d.get("rss_bytes") is not None:
+        out.append("the process's memory by kind (RSS %s)" % mb(d["rss_bytes"]))
+    if d.get("tracemalloc_sites") is not None:
+        out.append("tracemalloc's traces at %s allocation sites (for diff --by-site)"
+                   % thousands(d["tracemalloc_sites"]))
+    return "\n".join(out) + "\n"
 
 
 def render_leaks_diff(d: dict, *, width: int = 0) -> str:
-    """py-leaks diff: the types that grew, with new objects."""
-    out = ["since snapshot %s (Python %s): %d -> %d objects" % (
-        d["snapshot"], d["snapshot_python_version"], d["total_objects_before"],
-        d["total_objects_after"])]
+    """py-leaks diff: the types that grew, with new objects, then how the
+    memory grew by kind."""
+    scope = "objects" if d.get("scope") == "heap" else "gc-tracked objects"
+    out = ["since snapshot %s (Python %s): %s -> %s %s" % (
+        d["snapshot"], d["snapshot_python_version"], thousands(d["total_objects_before"]),
+        thousands(d["total_objects_after"]), scope)]
     if not d["types"]:
         out.append("no type grew")
-        return "\n".join(out) + "\n"
-    out.append("%10s %12s %14s  %-36s %s" % ("count", "grew by", "bytes grew by", "type",
-                                             "new objects"))
-    for t in d["types"]:
-        prefix = "%10d %+12d %+14d  %-36s " % (t["count_after"], t["count_growth"],
-                                               t["bytes_growth"], t["type"])
-        out.append(fit_list(prefix, t["new_samples"], width))
+    else:
+        out.append("%10s %10s %11s  %-34s %s" % ("count", "grew by", "bytes grew", "type",
+                                                 "new objects"))
+        for t in d["types"]:
+            prefix = "%10s %+10d %11s  %-34s " % (thousands(t["count_after"]),
+                                                  t["count_growth"],
+                                                  signed_mb(t["bytes_growth"]), t["type"])
+            out.append(fit_list(prefix, t["new_samples"], width))
+        if d.get("truncated"):
+            out.append("(%d of %d types that grew; --top 0 for all)" % (
+                len(d["types"]), d["types_grown"]))
+    m = d.get("memory")
+    if m:
+        head = "memory: RSS %s, VSZ %s" % (
+            signed_mb(m["rss_growth"]) if m["rss_growth"] is not None else "?",
+            signed_mb(m["vsz_growth"]))
+        grew = ["%s %s" % (k["kind"], signed_mb(k["bytes_growth"])) for k in m["kinds"]
+                if abs(k["bytes_growth"]) >= 50000]
+        out.append(fit(head + ("; " + ", ".join(grew) if grew else ""), width))
+    for n in d.get("notes", []):
+        out.append("note: " + n)
+    return "\n".join(out) + "\n"
+
+
+def render_leaks_sites(d: dict, *, width: int = 0) -> str:
+    """py-leaks diff --by-site: like tracemalloc's StatisticDiff lines, each
+    with its traceback, most recent call last."""
+    out = ["since snapshot %s: traced memory %s -> %s" % (
+        d["snapshot"], mb(d["traced_memory_before"]), mb(d["traced_memory_after"]))]
+    if not d["sites"]:
+        out.append("no allocation site changed")
+    for st in d["sites"]:
+        last = st["traceback"][-1] if st["traceback"] else {"file": "?", "line": 0}
+        avg = st["size"] // st["count"] if st["count"] else 0
+        out.append("%s:%d: size=%s (%s), count=%d (%+d), average=%d B" % (
+            last["file"], last["line"], mb(st["size"]), signed_mb(st["size_diff"]),
+            st["count"], st["count_diff"], avg))
+        for f in st["traceback"]:
+            out.append(fit('  File "%s", line %d' % (f["file"], f["line"]), width))
+    if d.get("truncated"):
+        out.append("(%d of %d sites; --top 0 for all)" % (len(d["sites"]), d["sites_total"]))
     return "\n".join(out) + "\n"
 
 

@@ -18,7 +18,7 @@ struct pyx_error *pyx_memory_json(struct pyx_program *prog,
 		o = *opts;
 	int top = o.top == 0 ? 10 : o.top;
 	struct memory_account m;
-	PYX_TRY(memory_account(prog, !o.no_objects, &m));
+	PYX_TRY(memory_account(prog, o.no_objects ? 0 : MEMORY_OBJECTS, &m));
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_printf(&sb, "{\"target\": \"%s\", \"rss_bytes\": ",
 		      pyx_target_is_live(prog->target) ? "process" : "core");

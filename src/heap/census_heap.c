@@ -494,9 +494,8 @@ struct pyx_error *census_all_heap(struct pyx_program *prog, const struct heap_ho
 				  struct heap_stats *stats)
 {
 	struct obmalloc *om;
-	struct pyx_error *err = obmalloc_open(prog, 0, &om);
-	if (err)
-		return pyx_error_wrap(err, "the whole heap is found through pymalloc's blocks");
+	PYX_TRY(obmalloc_open(prog, 0, &om));
+	struct pyx_error *err;
 	struct heap_walk w = { .prog = prog, .hooks = hooks };
 	w.static_lo = prog->python->start;
 	w.static_hi = prog->python->end;
@@ -544,7 +543,9 @@ struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
 		o = *opts;
 	struct census c;
 	struct heap_stats st;
-	PYX_TRY(census_all_heap(prog, NULL, false, &c, &st));
+	struct pyx_error *err = census_all_heap(prog, NULL, false, &c, &st);
+	if (err)
+		return pyx_error_wrap(err, "--all-heap walks pymalloc's blocks");
 	census_sort(&c, o.sort_by_size);
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_printf(&sb, "{\"total_objects\": %llu, \"total_bytes\": %llu, \"generation\": null, "

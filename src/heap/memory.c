@@ -356,7 +356,7 @@ static int chunk_visit(void *arg, uint64_t user, uint64_t size, enum chunk_state
 
 /* ---- the whole account ------------------------------------------------------------ */
 
-static struct pyx_error *objects_and_pymalloc(struct acc *a, bool walk_objects)
+static struct pyx_error *objects_and_pymalloc(struct acc *a, unsigned flags)
 {
 	struct pyx_program *prog = a->prog;
 	struct memory_account *m = a->m;
@@ -368,9 +368,10 @@ static struct pyx_error *objects_and_pymalloc(struct acc *a, bool walk_objects)
 		return NULL;
 	}
 	err = NULL;
-	if (walk_objects) {
+	if (flags & MEMORY_OBJECTS) {
 		struct heap_hooks hooks = { object_hook, block_hook, a };
-		err = census_all_heap(prog, &hooks, false, &m->census, &m->heap);
+		err = census_all_heap(prog, &hooks, flags & MEMORY_ADDRESSES, &m->census,
+				      &m->heap);
 		if (!err && a->err) {
 			err = a->err;
 			a->err = NULL;
@@ -519,7 +520,7 @@ static void residue(struct acc *a)
 			 (unsigned long long)a->outside);
 }
 
-struct pyx_error *memory_account(struct pyx_program *prog, bool walk_objects,
+struct pyx_error *memory_account(struct pyx_program *prog, unsigned flags,
 				 struct memory_account *ret)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -538,7 +539,7 @@ struct pyx_error *memory_account(struct pyx_program *prog, bool walk_objects,
 	if (!err && a.live)
 		read_residency(&a);
 	if (!err)
-		err = objects_and_pymalloc(&a, walk_objects);
+		err = objects_and_pymalloc(&a, flags);
 	if (!err)
 		err = malloc_chunks(&a);
 	if (!err)

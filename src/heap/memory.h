@@ -48,9 +48,14 @@ struct memory_account {
 	size_t nnotes;
 };
 
+enum memory_flags {
+	MEMORY_OBJECTS = 1 << 0,    /* walk every object, attribute chunks to them */
+	MEMORY_ADDRESSES = 1 << 1,  /* ... and keep every object's address */
+};
+
 /* Account for the target's memory (a live process: its mappings from
  * /proc/PID/smaps and pagemap; a core: its segments). */
-struct pyx_error *memory_account(struct pyx_program *prog, bool walk_objects,
+struct pyx_error *memory_account(struct pyx_program *prog, unsigned flags,
 				 struct memory_account *ret);
 void memory_account_release(struct memory_account *m);
 

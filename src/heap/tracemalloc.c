@@ -37,6 +37,8 @@ struct pyx_error *tracemalloc_state(struct pyx_program *prog, struct tm_state *r
 {
 	memset(ret, 0, sizeof(*ret));
 	PYX_TRY(program_require_tables(prog, "reading tracemalloc"));
+	if (!prog->modules || !prog->python)
+		return pyx_error_create(PYX_ERR_NOT_FOUND, "no modules to find tracemalloc in");
 	uint64_t config, traces_var = 0, domains_var = 0, mem_var = 0;
 	if (HAS(prog, _PyRuntimeState_tracemalloc)) {
 		uint64_t st = prog->runtime + (uint64_t)LV(prog, _PyRuntimeState_tracemalloc);
@@ -388,4 +390,160 @@ void tracemalloc_object_json(struct pyx_program *prog, uint64_t obj, int64_t pre
 	free(note);
 	tm_traceback_release(&tb);
 	pyx_error_destroy(err);
+}
+
+/* ---- allocation sites ------------------------------------------------------------- */
+
+struct tb_acc {
+	uint64_t *keys;          /* traceback address */
+	uint64_t *size, *count;
+	size_t cap, n;
+	bool oom;
+};
+
+static int site_visit(void *arg, unsigned domain, uint64_t ptr, uint64_t size,
+		      uint64_t traceback)
+{
+	struct tb_acc *a = arg;
+	if ((a->n + 1) * 2 > a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 1024;
+		uint64_t *k = calloc(cap, 8), *s = calloc(cap, 8), *c = calloc(cap, 8);
+		if (!k || !s || !c) {
+			free(k);
+			free(s);
+			free(c);
+			a->oom = true;
+			return 1;
+		}
+		for (size_t i = 0; i < a->cap; i++) {
+			if (!a->keys[i])
+				continue;
+			size_t j = (size_t)(a->keys[i] * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+			while (k[j])
+				j = (j + 1) & (cap - 1);
+			k[j] = a->keys[i];
+			s[j] = a->size[i];
+			c[j] = a->count[i];
+		}
+		free(a->keys);
+		free(a->size);
+		free(a->count);
+		a->keys = k;
+		a->size = s;
+		a->count = c;
+		a->cap = cap;
+	}
+	uint64_t key = traceback ? traceback : 1;
+	size_t j = (size_t)(key * 0x9e3779b97f4a7c15ull >> 20) & (a->cap - 1);
+	while (a->keys[j] && a->keys[j] != key)
+		j = (j + 1) & (a->cap - 1);
+	if (!a->keys[j]) {
+		a->keys[j] = key;
+		a->n++;
+	}
+	a->size[j] += size;
+	a->count[j]++;
+	return 0;
+}
+
+static int cmp_site(const void *x, const void *y)
+{
+	return strcmp(((const struct tm_site *)x)->key, ((const struct tm_site *)y)->key);
+}
+
+void tm_sites_free(struct tm_site *s, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		free(s[i].key);
+	free(s);
+}
+
+struct pyx_error *tracemalloc_sites(struct pyx_program *prog, const struct tm_state *st,
+				    struct tm_site **ret, size_t *n)
+{
+	struct tb_acc a = { 0 };
+	struct pyx_error *err = tracemalloc_foreach(prog, st, site_visit, &a);
+	if (!err && a.oom)
+		err = pyx_error_no_memory();
+	struct tm_site *v = NULL;
+	size_t nv = 0;
+	if (!err) {
+		v = calloc(a.n + 1, sizeof(*v));
+		if (!v)
+			err = pyx_error_no_memory();
+	}
+	for (size_t i = 0; !err && i < a.cap; i++) {
+		if (!a.keys[i])
+			continue;
+		struct strbuf sb = STRBUF_INIT;
+		struct tm_traceback tb = { 0 };
+		struct pyx_error *e = a.keys[i] == 1 ? NULL
+			: tracemalloc_traceback(prog, a.keys[i], &tb);
+		if (e) {
+			/* A traceback that cannot be read still counts. */
+			strbuf_printf(&sb, "<unreadable traceback at 0x%llx>:0",
+				      (unsigned long long)a.keys[i]);
+			pyx_error_destroy(e);
+		} else if (!tb.n) {
+			strbuf_puts(&sb, "<unknown>:0");
+		}
+		for (size_t f = 0; f < tb.n; f++)
+			strbuf_printf(&sb, "%s%s:%u", f ? "\n" : "", tb.frames[f].file,
+				      tb.frames[f].line);
+		tm_traceback_release(&tb);
+		if (strbuf_finish(&sb, &v[nv].key)) {
+			err = pyx_error_no_memory();
+			break;
+		}
+		v[nv].size = a.size[i];
+		v[nv].count = a.count[i];
+		nv++;
+	}
+	free(a.keys);
+	free(a.size);
+	free(a.count);
+	if (err) {
+		tm_sites_free(v, nv);
+		return err;
+	}
+	qsort(v, nv, sizeof(*v), cmp_site);
+	/* Equal tracebacks interned apart (cannot happen, but a merge is cheap). */
+	size_t w = 0;
+	for (size_t i = 0; i < nv; i++) {
+		if (w && strcmp(v[w - 1].key, v[i].key) == 0) {
+			v[w - 1].size += v[i].size;
+			v[w - 1].count += v[i].count;
+			free(v[i].key);
+			continue;
+		}
+		v[w++] = v[i];
+	}
+	*ret = v;
+	*n = w;
+	return NULL;
+}
+
+void tm_site_key_json(const char *key, struct strbuf *sb)
+{
+	strbuf_puts(sb, "[");
+	const char *p = key;
+	bool first = true;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const char *colon = NULL;
+		for (const char *q = p; q < p + len; q++)
+			if (*q == ':')
+				colon = q;
+		strbuf_puts(sb, first ? "{" : ", {");
+		first = false;
+		json_key(sb, "file");
+		json_string_n(sb, p, colon ? (size_t)(colon - p) : len);
+		strbuf_printf(sb, ", \"line\": %u, \"function\": null}",
+			      colon ? (unsigned)strtoul(colon + 1, NULL, 10) : 0u);
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	strbuf_puts(sb, "]");
 }

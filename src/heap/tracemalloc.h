@@ -55,8 +55,22 @@ typedef int (*trace_visit_fn)(void *arg, unsigned domain, uint64_t ptr, uint64_t
 struct pyx_error *tracemalloc_foreach(struct pyx_program *prog, const struct tm_state *st,
 				      trace_visit_fn visit, void *arg);
 
-/* JSON of a traceback's frames: [{"file", "line", "function": null}]. */
 struct strbuf;
+
+/* The traced memory grouped by allocation site (the whole traceback), as
+ * tracemalloc's Snapshot.statistics('traceback') groups it: key is the
+ * traceback as text, outermost frame first, one "file:line" per line. */
+struct tm_site {
+	char *key;
+	uint64_t size, count;
+};
+struct pyx_error *tracemalloc_sites(struct pyx_program *prog, const struct tm_state *st,
+				    struct tm_site **ret, size_t *n);
+void tm_sites_free(struct tm_site *s, size_t n);
+/* The frames of a key, as tracemalloc_frames_json writes them. */
+void tm_site_key_json(const char *key, struct strbuf *sb);
+
+/* JSON of a traceback's frames: [{"file", "line", "function": null}]. */
 void tracemalloc_frames_json(const struct tm_traceback *tb, struct strbuf *sb);
 
 /* py-object's "allocated_at": ..., "allocated_at_note": ... for the

@@ -2,11 +2,15 @@
 """holders_check.py CLI RECORD LABEL TARGET: for every kind of holder
 tests/fixtures/holders_fixture.py made, the CLI's `referrers` of the token
 against gc.get_referrers() at the same pause, and its `path` from a root
-when the process found a chain of referrers to its globals.  TARGET is
+when the process found a chain of referrers to its globals.  The
+fixture does not run tracemalloc: `object` says so and how to turn it
+on, and `leaks diff --by-site` refuses with the same advice.  TARGET is
 "pid" or a core file.  Prints CHECK lines."""
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import check_line, run_cli  # noqa: E402
@@ -41,8 +45,38 @@ def main():
             except Exception as e:
                 ok, detail = False, str(e)
             out.append(check_line(ok, name + ": a path from a root, as objgraph finds one", detail))
+    out += tracemalloc_off(cli, rec, where, label)
     print("\n".join(out))
     print("CHECK-END")
+
+
+def tracemalloc_off(cli, rec, where, label):
+    out = []
+    token = next(w["token"] for w in rec["kinds"].values() if "token" in w)
+    try:
+        got = run_cli(cli, ["object", token] + where)
+        note = got.get("allocated_at_note") or ""
+        out.append(check_line(got["allocated_at"] is None and "tracemalloc is off" in note
+                              and "PYTHONTRACEMALLOC" in note,
+                              "%s: object says tracemalloc is off and how to turn it on" % label,
+                              note))
+    except Exception as e:
+        out.append(check_line(False, "%s: object without tracemalloc" % label, str(e)))
+    with tempfile.TemporaryDirectory() as d:
+        snap = os.path.join(d, "snap")
+        try:
+            run_cli(cli, ["leaks", "snapshot", snap] + where, timeout=300)
+            p = subprocess.run([cli, "leaks", "diff", snap, "--by-site"] + where,
+                               capture_output=True, text=True, timeout=300)
+            err = p.stderr.strip()
+            out.append(check_line(p.returncode == 1 and len(err.splitlines()) == 1 and
+                                  "tracemalloc" in err and "PYTHONTRACEMALLOC" in err,
+                                  "%s: diff --by-site without tracemalloc: one line saying "
+                                  "how to turn it on" % label, err))
+        except Exception as e:
+            out.append(check_line(False, "%s: diff --by-site without tracemalloc" % label,
+                                  str(e)))
+    return out
 
 
 if __name__ == "__main__":
