@@ -113,6 +113,7 @@ const struct debug_offset_map pyx_debug_offset_map[] = {
 	M(gc, generation_stats, _gc_runtime_state_generation_stats),
 	M(gen_object, gi_name, PyGenObject_gi_name),
 	M(gen_object, gi_iframe, PyGenObject_gi_iframe),
+	M(gen_object, gi_frame_state, PyGenObject_gi_frame_state),
 };
 
 const size_t pyx_debug_offset_map_len =

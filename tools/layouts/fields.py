@@ -274,6 +274,77 @@ off("PyGenObject_gi_iframe", "PyGenObject", "gi_iframe", since=(3, 11))
 off("PyGenObject_gi_code", "PyGenObject", "gi_code", until=(3, 11))
 off("PyGenObject_gi_name", "PyGenObject", "gi_name")
 off("PyGenObject_gi_qualname", "PyGenObject", "gi_qualname")
+# What a suspended coroutine awaits (_PyGen_yf): up to 3.10 the frame's
+# next instruction is YIELD_FROM and the awaitable is on top of its value
+# stack; 3.11 and 3.12 check the RESUME after the yield; 3.13 marks the
+# generator FRAME_SUSPENDED_YIELD_FROM.
+off("PyGenObject_gi_frame_state", "PyGenObject", "gi_frame_state", since=(3, 11))
+const("YIELD_FROM", "YIELD_FROM", until=(3, 10))
+const("FRAME_CREATED", "FRAME_CREATED", since=(3, 11))
+const("FRAME_SUSPENDED", "FRAME_SUSPENDED", since=(3, 11))
+const("FRAME_SUSPENDED_YIELD_FROM", "FRAME_SUSPENDED_YIELD_FROM", since=(3, 13))
+const("FRAME_EXECUTING", "FRAME_EXECUTING", since=(3, 11))
+const("FRAME_CLEARED", "FRAME_CLEARED", since=(3, 11))
+
+# --- asyncio (Modules/_asynciomodule.c, transcribed in shims.h) -------------
+# Futures and tasks share their head; a Task adds what it awaits
+# (task_fut_waiter), its coroutine and name, and from 3.14 the node that
+# links it into its thread's list of tasks.
+for f in ("fut_loop", "fut_state", "fut_result", "fut_exception", "fut_callback0",
+          "fut_callbacks"):
+    off("FutureObj_" + f, "FutureObj", f)
+off("FutureObj_fut_awaited_by", "FutureObj", "fut_awaited_by", since=(3, 14))
+off("FutureObj_fut_awaited_by_is_set", "FutureObj", "fut_awaited_by_is_set", since=(3, 14))
+size("TaskObj", "TaskObj")
+for f in ("task_fut_waiter", "task_coro", "task_name", "task_context"):
+    off("TaskObj_" + f, "TaskObj", f)
+off("TaskObj_task_num_cancels_requested", "TaskObj", "task_num_cancels_requested",
+    since=(3, 11))
+off("TaskObj_task_node", "TaskObj", "task_node", since=(3, 14))
+const("STATE_PENDING", "STATE_PENDING")
+const("STATE_CANCELLED", "STATE_CANCELLED")
+const("STATE_FINISHED", "STATE_FINISHED")
+off("futureiterobject_future", "futureiterobject", "future")
+# 3.14: every task is linked into its thread's list (and into the
+# interpreter's when its thread has exited); _asyncio's .AsyncioDebug
+# section says where, and comes first when the target has it.
+off("PyThreadStateImpl_asyncio_tasks_head", "_PyThreadStateImpl", "asyncio_tasks_head",
+    since=(3, 14))
+off("PyThreadStateImpl_asyncio_running_loop", "_PyThreadStateImpl", "asyncio_running_loop",
+    since=(3, 14))
+off("PyThreadStateImpl_asyncio_running_task", "_PyThreadStateImpl", "asyncio_running_task",
+    since=(3, 14))
+off("PyInterpreterState_asyncio_tasks_head", "PyInterpreterState", "asyncio_tasks_head",
+    since=(3, 14))
+size("AsyncioDebug", "struct _Py_AsyncioModuleDebugOffsets", since=(3, 14))
+for sect, names in (("asyncio_task_object", ("size", "task_name", "task_awaited_by",
+                                             "task_is_task", "task_awaited_by_is_set",
+                                             "task_coro", "task_node")),
+                    ("asyncio_interpreter_state", ("size", "asyncio_tasks_head")),
+                    ("asyncio_thread_state", ("size", "asyncio_running_loop",
+                                              "asyncio_running_task",
+                                              "asyncio_tasks_head"))):
+    for n in names:
+        off("AsyncioDebug_%s_%s" % (sect, n), "struct _Py_AsyncioModuleDebugOffsets",
+            "%s.%s" % (sect, n), since=(3, 14))
+
+# --- threading's locks (Modules/_threadmodule.c, transcribed in shims.h) ---
+size("lockobject", "lockobject")
+size("rlockobject", "rlockobject")
+off("lockobject_lock_lock", "lockobject", "lock_lock", until=(3, 13))
+off("lockobject_locked", "lockobject", "locked", until=(3, 13))
+off("rlockobject_rlock_lock", "rlockobject", "rlock_lock", until=(3, 13))
+off("rlockobject_rlock_owner", "rlockobject", "rlock_owner", until=(3, 13))
+off("rlockobject_rlock_count", "rlockobject", "rlock_count", until=(3, 13))
+off("lockobject_lock", "lockobject", "lock", since=(3, 14))
+off("rlockobject_lock", "rlockobject", "lock", since=(3, 14))
+off("_PyRecursiveMutex_thread", "_PyRecursiveMutex", "thread", since=(3, 13))
+off("_PyRecursiveMutex_level", "_PyRecursiveMutex", "level", since=(3, 13))
+const("_Py_LOCKED", "_Py_LOCKED", since=(3, 13))
+# Python/parking_lot.c (3.13+): a parked thread's futex word is in
+# wait_entry.sema; wait_entry.addr is the address it waits on.
+off("wait_entry_addr", "struct wait_entry", "addr", since=(3, 13))
+off("wait_entry_sema", "struct wait_entry", "sema", since=(3, 13))
 
 # --- weak references and bytearrays ------------------------------------------
 off("PyWeakReference_wr_object", "PyWeakReference", "wr_object")

@@ -65,6 +65,12 @@ HEADER_INCLUDES = """
 #if PY_VERSION_HEX >= 0x03090000 && PY_VERSION_HEX < 0x030C0000
 #  include "internal/pycore_pymem.h"
 #endif
+#if PY_VERSION_HEX >= 0x030D0000
+#  include "internal/pycore_lock.h"
+#  include "internal/pycore_semaphore.h"
+#  include "internal/pycore_tstate.h"
+#endif
+#include <stdbool.h>
 #include "shims.h"
 """
 

@@ -145,4 +145,236 @@ typedef struct _Py_hashtable_t {
 } _Py_hashtable_t;
 #endif
 
+/* Modules/_asynciomodule.c: futures and tasks.  Task is a Future with
+ * more fields after the shared head; the head changed in 3.9 (the
+ * cancellation message and state), 3.10 (the exception's traceback),
+ * 3.11 (the cancelled exception object), 3.13 (bit fields, the managed
+ * dict and weak references) and 3.14 (awaited_by, is_task, and the
+ * node that links every task into its thread's list). */
+typedef enum { STATE_PENDING, STATE_CANCELLED, STATE_FINISHED } fut_state;
+
+#if PY_VERSION_HEX < 0x03090000
+#define PYX_FUTURE_HEAD(prefix) \
+	PyObject_HEAD \
+	PyObject *prefix##_loop; \
+	PyObject *prefix##_callback0; \
+	PyObject *prefix##_context0; \
+	PyObject *prefix##_callbacks; \
+	PyObject *prefix##_exception; \
+	PyObject *prefix##_result; \
+	PyObject *prefix##_source_tb; \
+	fut_state prefix##_state; \
+	int prefix##_log_tb; \
+	int prefix##_blocking; \
+	PyObject *dict; \
+	PyObject *prefix##_weakreflist;
+#elif PY_VERSION_HEX < 0x030A0000
+#define PYX_FUTURE_HEAD(prefix) \
+	PyObject_HEAD \
+	PyObject *prefix##_loop; \
+	PyObject *prefix##_callback0; \
+	PyObject *prefix##_context0; \
+	PyObject *prefix##_callbacks; \
+	PyObject *prefix##_exception; \
+	PyObject *prefix##_result; \
+	PyObject *prefix##_source_tb; \
+	PyObject *prefix##_cancel_msg; \
+	fut_state prefix##_state; \
+	int prefix##_log_tb; \
+	int prefix##_blocking; \
+	PyObject *dict; \
+	PyObject *prefix##_weakreflist; \
+	_PyErr_StackItem prefix##_cancelled_exc_state;
+#elif PY_VERSION_HEX < 0x030B0000
+#define PYX_FUTURE_HEAD(prefix) \
+	PyObject_HEAD \
+	PyObject *prefix##_loop; \
+	PyObject *prefix##_callback0; \
+	PyObject *prefix##_context0; \
+	PyObject *prefix##_callbacks; \
+	PyObject *prefix##_exception; \
+	PyObject *prefix##_exception_tb; \
+	PyObject *prefix##_result; \
+	PyObject *prefix##_source_tb; \
+	PyObject *prefix##_cancel_msg; \
+	fut_state prefix##_state; \
+	int prefix##_log_tb; \
+	int prefix##_blocking; \
+	PyObject *dict; \
+	PyObject *prefix##_weakreflist; \
+	_PyErr_StackItem prefix##_cancelled_exc_state;
+#elif PY_VERSION_HEX < 0x030D0000
+#define PYX_FUTURE_HEAD(prefix) \
+	PyObject_HEAD \
+	PyObject *prefix##_loop; \
+	PyObject *prefix##_callback0; \
+	PyObject *prefix##_context0; \
+	PyObject *prefix##_callbacks; \
+	PyObject *prefix##_exception; \
+	PyObject *prefix##_exception_tb; \
+	PyObject *prefix##_result; \
+	PyObject *prefix##_source_tb; \
+	PyObject *prefix##_cancel_msg; \
+	fut_state prefix##_state; \
+	int prefix##_log_tb; \
+	int prefix##_blocking; \
+	PyObject *dict; \
+	PyObject *prefix##_weakreflist; \
+	PyObject *prefix##_cancelled_exc;
+#elif PY_VERSION_HEX < 0x030E0000
+#define PYX_FUTURE_HEAD(prefix) \
+	PyObject_HEAD \
+	PyObject *prefix##_loop; \
+	PyObject *prefix##_callback0; \
+	PyObject *prefix##_context0; \
+	PyObject *prefix##_callbacks; \
+	PyObject *prefix##_exception; \
+	PyObject *prefix##_exception_tb; \
+	PyObject *prefix##_result; \
+	PyObject *prefix##_source_tb; \
+	PyObject *prefix##_cancel_msg; \
+	PyObject *prefix##_cancelled_exc; \
+	fut_state prefix##_state; \
+	unsigned prefix##_log_tb: 1; \
+	unsigned prefix##_blocking: 1;
+#else
+#define PYX_FUTURE_HEAD(prefix) \
+	PyObject_HEAD \
+	PyObject *prefix##_loop; \
+	PyObject *prefix##_callback0; \
+	PyObject *prefix##_context0; \
+	PyObject *prefix##_callbacks; \
+	PyObject *prefix##_exception; \
+	PyObject *prefix##_exception_tb; \
+	PyObject *prefix##_result; \
+	PyObject *prefix##_source_tb; \
+	PyObject *prefix##_cancel_msg; \
+	PyObject *prefix##_cancelled_exc; \
+	PyObject *prefix##_awaited_by; \
+	fut_state prefix##_state; \
+	char prefix##_is_task; \
+	char prefix##_awaited_by_is_set; \
+	unsigned prefix##_log_tb: 1; \
+	unsigned prefix##_blocking: 1;
+#endif
+
+typedef struct {
+	PYX_FUTURE_HEAD(fut)
+} FutureObj;
+
+#if PY_VERSION_HEX < 0x030B0000
+typedef struct {
+	PYX_FUTURE_HEAD(task)
+	PyObject *task_fut_waiter;
+	PyObject *task_coro;
+	PyObject *task_name;
+	PyObject *task_context;
+	int task_must_cancel;
+	int task_log_destroy_pending;
+} TaskObj;
+#elif PY_VERSION_HEX < 0x030D0000
+typedef struct {
+	PYX_FUTURE_HEAD(task)
+	PyObject *task_fut_waiter;
+	PyObject *task_coro;
+	PyObject *task_name;
+	PyObject *task_context;
+	int task_must_cancel;
+	int task_log_destroy_pending;
+	int task_num_cancels_requested;
+} TaskObj;
+#else
+struct pyx_llist_node {
+	struct pyx_llist_node *next;
+	struct pyx_llist_node *prev;
+};
+
+typedef struct {
+	PYX_FUTURE_HEAD(task)
+	unsigned task_must_cancel: 1;
+	unsigned task_log_destroy_pending: 1;
+	int task_num_cancels_requested;
+	PyObject *task_fut_waiter;
+	PyObject *task_coro;
+	PyObject *task_name;
+	PyObject *task_context;
+#if PY_VERSION_HEX >= 0x030E0000
+	struct pyx_llist_node task_node;
+#endif
+} TaskObj;
+#endif
+
+typedef struct {
+	PyObject_HEAD
+	FutureObj *future;
+} futureiterobject;
+
+#if PY_VERSION_HEX >= 0x030E0000
+/* What 3.14's _asyncio puts in its .AsyncioDebug section (the symbol
+ * _AsyncioDebug) for out-of-process tools. */
+struct _Py_AsyncioModuleDebugOffsets {
+	struct _asyncio_task_object {
+		uint64_t size;
+		uint64_t task_name;
+		uint64_t task_awaited_by;
+		uint64_t task_is_task;
+		uint64_t task_awaited_by_is_set;
+		uint64_t task_coro;
+		uint64_t task_node;
+	} asyncio_task_object;
+	struct _asyncio_interpreter_state {
+		uint64_t size;
+		uint64_t asyncio_tasks_head;
+	} asyncio_interpreter_state;
+	struct _asyncio_thread_state {
+		uint64_t size;
+		uint64_t asyncio_running_loop;
+		uint64_t asyncio_running_task;
+		uint64_t asyncio_tasks_head;
+	} asyncio_thread_state;
+};
+#endif
+
+/* Modules/_threadmodule.c: threading.Lock and RLock.  Up to 3.13 they
+ * hold a PyThread_type_lock (a malloc'ed sem_t on Linux, what a blocked
+ * thread's futex waits on); 3.14 embeds a PyMutex, and the waiting
+ * thread parks in Python/parking_lot.c on a wait_entry on its own
+ * stack that names the mutex's address. */
+#if PY_VERSION_HEX < 0x030E0000
+typedef struct {
+	PyObject_HEAD
+	PyThread_type_lock lock_lock;
+	PyObject *in_weakreflist;
+	char locked;
+} lockobject;
+
+typedef struct {
+	PyObject_HEAD
+	PyThread_type_lock rlock_lock;
+	unsigned long rlock_owner;
+	unsigned long rlock_count;
+	PyObject *in_weakreflist;
+} rlockobject;
+#else
+typedef struct {
+	PyObject_HEAD
+	PyMutex lock;
+} lockobject;
+
+typedef struct {
+	PyObject_HEAD
+	_PyRecursiveMutex lock;
+} rlockobject;
+#endif
+
+#if PY_VERSION_HEX >= 0x030D0000
+struct wait_entry {
+	void *park_arg;
+	uintptr_t addr;
+	_PySemaphore sema;
+	struct pyx_llist_node node;
+	bool is_unparking;
+};
+#endif
+
 #endif
