@@ -210,6 +210,12 @@ struct pyx_crash_info {
 	int tid;               /* the thread that took it, or 0 */
 	bool has_address;
 	uint64_t address;      /* si_addr for faults */
+	int code;              /* si_code: > 0 a fault the kernel found,
+				* <= 0 sent (SI_USER by kill(), SI_TKILL by
+				* tkill()/tgkill(), raise() and abort() among them) */
+	bool has_sender;       /* sent (si_code <= 0): who sent it */
+	int sender_pid;
+	int sender_uid;
 };
 
 /* Fills *info; zeros when nothing is known.  Never fails. */
@@ -375,6 +381,17 @@ struct pyx_error *pyx_arenas_map_svg(struct pyx_program *prog, char **ret);
  * whether the block is allocated, and the object it holds. */
 struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address,
 				  char **ret);
+
+/* ------------------------------------------------------------------ */
+/* Hung services: py-tasks                                             */
+/* ------------------------------------------------------------------ */
+
+/* py-tasks: every asyncio task of every event loop: name, state, the
+ * chain of coroutines it is suspended in (outermost first), what it
+ * awaits (tasks, or a description of a Future, a sleep, a socket read)
+ * and which tasks await it, and the cycles of tasks awaiting each other.
+ * Shape in docs/py-tasks.md. */
+struct pyx_error *pyx_tasks_json(struct pyx_program *prog, char **ret);
 
 /* ------------------------------------------------------------------ */
 /* Native frames: py-stack --native, py-triage, a Python-aware bt      */

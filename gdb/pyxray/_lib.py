@@ -37,7 +37,11 @@ class CrashInfo(ctypes.Structure):
     _fields_ = [("signo", _INT),
                 ("tid", _INT),
                 ("has_address", ctypes.c_bool),
-                ("address", _U64)]
+                ("address", _U64),
+                ("code", _INT),
+                ("has_sender", ctypes.c_bool),
+                ("sender_pid", _INT),
+                ("sender_uid", _INT)]
 
 
 class ReprLimits(ctypes.Structure):
@@ -178,6 +182,8 @@ FUNCTIONS = {
     "pyx_arenas_json": (ERR, [_P, ctypes.c_uint, _PP]),
     "pyx_arenas_map_svg": (ERR, [_P, _PP]),
     "pyx_malloc_json": (ERR, [_P, _U64, _PP]),
+    # hung services
+    "pyx_tasks_json": (ERR, [_P, _PP]),
     # native frames
     "pyx_native_unwind": (ERR, [_P, ctypes.POINTER(ctypes.POINTER(NativeStacks))]),
     "pyx_native_stacks_destroy": (None, [ctypes.POINTER(NativeStacks)]),

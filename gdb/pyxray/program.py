@@ -279,10 +279,15 @@ class Program:
         """Forget what was read: the process may have run since."""
         _lib.lib().pyx_program_flush(self._handle())
 
-    def set_crash(self, signo: int, tid: int, address: int | None = None) -> None:
+    def set_crash(self, signo: int, tid: int, address: int | None = None, *,
+                  code: int = 1, sender: tuple[int, int] | None = None) -> None:
         """For a front door that knows the signal a live process stopped
-        with (gdb): shown as "crashed here" by stack() and triage()."""
-        info = _lib.CrashInfo(signo, tid, address is not None, address or 0)
+        with (gdb): shown as "crashed here" by stack() and triage().
+        code: its si_code (> 0: a fault the kernel found; <= 0: sent by
+        kill(), tgkill(), raise() ...); sender: (pid, uid) of whoever sent
+        it."""
+        info = _lib.CrashInfo(signo, tid, address is not None, address or 0, code,
+                              sender is not None, *(sender or (0, 0)))
         _lib.lib().pyx_target_set_crash_info(self._tgt(), ctypes.byref(info))
 
     def interrupt(self) -> None:

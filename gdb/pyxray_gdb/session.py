@@ -101,7 +101,7 @@ def program():
     if is_live(key):
         sig = _stop_signals.get(inf.num)
         if sig:
-            prog.set_crash(sig[0], sig[1], sig[2])
+            prog.set_crash(sig[0], sig[1], sig[2], code=sig[3], sender=sig[4])
         else:
             prog.set_crash(0, 0)
     return prog
@@ -129,13 +129,25 @@ def _on_stop(event):
         thread = gdb.selected_thread()
         lwp = thread.ptid[1] if thread else 0
         address = None
-        if sig in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE"):
+        code, sender = 1, None
+        try:
+            code = int(gdb.parse_and_eval("$_siginfo.si_code"))
+        except gdb.error:
+            pass
+        if code <= 0:
+            # Sent by kill(), tgkill(), raise(), abort(): who sent it.
+            try:
+                sender = (int(gdb.parse_and_eval("$_siginfo._sifields._kill.si_pid")),
+                          int(gdb.parse_and_eval("$_siginfo._sifields._kill.si_uid")))
+            except gdb.error:
+                sender = None
+        elif sig in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE"):
             try:
                 address = int(gdb.parse_and_eval("$_siginfo._sifields._sigfault.si_addr")) \
                     & 0xFFFFFFFFFFFFFFFF
             except gdb.error:
                 address = None
-        _stop_signals[inf.num] = (CRASH_SIGNALS[sig], lwp, address)
+        _stop_signals[inf.num] = (CRASH_SIGNALS[sig], lwp, address, code, sender)
     else:
         _stop_signals.pop(inf.num, None)
 

@@ -129,4 +129,21 @@ struct pyx_error *frame_object_location(struct pyx_program *prog, uint64_t frame
 /* The code object of a generator, coroutine or async generator. */
 struct pyx_error *generator_code(struct pyx_program *prog, uint64_t gen, uint64_t *code);
 
+/* Where a generator, coroutine or async generator stands. */
+enum generator_state { GEN_CREATED, GEN_SUSPENDED, GEN_RUNNING, GEN_CLOSED };
+struct generator_frame {
+	enum generator_state state;
+	int raw_state;       /* gi_frame_state (3.11+) or f_state (3.10) */
+	bool iframe;         /* frame is the _PyInterpreterFrame inside it (3.11+) */
+	uint64_t frame;      /* else its PyFrameObject (0 once closed) */
+	uint64_t code;       /* 0 once closed */
+	int line;            /* as frame.f_lineno says (co_firstlineno before it starts) */
+};
+struct pyx_error *generator_frame(struct pyx_program *prog, uint64_t gen,
+				  struct generator_frame *ret);
+/* What a suspended coroutine (or generator) awaits, as _PyGen_yf finds
+ * it: the object on top of its value stack when it is suspended in an
+ * await or yield from; 0 otherwise. */
+struct pyx_error *generator_awaits(struct pyx_program *prog, uint64_t gen, uint64_t *ret);
+
 #endif

@@ -220,13 +220,23 @@ const char *target_executable(struct pyx_target *t)
 	return t->exe_path;
 }
 
-uint64_t target_thread_sp(struct pyx_target *t, int tid)
+void target_thread_syscall(struct pyx_target *t, int tid, struct target_syscall *ret)
 {
+	memset(ret, 0, sizeof(*ret));
+	ret->nr = -1;
 	if (t->kind == TARGET_CORE) {
-		for (size_t i = 0; i < t->nthreads; i++)
-			if (t->threads[i].tid == tid)
-				return t->threads[i].sp;
-		return 0;
+		for (size_t i = 0; i < t->nthreads; i++) {
+			const struct target_thread *th = &t->threads[i];
+			if (th->tid != tid)
+				continue;
+			ret->known = true;
+			ret->nr = th->orig_rax >= 0 ? (long)th->orig_rax : -1;
+			memcpy(ret->args, th->args, sizeof(ret->args));
+			ret->sp = th->sp;
+			ret->pc = th->pc;
+			return;
+		}
+		return;
 	}
 	/* "NR ARG1 ... ARG6 SP PC" while in a system call; "running" or
 	 * "-1 SP PC" (blocked, not in a call) otherwise. */
@@ -234,20 +244,31 @@ uint64_t target_thread_sp(struct pyx_target *t, int tid)
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", t->pid, tid);
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return 0;
+		return;
 	char *s = fgets(buf, sizeof(buf), f);
 	fclose(f);
 	if (!s || strncmp(buf, "running", 7) == 0)
-		return 0;
+		return;
 	char *words[9];
 	size_t n = 0;
 	for (char *save = NULL, *w = strtok_r(buf, " \n", &save); w && n < 9;
 	     w = strtok_r(NULL, " \n", &save))
 		words[n++] = w;
-	/* The SP is the one before last. */
 	if (n < 3)
-		return 0;
-	return strtoull(words[n - 2], NULL, 16);
+		return;
+	ret->known = true;
+	ret->nr = strtol(words[0], NULL, 10);
+	ret->sp = strtoull(words[n - 2], NULL, 16);
+	ret->pc = strtoull(words[n - 1], NULL, 16);
+	for (size_t i = 1; i + 2 < n && i <= 6; i++)
+		ret->args[i - 1] = strtoull(words[i], NULL, 16);
+}
+
+uint64_t target_thread_sp(struct pyx_target *t, int tid)
+{
+	struct target_syscall sc;
+	target_thread_syscall(t, tid, &sc);
+	return sc.sp;
 }
 
 bool target_region(struct pyx_target *t, uint64_t addr, uint64_t *lo, uint64_t *hi)

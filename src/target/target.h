@@ -47,6 +47,9 @@ struct target_thread {
 	int tid;
 	int signo;  /* pr_cursig for cores */
 	uint64_t sp; /* the stack pointer (NT_PRSTATUS) */
+	uint64_t pc;
+	int64_t orig_rax;   /* the system call it was in, or -1 */
+	uint64_t args[6];   /* rdi, rsi, rdx, r10, r8, r9 */
 };
 
 /* The threads pyx_target_pause() stopped. */
@@ -133,6 +136,19 @@ const char *target_root(struct pyx_target *t);
  * thread blocked in a system call, from /proc/PID/task/TID/syscall.  0
  * when it is not known (a live thread running user code). */
 uint64_t target_thread_sp(struct pyx_target *t, int tid);
+
+/* Where a thread was: its stack pointer and pc, and the system call it
+ * was blocked in (nr >= 0) with its arguments.  A core's NT_PRSTATUS
+ * registers; a live thread's /proc/PID/task/TID/syscall, which knows a
+ * thread only while it is blocked (known is false for one running user
+ * code, and for a tid the target does not have). */
+struct target_syscall {
+	bool known;
+	long nr;             /* -1: not in a system call */
+	uint64_t args[6];
+	uint64_t sp, pc;
+};
+void target_thread_syscall(struct pyx_target *t, int tid, struct target_syscall *ret);
 
 /* The memory region holding addr: a live process's mapping
  * (/proc/PID/maps), a core's PT_LOAD segment.  False when none holds it. */

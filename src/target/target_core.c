@@ -628,6 +628,14 @@ static struct pyx_error *parse_notes(struct pyx_target *t, const GElf_Phdr *ph,
 			th[t->nthreads].tid = pr.pr_pid;
 			th[t->nthreads].signo = pr.pr_cursig;
 			th[t->nthreads].sp = pr.pr_reg[RSP];
+			th[t->nthreads].pc = pr.pr_reg[RIP];
+			th[t->nthreads].orig_rax = (int64_t)pr.pr_reg[ORIG_RAX];
+			th[t->nthreads].args[0] = pr.pr_reg[RDI];
+			th[t->nthreads].args[1] = pr.pr_reg[RSI];
+			th[t->nthreads].args[2] = pr.pr_reg[RDX];
+			th[t->nthreads].args[3] = pr.pr_reg[R10];
+			th[t->nthreads].args[4] = pr.pr_reg[R8];
+			th[t->nthreads].args[5] = pr.pr_reg[R9];
 			if (!t->pid)
 				t->pid = pr.pr_pid;
 			t->nthreads++;
@@ -649,10 +657,21 @@ static struct pyx_error *parse_notes(struct pyx_target *t, const GElf_Phdr *ph,
 			have_siginfo = true;
 			if (is_crash_signal(si.si_signo)) {
 				t->crash.signo = si.si_signo;
-				if (si.si_signo == SIGSEGV || si.si_signo == SIGBUS ||
-				    si.si_signo == SIGILL || si.si_signo == SIGFPE) {
+				t->crash.code = si.si_code;
+				/* si_addr is the faulting address only when the
+				 * kernel sent the signal for a fault (si_code > 0);
+				 * one sent by kill() or raise() carries the sender
+				 * there instead. */
+				if (si.si_code > 0 &&
+				    (si.si_signo == SIGSEGV || si.si_signo == SIGBUS ||
+				     si.si_signo == SIGILL || si.si_signo == SIGFPE)) {
 					t->crash.has_address = true;
 					t->crash.address = (uint64_t)(uintptr_t)si.si_addr;
+				}
+				if (si.si_code <= 0) {
+					t->crash.has_sender = true;
+					t->crash.sender_pid = si.si_pid;
+					t->crash.sender_uid = (int)si.si_uid;
 				}
 			}
 			break;

@@ -277,14 +277,16 @@ off("PyGenObject_gi_qualname", "PyGenObject", "gi_qualname")
 # What a suspended coroutine awaits (_PyGen_yf): up to 3.10 the frame's
 # next instruction is YIELD_FROM and the awaitable is on top of its value
 # stack; 3.11 and 3.12 check the RESUME after the yield; 3.13 marks the
-# generator FRAME_SUSPENDED_YIELD_FROM.
+# generator FRAME_SUSPENDED_YIELD_FROM.  (3.10 keeps the state in the
+# frame object, f_state, with the same names.)
 off("PyGenObject_gi_frame_state", "PyGenObject", "gi_frame_state", since=(3, 11))
 const("YIELD_FROM", "YIELD_FROM", until=(3, 10))
-const("FRAME_CREATED", "FRAME_CREATED", since=(3, 11))
-const("FRAME_SUSPENDED", "FRAME_SUSPENDED", since=(3, 11))
+const("FRAME_CREATED", "FRAME_CREATED", since=(3, 10))
+const("FRAME_SUSPENDED", "FRAME_SUSPENDED", since=(3, 10))
 const("FRAME_SUSPENDED_YIELD_FROM", "FRAME_SUSPENDED_YIELD_FROM", since=(3, 13))
-const("FRAME_EXECUTING", "FRAME_EXECUTING", since=(3, 11))
-const("FRAME_CLEARED", "FRAME_CLEARED", since=(3, 11))
+const("FRAME_SUSPENDED_YIELD_FROM_LOCKED", "FRAME_SUSPENDED_YIELD_FROM_LOCKED", since=(3, 15))
+const("FRAME_EXECUTING", "FRAME_EXECUTING", since=(3, 10))
+const("FRAME_CLEARED", "FRAME_CLEARED", since=(3, 10))
 
 # --- asyncio (Modules/_asynciomodule.c, transcribed in shims.h) -------------
 # Futures and tasks share their head; a Task adds what it awaits

@@ -237,6 +237,7 @@ const struct pyx_layout pyx_layout_cpython_3_11_debug = {
 		[PYX_L_FRAME_CREATED] = -2LL,
 		[PYX_L_FRAME_SUSPENDED] = -1LL,
 		[PYX_L_FRAME_SUSPENDED_YIELD_FROM] = PYX_ABSENT,
+		[PYX_L_FRAME_SUSPENDED_YIELD_FROM_LOCKED] = PYX_ABSENT,
 		[PYX_L_FRAME_EXECUTING] = 0LL,
 		[PYX_L_FRAME_CLEARED] = 4LL,
 		[PYX_L_FutureObj_fut_loop] = 16LL,

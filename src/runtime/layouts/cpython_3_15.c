@@ -237,6 +237,7 @@ const struct pyx_layout pyx_layout_cpython_3_15 = {
 		[PYX_L_FRAME_CREATED] = 0LL,
 		[PYX_L_FRAME_SUSPENDED] = 1LL,
 		[PYX_L_FRAME_SUSPENDED_YIELD_FROM] = 2LL,
+		[PYX_L_FRAME_SUSPENDED_YIELD_FROM_LOCKED] = 3LL,
 		[PYX_L_FRAME_EXECUTING] = 4LL,
 		[PYX_L_FRAME_CLEARED] = 5LL,
 		[PYX_L_FutureObj_fut_loop] = 16LL,
