@@ -383,7 +383,7 @@ struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address,
 				  char **ret);
 
 /* ------------------------------------------------------------------ */
-/* Hung services: py-tasks                                             */
+/* Hung services: py-tasks, py-locks                                  */
 /* ------------------------------------------------------------------ */
 
 /* py-tasks: every asyncio task of every event loop: name, state, the
@@ -392,6 +392,14 @@ struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address,
  * and which tasks await it, and the cycles of tasks awaiting each other.
  * Shape in docs/py-tasks.md. */
 struct pyx_error *pyx_tasks_json(struct pyx_program *prog, char **ret);
+
+/* py-locks: every thread blocked on a threading.Lock or RLock, or in a
+ * Condition, Event, Semaphore, Barrier, queue.Queue or Thread.join: the
+ * object, its type, the Python names that refer to it, its holder when
+ * that can be read (an RLock's owner; the thread in a `with` block on a
+ * Lock), and cycles of threads waiting for each other.  Shape in
+ * docs/py-locks.md. */
+struct pyx_error *pyx_locks_json(struct pyx_program *prog, char **ret);
 
 /* ------------------------------------------------------------------ */
 /* Native frames: py-stack --native, py-triage, a Python-aware bt      */

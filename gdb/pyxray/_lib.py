@@ -184,6 +184,7 @@ FUNCTIONS = {
     "pyx_malloc_json": (ERR, [_P, _U64, _PP]),
     # hung services
     "pyx_tasks_json": (ERR, [_P, _PP]),
+    "pyx_locks_json": (ERR, [_P, _PP]),
     # native frames
     "pyx_native_unwind": (ERR, [_P, ctypes.POINTER(ctypes.POINTER(NativeStacks))]),
     "pyx_native_stacks_destroy": (None, [ctypes.POINTER(NativeStacks)]),

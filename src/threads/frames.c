@@ -332,3 +332,57 @@ struct pyx_error *frame_locals(struct pyx_program *prog, const struct pyx_frame 
 		free(groups[g]);
 	return err;
 }
+
+/* The most slots read of one frame: locals, cells and value stack. */
+#define MAX_FRAME_SLOTS 8192u
+
+struct pyx_error *frame_slots(struct pyx_program *prog, const struct pyx_frame *f,
+			      uint64_t **ret, size_t *n)
+{
+	*ret = NULL;
+	*n = 0;
+	int32_t stacksize;
+	PYX_TRY(read_i32(prog, f->code + LV(prog, PyCodeObject_co_stacksize), &stacksize));
+	uint64_t base;
+	size_t count;
+	if (HAS(prog, _PyInterpreterFrame)) {
+		int32_t nlocalsplus;
+		PYX_TRY(read_i32(prog, f->code + LV(prog, PyCodeObject_co_nlocalsplus), &nlocalsplus));
+		if (nlocalsplus < 0 || stacksize < 0)
+			return NULL;
+		base = f->frame + (uint64_t)LV(prog, _PyInterpreterFrame_localsplus);
+		count = (size_t)nlocalsplus + (size_t)stacksize;
+	} else {
+		uint64_t stack;
+		base = f->frame + (uint64_t)LV(prog, PyFrameObject_f_localsplus);
+		PYX_TRY(read_ptr(prog, f->frame + LV(prog, PyFrameObject_f_valuestack), &stack));
+		if (stack < base || stacksize < 0 || (stack - base) / 8 > MAX_FRAME_SLOTS)
+			return NULL;
+		count = (size_t)(stack - base) / 8 + (size_t)stacksize;
+	}
+	if (count > MAX_FRAME_SLOTS)
+		count = MAX_FRAME_SLOTS;
+	if (!count)
+		return NULL;
+	uint64_t *v = malloc(count * sizeof(*v));
+	if (!v)
+		return pyx_error_no_memory();
+	struct pyx_error *err = pyx_target_read(prog->target, base, v, count * 8);
+	if (err) {
+		free(v);
+		return err;
+	}
+	for (size_t i = 0; i < count; i++)
+		v[i] = stackref_object(prog, v[i]);
+	*ret = v;
+	*n = count;
+	return NULL;
+}
+
+struct pyx_error *frame_globals(struct pyx_program *prog, const struct pyx_frame *f,
+				uint64_t *ret)
+{
+	if (HAS(prog, _PyInterpreterFrame))
+		return read_ptr(prog, f->frame + LV(prog, _PyInterpreterFrame_globals), ret);
+	return read_ptr(prog, f->frame + LV(prog, PyFrameObject_f_globals), ret);
+}

@@ -43,4 +43,14 @@ struct pyx_error *code_names(struct pyx_program *prog, uint64_t code,
 struct pyx_error *frame_locals(struct pyx_program *prog, const struct pyx_frame *f,
 			       dict_visit_fn visit, void *arg);
 
+/* The words of a frame's locals, cells and whole value stack (as
+ * deep as the code may use it, past what is live: callers check what
+ * they find), stack references untagged.  *ret is malloc'ed. */
+struct pyx_error *frame_slots(struct pyx_program *prog, const struct pyx_frame *f,
+			      uint64_t **ret, size_t *n);
+
+/* The globals dict a frame runs with. */
+struct pyx_error *frame_globals(struct pyx_program *prog, const struct pyx_frame *f,
+				uint64_t *ret);
+
 #endif

@@ -167,6 +167,13 @@ off("PyFunctionObject_func_builtins", "PyFunctionObject", "func_builtins", since
 size("PyMethodObject", "PyMethodObject")
 off("PyMethodObject_im_func", "PyMethodObject", "im_func")
 off("PyMethodObject_im_self", "PyMethodObject", "im_self")
+# Built-in methods (a lock's bound __exit__ that a `with` block keeps on
+# its frame's stack up to 3.13) and method descriptors (3.14 keeps the
+# unbound __exit__ and the lock in two slots instead).
+off("PyCFunctionObject_m_ml", "PyCFunctionObject", "m_ml")
+off("PyCFunctionObject_m_self", "PyCFunctionObject", "m_self")
+off("PyMethodDef_ml_name", "PyMethodDef", "ml_name")
+off("PyMethodDescrObject_d_method", "PyMethodDescrObject", "d_method")
 size("PyCellObject", "PyCellObject")
 off("PyCellObject_ob_ref", "PyCellObject", "ob_ref")
 size("PyModuleObject", "PyModuleObject")
