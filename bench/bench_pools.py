@@ -118,7 +118,7 @@ def build_blocks_tool():
                                                               os.path.getmtime(lib)):
         cc = os.environ.get("CC", "cc")
         cmd = [cc, "-std=c11", "-D_GNU_SOURCE", "-O2", "-I", os.path.join(ROOT, "include"),
-               "-I", os.path.join(ROOT, "src"), src, lib, "-ldw", "-lelf", "-o", exe]
+               "-I", os.path.join(ROOT, "src"), src, lib, "-ldw", "-lelf", "-lz", "-lzstd", "-lstdc++", "-o", exe]
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode:
             raise BenchError("building bench-blocks failed: %s" % p.stderr[-500:])

@@ -233,6 +233,8 @@ void pyx_target_set_crash_info(struct pyx_target *target,
 enum pyx_stack_flags {
 	PYX_STACK_LOCALS = 1 << 0, /* add "locals" to each frame */
 	PYX_STACK_EXCEPTIONS = 1 << 1, /* add each thread's "exception" */
+	PYX_STACK_NATIVE_ALL = 1 << 2, /* pyx_stack_native_json: also the threads
+					* that never ran Python (native frames only) */
 };
 
 /* py-stack: every thread's Python stack, frames outermost first.
@@ -412,6 +414,14 @@ struct pyx_native_frame {
 	const char *module;     /* file name of its ELF module; NULL: found by pc */
 	const char *file;       /* source file, or NULL */
 	int line;               /* source line, 0 if unknown */
+	uint64_t sp;            /* the stack pointer in this frame, 0 if unknown */
+	bool inlined;           /* a function inlined into the next (outer) frame,
+				 * which has the same pc */
+	bool signal_frame;      /* the kernel's signal trampoline (gdb's
+				 * "<signal handler called>") */
+	bool activation;        /* pc is where the frame was interrupted (the
+				 * innermost frame, or one a signal interrupted),
+				 * not a return address */
 };
 
 struct pyx_native_thread {
@@ -419,6 +429,9 @@ struct pyx_native_thread {
 	const char *name;       /* the thread's name, or NULL */
 	const struct pyx_native_frame *frames; /* innermost first */
 	size_t nframes;
+	bool truncated;         /* the unwinder stopped at its frame limit:
+				 * outer frames are missing */
+	const char *error;      /* why the unwind stopped early, or NULL */
 };
 
 /* Native stacks of some threads.  The engine only reads them; a caller
@@ -433,8 +446,11 @@ struct pyx_native_stacks {
  * registers in a core file, or, for a live process, from its threads
  * stopped by pyx_target_pause() (call it from the pausing thread), or
  * else by attaching to each thread with ptrace for a moment (the process
- * must not be traced by another debugger).  Physical frames only (no
- * inlined ones). */
+ * must not be traced by another debugger).  Frames are named as gdb's
+ * bt names them: functions inlined at a pc come as frames of their own
+ * (inlined set), from the DWARF where the module has it, with source
+ * file and line; C++ names demangled.  Every thread, also those that
+ * never ran Python. */
 struct pyx_error *pyx_native_unwind(struct pyx_program *prog,
 				    struct pyx_native_stacks **ret);
 void pyx_native_stacks_destroy(struct pyx_native_stacks *stacks);

@@ -73,14 +73,20 @@ class NativeFrame(ctypes.Structure):
                 ("function", _STR),
                 ("module", _STR),
                 ("file", _STR),
-                ("line", _INT)]
+                ("line", _INT),
+                ("sp", _U64),
+                ("inlined", ctypes.c_bool),
+                ("signal_frame", ctypes.c_bool),
+                ("activation", ctypes.c_bool)]
 
 
 class NativeThread(ctypes.Structure):
     _fields_ = [("tid", _INT),
                 ("name", _STR),
                 ("frames", ctypes.POINTER(NativeFrame)),
-                ("nframes", ctypes.c_size_t)]
+                ("nframes", ctypes.c_size_t),
+                ("truncated", ctypes.c_bool),
+                ("error", _STR)]
 
 
 class NativeStacks(ctypes.Structure):
@@ -119,6 +125,7 @@ PROGRESS_FN = ctypes.CFUNCTYPE(None, _P, _STR, _U64, _U64)
 
 STACK_LOCALS = 1 << 0
 STACK_EXCEPTIONS = 1 << 1
+STACK_NATIVE_ALL = 1 << 2
 
 # ---- functions: name -> (restype, argtypes) ----------------------------------
 
@@ -295,19 +302,26 @@ def encode(s):
 
 
 def native_stacks(threads):
-    """NativeStacks for the engine from [(tid, name, [frame, ...])], each
-    frame with .pc, .function, .module, .file, .line (innermost first),
+    """NativeStacks for the engine from [(tid, name, [frame, ...][,
+    truncated])], each frame with .pc, .function, .module, .file, .line
+    and optionally .sp, .inlined, .signal_frame, .activation (innermost
+    first),
     as a front door that unwinds by itself (gdb) builds them.  The result
     keeps its buffers alive while it is."""
     arrays = []
     cthreads = (NativeThread * max(len(threads), 1))()
-    for i, (tid, name, frames) in enumerate(threads):
+    for i, thread in enumerate(threads):
+        tid, name, frames = thread[:3]
+        truncated = thread[3] if len(thread) > 3 else False
         arr = (NativeFrame * max(len(frames), 1))()
         for k, f in enumerate(frames):
             arr[k] = NativeFrame(f.pc, encode(f.function), encode(f.module),
-                                 encode(f.file), f.line or 0)
+                                 encode(f.file), f.line or 0, getattr(f, "sp", 0) or 0,
+                                 bool(getattr(f, "inlined", False)),
+                                 bool(getattr(f, "signal_frame", False)),
+                                 bool(getattr(f, "activation", k == 0)))
         arrays.append(arr)
-        cthreads[i] = NativeThread(tid, encode(name), arr, len(frames))
+        cthreads[i] = NativeThread(tid, encode(name), arr, len(frames), bool(truncated), None)
     stacks = NativeStacks(cthreads, len(threads))
     stacks._keep = (arrays, cthreads)
     return stacks

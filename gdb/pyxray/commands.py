@@ -30,11 +30,18 @@ def run(prog, name, args, *, width=0):
         return to_json(doc) if as_json else text()
 
     if name == "stack":
-        doc = prog.stack(thread=args.thread, locals=args.locals, native=args.native)
+        doc = prog.stack(thread=args.thread, locals=args.locals, native=args.native,
+                         native_all=getattr(args, "native_all", False))
         return out(doc, lambda: render.render_stack(doc, locals=args.locals, width=width))
     if name == "triage":
         doc = prog.triage()
         return out(doc, lambda: render.render_triage(doc, width=width))
+    if name == "tasks":
+        doc = prog.tasks()
+        return out(doc, lambda: render.render_tasks(doc, width=width))
+    if name == "locks":
+        doc = prog.locks()
+        return out(doc, lambda: render.render_locks(doc, width=width))
     if name == "object":
         doc = prog.object(args.address, depth=args.depth, items=args.items,
                           string=args.string)

@@ -218,6 +218,9 @@ readable.  Frames that C code called into are marked "(called from C)".""",
                      help="merge in the native (C) frames: the Python frames appear inside "
                      "the eval-loop frames that run them, and the C functions they call "
                      "come after them"),
+            argument("--native-all", action="store_true",
+                     help="as --native, and also the threads that never ran Python (their "
+                     "native frames only)"),
             JSON),
         notes="Works on CPython 3.8 to 3.15, release and debug builds."),
     Command(
@@ -236,6 +239,35 @@ Python frame and where it stopped, and the exception it was raising or
 handling, if any.  On a live process that took no signal it describes
 where each thread is.""",
         arguments=(JSON,)),
+    Command(
+        "tasks", "Show every asyncio task: what it awaits, who awaits it, and deadlocks.",
+        """
+Reads asyncio's own record of its tasks (3.14+: the task list of every
+thread; before: the sets asyncio.tasks keeps) and draws, for each event
+loop, the tree `python -m asyncio pstree` draws: every task with the
+chain of coroutines it is suspended in (outermost first, with file and
+line), the tasks it awaits under its innermost coroutine (an awaited
+task, gather()'s children, a TaskGroup's tasks), or what else it awaits
+(a Future, a sleep, a socket read).  Tasks that await each other in a
+cycle can never finish: each cycle is reported as a deadlock.""",
+        arguments=(JSON,),
+        notes="Works on CPython 3.8 to 3.15, live and on cores; the process need not run\n"
+              "(3.14's own `python -m asyncio pstree` needs a live 3.14+ process)."),
+    Command(
+        "locks", "Show what each blocked thread waits on, who holds it, and deadlocks.",
+        """
+For every thread blocked acquiring a threading.Lock or RLock, or waiting in
+a Condition, Event, Semaphore, Barrier, queue.Queue or Thread.join(): the
+object it waits on (address, type, the Python names that refer to it),
+the Python line that waits, and who holds it: an RLock's owner; for a
+Lock, the thread inside a `with` block on it (a Lock taken with acquire()
+records no holder: "holder unknown"); for join(), the thread joined.
+Threads that wait for each other in a cycle are reported as a deadlock:
+"thread A holds X and waits for Y; thread B holds Y and waits for X".
+Which lock a thread blocks on is what the kernel says: the futex its
+system call waits on.""",
+        arguments=(JSON,),
+        notes="Works on CPython 3.8 to 3.15, live and on cores."),
     Command(
         "object", "Decode a Python object: type, refcount, size, gc state and a safe repr.",
         """

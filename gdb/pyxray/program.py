@@ -443,16 +443,19 @@ class Program:
     # ---- the commands ----------------------------------------------------
 
     def stack(self, *, thread: int | None = None, locals: bool = False, native: bool = False,
-              exceptions: bool = False) -> dict:
+              exceptions: bool = False, native_all: bool = False) -> dict:
         """Every thread's Python stack, frames outermost first (as
         traceback.extract_stack() lists them): docs/py-stack.md.
 
         thread: one thread, by OS thread id or threading.get_ident().
         locals: each frame's locals as safe reprs.  native: the C frames
         too, merged with the Python ones ("kind": "native"/"python").
-        exceptions: each thread's exception being handled."""
+        exceptions: each thread's exception being handled.  native_all:
+        native, and also the threads that never ran Python."""
         flags = ((_lib.STACK_LOCALS if locals else 0) |
-                 (_lib.STACK_EXCEPTIONS if exceptions else 0))
+                 (_lib.STACK_EXCEPTIONS if exceptions else 0) |
+                 (_lib.STACK_NATIVE_ALL if native_all else 0))
+        native = native or native_all
         tid = int(thread or 0)
         if not native:
             return self._query("pyx_stack_json", tid, flags)
@@ -479,6 +482,20 @@ class Program:
         if warning:
             self._note(warning)
         return doc
+
+    def tasks(self) -> dict:
+        """Every asyncio task of every event loop: name, state, the chain
+        of coroutines it is suspended in (outermost first), what it awaits
+        and which tasks await it, and deadlocks (tasks awaiting each other
+        in a cycle): docs/py-tasks.md."""
+        return self._query("pyx_tasks_json", long=True)
+
+    def locks(self) -> dict:
+        """Every thread blocked on a lock (or in a Condition, Event,
+        Semaphore, Barrier, Queue or join()): the object, who holds it,
+        and deadlocks (threads waiting for each other in a cycle):
+        docs/py-locks.md."""
+        return self._query("pyx_locks_json", long=True)
 
     def object(self, address: int | str, *, depth: int | None = None,
                items: int | None = None, string: int | None = None) -> dict:

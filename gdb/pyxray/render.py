@@ -8,7 +8,7 @@ lists, reprs, locals.
 """
 from __future__ import annotations
 
-__all__ = ["render_stack", "render_triage", "render_object", "render_info", "render_gc",
+__all__ = ["render_stack", "render_triage", "render_tasks", "render_locks", "render_object", "render_info", "render_gc",
            "render_census", "render_referrers", "render_path", "render_path_dot",
            "render_leaks_snapshot", "render_leaks_diff", "render_refcheck",
            "render_pools", "render_arenas", "render_arenas_map", "render_malloc",
@@ -89,7 +89,41 @@ def native_frame_line(f):
     if f.get("file"):
         where = " at %s:%s" % (f["file"], f["line"] if f.get("line") else "?")
     module = " [%s]" % f["module"] if f.get("module") else ""
-    return "  (C) %s%s%s" % (f.get("function") or "?? (%s)" % f["address"], where, module)
+    name = f.get("function")
+    if not name:
+        # Unnamed: where to look it up later (addr2line -e MODULE OFFSET).
+        name = "?? (%s+%s)" % (f["module"], f["module_offset"]) \
+            if f.get("module") and f.get("module_offset") else "?? (%s)" % f["address"]
+    inlined = " (inlined)" if f.get("inlined") else ""
+    return "  (C) %s%s%s%s" % (name, inlined, where, module)
+
+
+def status_line(t):
+    """"  status: waiting for the GIL" for a thread whose document has one."""
+    st = t.get("status")
+    return "  status: %s" % st["text"] if st and st.get("text") else None
+
+
+def collapsed(frames, repeats):
+    """frames, with each run that repeats given once and then
+    ("repeat", number of frames, how many more times) for the copies."""
+    skip = {r["first"]: r for r in repeats or ()}
+    i = 0
+    while i < len(frames):
+        r = skip.get(i)
+        if r:
+            for f in frames[i:i + r["frames"]]:
+                yield f
+            yield ("repeat", r["frames"], r["more"])
+            i += r["frames"] * (r["more"] + 1)
+            continue
+        yield frames[i]
+        i += 1
+
+
+def repeat_line(n, more):
+    return "  [the %s above repeated %s more %s]" % (
+        "frame" if n == 1 else "%d frames" % n, thousands(more), plural(more, "time"))
 
 
 def render_stack(doc: dict, *, locals: bool = False, width: int = 0) -> str:
@@ -98,6 +132,8 @@ def render_stack(doc: dict, *, locals: bool = False, width: int = 0) -> str:
     crash = doc.get("crash")
     for t in doc["threads"]:
         out.append(thread_header(t, crash))
+        if status_line(t):
+            out.append(status_line(t))
         if t.get("error"):
             out.append("  error: %s" % t["error"])
         frames = t["frames"]
@@ -105,18 +141,37 @@ def render_stack(doc: dict, *, locals: bool = False, width: int = 0) -> str:
             out.append("  (no Python frames)")
         elif frames:
             out.append("Traceback (most recent call last):")
-        for i, f in enumerate(frames):
+        previous = None
+        for f in collapsed(frames, t.get("repeats")):
+            if isinstance(f, tuple):
+                out.append(repeat_line(f[1], f[2]))
+                continue
             if f.get("kind") == "native":
                 out.append(native_frame_line(f))
-                continue
-            if f.get("entered_from_c") and i > 0 and frames[i - 1].get("kind") != "native":
-                out.append("  (called from C)")
-            out.extend(frame_lines(f))
-            if locals:
-                for name, value in f.get("locals", {}).items():
-                    out.append(fit("      %s = %s" % (name, value), width))
+            else:
+                if f.get("entered_from_c") and previous is not None and \
+                        previous.get("kind") != "native":
+                    out.append("  (called from C)")
+                out.extend(frame_lines(f))
+                if locals:
+                    for name, value in f.get("locals", {}).items():
+                        out.append(fit("      %s = %s" % (name, value), width))
+            previous = f
+        limits = limit_lines(t)
+        out.extend(limits)
         out.append("")
     return "\n".join(out)
+
+
+def limit_lines(t):
+    """What the unwinder could not give, said under the frames."""
+    out = []
+    if t.get("native_truncated"):
+        out.append("  [native frames stop here: the unwinder's limit was reached; "
+                   "outer frames are not shown]")
+    if t.get("native_error"):
+        out.append("  [no native frames: %s]" % t["native_error"])
+    return out
 
 
 # ---- py-triage ---------------------------------------------------------------
@@ -128,22 +183,48 @@ def render_triage(doc: dict, *, width: int = 0) -> str:
     if sig != "none":
         where = " at %s" % doc["fault_address"] if doc["fault_address"] else ""
         out.append("Signal:      %s%s in thread %s" % (sig, where, doc["crashed_tid"] or "?"))
+        sender = doc.get("signal_sender")
+        if doc.get("faulthandler_reraised"):
+            out.append("Sent by:     faulthandler, re-raising the original signal after "
+                       "printing the traceback")
+        elif sender:
+            out.append("Sent by:     %s" % ("the process itself (raise(), abort())"
+                                           if sender.get("self") else
+                                           "process %d (uid %d)" % (sender["pid"],
+                                                                    sender["uid"])))
+        else:
+            out.append("Sent by:     the kernel (a fault)")
+        if doc.get("abort_message"):
+            out.append("Abort:       %s" % doc["abort_message"])
     holder = doc["gil_holder"]
     out.append("GIL holder:  %s" % ("thread %d" % holder if holder else "none"))
     gc_state = {True: "collecting", False: "not collecting", None: "unknown"}
     out.append("GC:          %s" % gc_state[doc["gc_collecting"]])
+    locks = doc.get("locks") or {}
+    for d in locks.get("deadlocks", []):
+        out.append("Deadlock:    threads %s wait for each other (py-locks)"
+                   % ", ".join(str(t) for t in d["tids"]))
     out.append("")
     crash = {"signal": sig, "address": doc["fault_address"]} if sig != "none" else None
     for t in doc["threads"]:
         out.append(thread_header(t, crash))
+        if status_line(t):
+            out.append(status_line(t))
         if t.get("error"):
             out.append("  error: %s" % t["error"])
         if t["frames"]:
             out.append("Traceback (most recent call last):")
-        for f in t["frames"]:
-            out.extend(frame_lines(f))
-        for f in t["native_frames"]:
-            out.append(native_frame_line(f))
+        for f in collapsed(t["frames"], t.get("repeats")):
+            if isinstance(f, tuple):
+                out.append(repeat_line(f[1], f[2]))
+            else:
+                out.extend(frame_lines(f))
+        for f in collapsed(t["native_frames"], t.get("native_repeats")):
+            if isinstance(f, tuple):
+                out.append(repeat_line(f[1], f[2]))
+            else:
+                out.append(native_frame_line(f))
+        out.extend(limit_lines(t))
         if not t["frames"] and not t["native_frames"]:
             out.append("  (no frames)")
         exc = t.get("exception")
@@ -151,7 +232,176 @@ def render_triage(doc: dict, *, width: int = 0) -> str:
             out.append("%s %s: %s" % ("Raising" if exc.get("raised") else "Handling",
                                       exc["type"], exc["message"]))
         out.append("")
+    if locks.get("waits"):
+        out.append("Locks:")
+        out.append(render_locks({"waits": locks["waits"], "deadlocks": locks["deadlocks"]},
+                                width=width).rstrip("\n"))
+        out.append("")
     return "\n".join(out)
+
+
+# ---- py-tasks ----------------------------------------------------------------
+
+def task_label(t):
+    state = "" if t["state"] == "pending" else " (%s)" % t["state"]
+    if t.get("cancelling"):
+        state += " (cancelling)"
+    if t.get("running"):
+        state += " (running)"
+    return "(T) %s [%s]%s" % (t["name"], t["id"], state)
+
+
+def render_tasks(doc: dict, *, width: int = 0) -> str:
+    """py-tasks: per event loop, the tree `python -m asyncio pstree`
+    draws (tasks, the coroutines they are suspended in, and what they
+    await), then the deadlocks."""
+    if not doc["asyncio_imported"]:
+        return "asyncio is not imported: no tasks\n"
+    by_id = {t["id"]: t for t in doc["tasks"]}
+    out = []
+    shown = set()
+
+    def tree(t, prefix, last, path):
+        out.append(fit(prefix + ("└── " if last else "├── ") + task_label(t), width))
+        inner = prefix + ("    " if last else "│   ")
+        if t["id"] in path:
+            out.append(fit(inner + "└── (awaits a task above it: a deadlock)", width))
+            return
+        if t["id"] in shown:
+            out.append(fit(inner + "└── (shown above)", width))
+            return
+        shown.add(t["id"])
+        for c in t["coroutines"]:
+            out.append(fit(inner + "└──  %s %s:%d" % (c["function"], c["file"], c["line"]),
+                           width))
+            inner += "    "
+        if t.get("coroutines_cut"):
+            out.append(inner + "└── (more coroutines not shown)")
+        kids = [by_id[i] for i in t["awaits"] if i in by_id]
+        others = [a for a in t["awaits"] if a not in by_id]
+        items = [("task", k) for k in kids] + [("other", o) for o in others]
+        for n, (kind, item) in enumerate(items):
+            end = n == len(items) - 1
+            if kind == "task":
+                tree(item, inner, end, path | {t["id"]})
+            else:
+                out.append(fit(inner + ("└── " if end else "├── ") + "awaits " + item, width))
+
+    for loop in doc["loops"]:
+        where = ""
+        if loop.get("tid"):
+            where = " running in thread %d" % loop["tid"]
+        elif loop.get("thread_id") is None:
+            where = " (not running)"
+        out.append("Event loop %s%s: %d %s" % (loop["id"], where, loop["tasks"],
+                                               plural(loop["tasks"], "task")))
+        tasks = [t for t in doc["tasks"] if t["loop"] == loop["id"]]
+        roots = [t for t in tasks if not t["awaited_by"]]
+        for i, t in enumerate(roots):
+            tree(t, "", i == len(roots) - 1 and all(x["id"] in shown for x in tasks), set())
+        # Tasks no root leads to: those in (or under) a cycle.
+        for t in tasks:
+            if t["id"] not in shown:
+                tree(t, "", True, set())
+        out.append("")
+    if not doc["tasks"]:
+        out.append("no asyncio tasks")
+        out.append("")
+    for cycle in doc["deadlocks"]:
+        names = ["%s [%s]" % (by_id[i]["name"], i) if i in by_id else i for i in cycle]
+        text = "%s awaits %s" % (names[0], names[1 % len(names)])
+        for n in names[2:] + ([names[0]] if len(names) > 1 else []):
+            text += ", which awaits %s" % n
+        out.append("Deadlock: %s" % text)
+    for n in doc.get("notes", []):
+        out.append("note: %s" % n)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# ---- py-locks ----------------------------------------------------------------
+
+_WAITS_FOR = {
+    "threading.Event": "until another thread calls set()",
+    "threading.Condition": "until another thread calls notify()",
+    "threading.Semaphore": "until another thread calls release()",
+    "threading.Barrier": "until the other parties arrive",
+}
+
+
+def thread_text(tid, name):
+    return "thread %d%s" % (tid, " (%s)" % name if name else "")
+
+
+def lock_text(w):
+    """threading.Lock 0x7f.., named lock_b (global of app)"""
+    kind = w["kind"] if w["type"] in ("_thread.lock", "_thread.RLock") else w["type"]
+    named = ", named " + "; ".join(w["names"]) if w["names"] else ""
+    return "%s %s%s" % (kind, w["lock"], named)
+
+
+def holder_line(w):
+    if w["holder_tid"]:
+        who = thread_text(w["holder_tid"], w.get("holder_name"))
+        how = {"RLock owner": "its owner, count %s" % w.get("count"),
+               "with block": "inside a `with` block on it",
+               "the thread joined": "still running"}.get(w.get("holder_known_by"),
+                                                          w.get("holder_known_by") or "")
+        if w["kind"] == "threading.Thread":
+            return "waits for %s to finish: %s" % (who, how)
+        return "held by %s: %s" % (who, how)
+    if w.get("owner_exited"):
+        return "owned by a thread that has exited: it can never be released"
+    if w["kind"] in ("threading.Lock", "threading.RLock"):
+        if w.get("locked") is False:
+            return "not held (the thread is about to get it)"
+        return "holder unknown (taken with acquire(), which records no owner)"
+    if w["kind"] == "queue.Queue":
+        return "until another thread calls %s" % ("get()" if w["method"].endswith("put")
+                                                 else "task_done()"
+                                                 if w["method"].endswith("join")
+                                                 else "put()")
+    if w["kind"] == "threading.Thread":
+        return "the thread joined has finished or is not known"
+    return _WAITS_FOR.get(w["kind"], "no holder")
+
+
+def short_lock(w):
+    """A lock as the deadlock line names it: its first name, else its
+    type and address."""
+    if w.get("names"):
+        return w["names"][0].split(" (")[0]
+    return "%s %s" % (w.get("type", "?"), w.get("lock", "?"))
+
+
+def render_locks(doc: dict, *, width: int = 0) -> str:
+    """py-locks: one entry per waiting thread, then the deadlocks."""
+    out = []
+    for w in doc["waits"]:
+        how = "`with`" if w["method"] == "with" else w["method"] + "()"
+        state = "blocked" if w["blocked"] else "waiting"
+        out.append(fit("Thread %d%s %s in %s on %s" % (
+            w["tid"], " (%s)" % w["thread_name"] if w.get("thread_name") else "", state, how,
+            lock_text(w)), width))
+        if w.get("frame"):
+            out.append("    at %s" % w["frame"])
+        out.append("    " + holder_line(w))
+    if not doc["waits"]:
+        out.append("no thread waits on a lock")
+    by_tid = {w["tid"]: w for w in doc["waits"]}
+    for d in doc["deadlocks"]:
+        parts = []
+        n = len(d["tids"])
+        for k, tid in enumerate(d["tids"]):
+            w = by_tid.get(tid, {})
+            held = by_tid.get(d["tids"][k - 1], {})
+            parts.append("%s holds %s and waits for %s" % (
+                thread_text(tid, w.get("thread_name")), short_lock(held) if n > 1 else "it",
+                short_lock(w)))
+        out.append("")
+        out.append("Deadlock: " + "; ".join(parts))
+    for n in doc.get("notes", []):
+        out.append("note: %s" % n)
+    return "\n".join(out) + "\n"
 
 
 # ---- py-object ---------------------------------------------------------------

@@ -12,9 +12,10 @@ import gdb
 
 from pyxray import _lib
 
-MAX_NATIVE_FRAMES = 4096
+MAX_NATIVE_FRAMES = 32768
 
-NativeFrame = collections.namedtuple("NativeFrame", "pc function module file line")
+NativeFrame = collections.namedtuple(
+    "NativeFrame", "pc function module file line sp inlined signal_frame activation")
 
 
 class selected_thread:
@@ -55,7 +56,7 @@ def _module(pc):
     return os.path.basename(so) if so else None
 
 
-def describe(frame):
+def describe(frame, level=0):
     try:
         name = frame.name()
     except gdb.error:
@@ -64,7 +65,18 @@ def describe(frame):
     sal = frame.find_sal()
     fname = sal.symtab.filename if sal and sal.symtab else None
     line = sal.line if sal and sal.symtab and sal.line else 0
-    return NativeFrame(pc, name, _module(pc), fname, line)
+    kind = frame.type()
+    try:
+        sp = int(frame.read_register("rsp")) & 0xFFFFFFFFFFFFFFFF
+    except (gdb.error, ValueError):
+        sp = 0
+    try:
+        older = frame.newer()
+        activation = older is None or older.type() == gdb.SIGTRAMP_FRAME
+    except gdb.error:
+        activation = level == 0
+    return NativeFrame(pc, name, _module(pc), fname, line, sp,
+                       kind == gdb.INLINE_FRAME, kind == gdb.SIGTRAMP_FRAME, activation)
 
 
 def unwind(limit=MAX_NATIVE_FRAMES):
@@ -76,7 +88,7 @@ def unwind(limit=MAX_NATIVE_FRAMES):
     except gdb.error:
         return out
     while frame is not None and len(out) < limit:
-        out.append(describe(frame))
+        out.append(describe(frame, len(out)))
         try:
             frame = frame.older()
         except gdb.error:
@@ -98,7 +110,8 @@ def stacks(threads=None):
     out = []
     for t in threads:
         with selected_thread(t):
-            out.append((thread_tid(t), t.name, unwind()))
+            frames = unwind()
+            out.append((thread_tid(t), t.name, frames, len(frames) >= MAX_NATIVE_FRAMES))
     return _lib.native_stacks(out)
 
 

@@ -7,6 +7,12 @@
 void lock_wait_json(const struct lock_wait *w, struct strbuf *sb)
 {
 	strbuf_printf(sb, "{\"tid\": %d, ", w->tid);
+	json_key(sb, "thread_name");
+	if (w->thread_name)
+		json_string(sb, w->thread_name);
+	else
+		strbuf_puts(sb, "null");
+	strbuf_puts(sb, ", ");
 	json_key(sb, "lock");
 	json_hex(sb, w->object);
 	strbuf_puts(sb, ", ");
@@ -28,6 +34,12 @@ void lock_wait_json(const struct lock_wait *w, struct strbuf *sb)
 	json_key(sb, "holder_tid");
 	if (w->holder_tid)
 		strbuf_printf(sb, "%d", w->holder_tid);
+	else
+		strbuf_puts(sb, "null");
+	strbuf_puts(sb, ", ");
+	json_key(sb, "holder_name");
+	if (w->holder_name)
+		json_string(sb, w->holder_name);
 	else
 		strbuf_puts(sb, "null");
 	strbuf_puts(sb, ", ");

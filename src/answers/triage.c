@@ -1,16 +1,34 @@
 /* triage.c - py-triage: what killed the process, and where every thread
- * was (shape in docs/py-triage.md). */
+ * was (shape in docs/py-triage.md).
+ *
+ * The verdict names the real cause: who sent the signal (the kernel for
+ * a fault; kill() from another process; raise() or abort() in the
+ * process itself), the original fault behind faulthandler's re-raise
+ * (from the signal frame the kernel pushed), abort()'s reason (glibc's
+ * assertion message), a stack overflow (a fault at the stack pointer,
+ * with the recursion that filled the stack), the C function ctypes
+ * called through libffi, and unnamed code as module+offset. */
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "answers/locks_json.h"
 #include "answers/stack_json.h"
 #include "heap/heap.h"
 #include "native/native.h"
+#include "native/status.h"
 #include "threads/exceptions.h"
 #include "threads/threads.h"
+#include "util/repeats.h"
 
-/* Native frames shown after a thread's last Python frame, at most. */
-#define MAX_SHOWN_NATIVE 64
+/* Where a fault at most this far below the stack pointer is an overflow. */
+#define OVERFLOW_REACH (64u << 10)
+/* The kernel's rt_sigframe on x86-64: the return address (to the
+ * trampoline), then struct ucontext (304 bytes), then siginfo. */
+#define SIGFRAME_UCONTEXT_SIZE 304
+#define SIGFRAME_RIP_OFFSET (40 + 16 * 8)
+#define SIGFRAME_RSP_OFFSET (40 + 15 * 8)
 
 /* Frames in these modules are where a signal surfaces (abort(), raise()),
  * rarely where the bug is: the verdict names the first frame outside. */
@@ -25,6 +43,11 @@ static bool is_system_module(const char *module)
 		if (strncmp(module, prefixes[i], strlen(prefixes[i])) == 0)
 			return true;
 	return false;
+}
+
+static bool is_libffi(const char *module)
+{
+	return module && strncmp(module, "libffi", 6) == 0;
 }
 
 /* One thread as triage sees it. */
@@ -65,14 +88,14 @@ static struct pyx_error *triage_thread_fill(struct pyx_program *prog, struct tri
 		free(merged);
 		return pyx_error_no_memory();
 	}
-	for (size_t i = 0; i < n && !merged[i].python && t->nbetween < MAX_SHOWN_NATIVE; i++)
+	for (size_t i = 0; i < n && !merged[i].python; i++)
 		t->between[t->nbetween++] = merged[i].index;
 	free(merged);
 	return NULL;
 }
 
 static void thread_report_json(struct pyx_program *prog, const struct triage_thread *t,
-			       struct strbuf *sb)
+			       const struct stack_context *ctx, struct strbuf *sb)
 {
 	strbuf_puts(sb, "{");
 	if (t->py) {
@@ -92,22 +115,58 @@ static void thread_report_json(struct pyx_program *prog, const struct triage_thr
 		json_string(sb, pyx_error_message(t->frames_err));
 		strbuf_puts(sb, ", ");
 	}
+	uint64_t *keys = malloc((t->nframes + t->nbetween + 1) * sizeof(*keys));
 	json_key(sb, "frames");
 	strbuf_puts(sb, "[");
-	for (size_t i = t->nframes; i-- > 0;) {
+	for (size_t i = t->nframes, k = 0; i-- > 0; k++) {
 		stack_frame_json(prog, &t->frames[i], 0, sb);
+		if (keys)
+			keys[k] = stack_python_key(&t->frames[i]);
 		if (i)
 			strbuf_puts(sb, ", ");
 	}
 	strbuf_puts(sb, "], ");
+	struct repeat *reps = NULL;
+	size_t nreps = keys ? find_repeats(keys, t->nframes, &reps) : 0;
+	if (nreps == (size_t)-1) {
+		sb->oom = true;
+		nreps = 0;
+	}
+	json_key(sb, "repeats");
+	repeats_json(reps, nreps, sb);
+	free(reps);
+	strbuf_puts(sb, ", ");
 	json_key(sb, "native_frames");
 	strbuf_puts(sb, "[");
-	for (size_t i = t->nbetween; i-- > 0;) {
+	for (size_t i = t->nbetween, k = 0; i-- > 0; k++) {
 		native_frame_json(prog, t->native, t->between[i], sb);
+		if (keys)
+			keys[k] = stack_native_key(prog, t->native, t->between[i]);
 		if (i)
 			strbuf_puts(sb, ", ");
 	}
 	strbuf_puts(sb, "], ");
+	reps = NULL;
+	nreps = keys ? find_repeats(keys, t->nbetween, &reps) : 0;
+	if (nreps == (size_t)-1) {
+		sb->oom = true;
+		nreps = 0;
+	}
+	json_key(sb, "native_repeats");
+	repeats_json(reps, nreps, sb);
+	free(reps);
+	free(keys);
+	stack_limits_json(t->native, sb);
+	struct status_input in = {
+		.tid = t->tid, .has_python = t->py != NULL, .holds_gil = t->py && t->py->holds_gil,
+		.gc_collecting = ctx->gc_collecting, .frames = t->frames, .nframes = t->nframes,
+		.native = t->native, .lock = locks_wait_of(ctx->locks, t->tid),
+	};
+	struct thread_status st;
+	thread_status(prog, &in, &st);
+	strbuf_puts(sb, ", ");
+	thread_status_json(&st, sb);
+	strbuf_puts(sb, ", ");
 	exception_text_json(&t->exc, sb);
 	strbuf_puts(sb, "}");
 }
@@ -118,38 +177,301 @@ static const char *file_base(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* "SIGSEGV in module M, function F(), called from app.py:42 in handle()" */
-static void verdict(struct pyx_program *prog, const char *head, const struct triage_thread *t,
+/* ---- the analysis ------------------------------------------------------------ */
+
+struct finding {
+	/* The frame the verdict names (an index into the thread's native
+	 * frames), or -1. */
+	long pick;
+	long via;                /* the C library frame the signal surfaced in, or -1 */
+	long ctypes_callee;      /* ctypes through libffi: the function it called, or -1 */
+	/* faulthandler re-raised the signal: the frames from the one the
+	 * original signal interrupted, and what the kernel recorded. */
+	bool faulthandler;
+	long orig_first;
+	bool orig_has_address;
+	uint64_t orig_address;
+	uint64_t orig_sp;
+	bool overflow;
+	char *abort_reason;
+	bool fatal_error;        /* Py_FatalError: the C function that called it */
+	long fatal_caller;
+};
+
+static bool name_is(const char *f, const char *want)
+{
+	return f && strcmp(f, want) == 0;
+}
+
+/* glibc's multiarch implementations (__memmove_avx_unaligned_erms) by the
+ * function a program calls (memmove). */
+static char *called_name(const char *f)
+{
+	static const char *const variants[] = {
+		"_avx", "_sse", "_evex", "_erms", "_unaligned", "_ssse3", "_generic",
+	};
+	if (!f)
+		return NULL;
+	if (strncmp(f, "__", 2) == 0) {
+		const char *end = NULL;
+		for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+			const char *p = strstr(f + 2, variants[i]);
+			if (p && (!end || p < end))
+				end = p;
+		}
+		if (end && end > f + 2)
+			return strndup(f + 2, (size_t)(end - f - 2));
+	}
+	return strdup(f);
+}
+
+/* glibc keeps the message of a failed assert() (and of its other fatal
+ * errors) in __abort_msg: struct abort_msg_s { unsigned int size; char
+ * msg[]; }. */
+static char *abort_message(struct pyx_program *prog)
+{
+	uint64_t addr, msg;
+	if (!modules_lookup(prog->modules, "__abort_msg", &addr, NULL))
+		return NULL;
+	struct pyx_error *err = read_ptr(prog, addr, &msg);
+	char *s = NULL;
+	if (!err && msg)
+		err = target_read_cstr(prog->target, msg + 4, 4096, &s);
+	pyx_error_destroy(err);
+	if (s) {
+		size_t n = strlen(s);
+		while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+			s[--n] = '\0';
+		if (!n) {
+			free(s);
+			s = NULL;
+		}
+	}
+	return s;
+}
+
+static bool readable(struct pyx_program *prog, uint64_t addr)
+{
+	uint8_t b;
+	struct pyx_error *err = pyx_target_read(prog->target, addr, &b, 1);
+	pyx_error_destroy(err);
+	return !err;
+}
+
+static void analyse(struct pyx_program *prog, const struct pyx_crash_info *crash,
+		    const struct triage_thread *t, struct finding *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->pick = f->via = f->ctypes_callee = f->orig_first = f->fatal_caller = -1;
+	if (!t || !t->native)
+		return;
+	const struct pyx_native_thread *nt = t->native;
+	/* faulthandler's handler re-raised the signal: the frames below the
+	 * signal trampoline are where the original one struck. */
+	if (crash && crash->signo && crash->has_sender && crash->sender_pid == prog->target->pid) {
+		bool handler = false;
+		for (size_t i = 0; i < nt->nframes; i++) {
+			const char *fn = native_function(prog, nt, i);
+			if (name_is(fn, "faulthandler_fatal_error"))
+				handler = true;
+			if (handler && nt->frames[i].signal_frame && i + 1 < nt->nframes) {
+				f->faulthandler = true;
+				f->orig_first = (long)i + 1;
+				uint64_t sp = nt->frames[i].sp;
+				siginfo_t si;
+				struct pyx_error *err = sp ? pyx_target_read(prog->target,
+					sp + SIGFRAME_UCONTEXT_SIZE, &si, sizeof(si))
+					: pyx_error_create(PYX_ERR_NOT_FOUND, "no sp");
+				if (!err && si.si_signo == crash->signo && si.si_code > 0) {
+					f->orig_has_address = true;
+					f->orig_address = (uint64_t)(uintptr_t)si.si_addr;
+				}
+				pyx_error_destroy(err);
+				uint64_t rsp;
+				err = sp ? read_ptr(prog, sp + SIGFRAME_RSP_OFFSET, &rsp)
+					: pyx_error_create(PYX_ERR_NOT_FOUND, "no sp");
+				if (!err)
+					f->orig_sp = rsp;
+				pyx_error_destroy(err);
+				break;
+			}
+		}
+	}
+	/* The frames that matter: innermost first, up to the last Python frame. */
+	size_t from = 0;
+	if (f->faulthandler) {
+		for (from = 0; from < t->nbetween && (long)t->between[from] < f->orig_first; from++)
+			;
+	}
+	/* Py_FatalError: name the function that called it. */
+	for (size_t i = from; i < t->nbetween; i++) {
+		const char *fn = native_function(prog, nt, t->between[i]);
+		if (name_is(fn, "fatal_error") || name_is(fn, "_Py_FatalErrorFunc") ||
+		    name_is(fn, "Py_FatalError") || name_is(fn, "_Py_FatalErrorFormat") ||
+		    name_is(fn, "fatal_error_exit")) {
+			f->fatal_error = true;
+			f->fatal_caller = -1;
+		} else if (f->fatal_error && f->fatal_caller < 0) {
+			f->fatal_caller = (long)t->between[i];
+		}
+	}
+	/* Innermost frame outside the C library. */
+	for (size_t i = from; i < t->nbetween; i++) {
+		size_t k = t->between[i];
+		const char *module = native_module(prog, nt, k);
+		if (is_system_module(module))
+			continue;
+		if (f->fatal_error && f->fatal_caller >= 0) {
+			/* Past Py_FatalError's own frames. */
+			const char *fn = native_function(prog, nt, k);
+			if (name_is(fn, "fatal_error") || name_is(fn, "_Py_FatalErrorFunc") ||
+			    name_is(fn, "Py_FatalError") || name_is(fn, "fatal_error_exit") ||
+			    name_is(fn, "_Py_FatalErrorFormat"))
+				continue;
+		}
+		f->pick = (long)k;
+		if (i > from)
+			f->via = (long)t->between[from];
+		if (is_libffi(module) && i > from) {
+			/* ctypes called a C function through libffi: that one. */
+			f->ctypes_callee = (long)t->between[i - 1];
+		}
+		break;
+	}
+	if (f->pick < 0 && from < t->nbetween)
+		f->pick = (long)t->between[from];
+	if (crash && crash->signo == SIGABRT)
+		f->abort_reason = abort_message(prog);
+	/* A stack overflow: a fault just below the stack pointer, where
+	 * nothing readable is (the guard page, or the end of the stack). */
+	bool has_addr = f->faulthandler ? f->orig_has_address : crash && crash->has_address;
+	uint64_t addr = f->faulthandler ? f->orig_address : crash ? crash->address : 0;
+	uint64_t sp = f->faulthandler ? f->orig_sp : 0;
+	if (!sp && nt->nframes)
+		sp = nt->frames[0].sp;
+	if (!sp)
+		sp = target_thread_sp(prog->target, t->tid);
+	if (crash && (crash->signo == SIGSEGV || crash->signo == SIGBUS) && has_addr && sp &&
+	    addr + OVERFLOW_REACH >= sp && addr <= sp + 4096 && !readable(prog, addr))
+		f->overflow = true;
+}
+
+/* "walk() at app.py:5": the block of frames that repeats most. */
+static void overflow_text(struct pyx_program *prog, const struct triage_thread *t,
+			  struct strbuf *sb)
+{
+	size_t npy = t->nframes, nnat = t->native ? t->native->nframes : 0;
+	uint64_t *keys = malloc((npy > nnat ? npy : nnat) * sizeof(*keys) + 8);
+	struct repeat *reps = NULL;
+	size_t nreps = 0;
+	if (keys && npy) {
+		for (size_t i = 0; i < npy; i++)
+			keys[i] = stack_python_key(&t->frames[i]);
+		nreps = find_repeats(keys, npy, &reps);
+	}
+	size_t best = (size_t)-1, best_frames = 0;
+	for (size_t i = 0; nreps != (size_t)-1 && i < nreps; i++)
+		if ((reps[i].more + 1) * reps[i].length > best_frames) {
+			best = i;
+			best_frames = (reps[i].more + 1) * reps[i].length;
+		}
+	if (best != (size_t)-1 && best_frames >= 100) {
+		const struct pyx_frame *f = &t->frames[reps[best].first];
+		char count[32];
+		snprintf(count, sizeof(count), "%zu", npy);
+		strbuf_printf(sb, "stack overflow: %s Python frames, %zu of them %s() at %s:%d "
+			      "(recursion)", count, best_frames, f->function, file_base(f->file),
+			      f->line);
+		free(reps);
+		free(keys);
+		return;
+	}
+	free(reps);
+	reps = NULL;
+	nreps = 0;
+	if (keys && nnat) {
+		for (size_t i = 0; i < nnat; i++)
+			keys[i] = stack_native_key(prog, t->native, i);
+		nreps = find_repeats(keys, nnat, &reps);
+	}
+	best = (size_t)-1;
+	best_frames = 0;
+	for (size_t i = 0; nreps != (size_t)-1 && i < nreps; i++)
+		if ((reps[i].more + 1) * reps[i].length > best_frames) {
+			best = i;
+			best_frames = (reps[i].more + 1) * reps[i].length;
+		}
+	if (best != (size_t)-1) {
+		size_t k = reps[best].first;
+		const char *fn = native_function(prog, t->native, k);
+		const char *module = native_module(prog, t->native, k);
+		strbuf_printf(sb, "stack overflow: %s%zu native frames, %zu of them %s() in %s "
+			      "(recursion)", t->native->truncated ? "more than " : "", nnat,
+			      best_frames, fn ? fn : "??", module ? module : "??");
+	} else {
+		strbuf_printf(sb, "stack overflow: %s%zu native frames, %zu Python frames",
+			      t->native && t->native->truncated ? "more than " : "", nnat, npy);
+	}
+	free(reps);
+	free(keys);
+}
+
+static void name_frame(struct pyx_program *prog, const struct pyx_native_thread *nt, long k,
+		       struct strbuf *sb)
+{
+	const char *module = native_module(prog, nt, (size_t)k);
+	const char *function = native_function(prog, nt, (size_t)k);
+	uint64_t off;
+	if (function)
+		strbuf_printf(sb, "module %s, function %s()", module ? module : "??", function);
+	else if (module && native_module_offset(prog, nt->frames[k].pc, &off))
+		strbuf_printf(sb, "module %s, function ?? at %s+0x%llx", module, module,
+			      (unsigned long long)off);
+	else
+		strbuf_printf(sb, "unmapped code at 0x%llx", (unsigned long long)nt->frames[k].pc);
+}
+
+static void verdict(struct pyx_program *prog, const struct pyx_crash_info *crash,
+		    const char *head, const struct triage_thread *t, const struct finding *f,
 		    struct strbuf *sb)
 {
 	strbuf_puts(sb, head);
 	if (!t)
 		return;
-	if (t->nbetween) {
-		/* Innermost frame outside the C library, or the innermost. */
-		size_t pick = t->between[0];
-		const char *via = NULL, *via_module = NULL;
-		for (size_t i = 0; i < t->nbetween; i++) {
-			if (!is_system_module(native_module(prog, t->native, t->between[i]))) {
-				pick = t->between[i];
-				if (i) {
-					via = native_function(prog, t->native, t->between[0]);
-					via_module = native_module(prog, t->native, t->between[0]);
-				}
-				break;
-			}
+	const struct pyx_native_thread *nt = t->native;
+	if (f->overflow) {
+		strbuf_puts(sb, ": ");
+		overflow_text(prog, t, sb);
+	} else if (crash && crash->signo == SIGABRT && f->abort_reason) {
+		strbuf_printf(sb, ": abort(): %s", f->abort_reason);
+	} else if (f->fatal_error) {
+		strbuf_puts(sb, ": Py_FatalError()");
+		if (f->fatal_caller >= 0)
+			strbuf_printf(sb, " called by %s()",
+				      native_function(prog, nt, (size_t)f->fatal_caller)
+				      ? native_function(prog, nt, (size_t)f->fatal_caller) : "??");
+	}
+	if (f->ctypes_callee >= 0) {
+		char *called = called_name(native_function(prog, nt, (size_t)f->ctypes_callee));
+		const char *module = native_module(prog, nt, (size_t)f->ctypes_callee);
+		strbuf_printf(sb, " in %s() of %s, called by ctypes through %s", called ? called : "??",
+			      module ? module : "??",
+			      native_module(prog, nt, (size_t)f->pick));
+		free(called);
+	} else if (f->pick >= 0 && !f->overflow) {
+		strbuf_puts(sb, " in ");
+		name_frame(prog, nt, f->pick, sb);
+		if (f->via >= 0 && !f->fatal_error) {
+			const char *via = native_function(prog, nt, (size_t)f->via);
+			const char *via_module = native_module(prog, nt, (size_t)f->via);
+			strbuf_printf(sb, " (in %s() of %s)", via ? via : "??",
+				      via_module ? via_module : "??");
 		}
-		const char *module = native_module(prog, t->native, pick);
-		const char *function = native_function(prog, t->native, pick);
-		strbuf_printf(sb, " in module %s, function %s()", module ? module : "??",
-			      function ? function : "??");
-		if (via)
-			strbuf_printf(sb, " (in %s() of %s)", via, via_module ? via_module : "??");
 	}
 	if (t->nframes) {
-		const struct pyx_frame *f = &t->frames[0];
-		strbuf_printf(sb, ", called from %s:%d in %s()", file_base(f->file), f->line,
-			      f->function);
+		const struct pyx_frame *fr = &t->frames[0];
+		strbuf_printf(sb, ", called from %s:%d in %s()", file_base(fr->file), fr->line,
+			      fr->function);
 	} else {
 		strbuf_printf(sb, ", in thread %d, which runs no Python code", t->tid);
 	}
@@ -157,6 +479,30 @@ static void verdict(struct pyx_program *prog, const char *head, const struct tri
 		strbuf_printf(sb, ", while %s %s: %s", t->exc.raised ? "raising" : "handling",
 			      t->exc.type ? t->exc.type : "?",
 			      t->exc.message ? t->exc.message : "<unreadable>");
+}
+
+/* The process that sent a signal, by name when it still runs here. */
+static void sender_text(const struct pyx_crash_info *crash, int self, struct strbuf *sb)
+{
+	if (crash->sender_pid == self) {
+		strbuf_puts(sb, crash->code == SI_TKILL || crash->code == SI_USER
+			    ? " raised by the process itself (raise(), abort() or kill() of its own "
+			      "pid)"
+			    : " sent by the process itself");
+		return;
+	}
+	char path[64], name[64] = "";
+	snprintf(path, sizeof(path), "/proc/%d/comm", crash->sender_pid);
+	FILE *fp = crash->sender_pid > 0 ? fopen(path, "r") : NULL;
+	if (fp) {
+		if (fgets(name, sizeof(name), fp))
+			name[strcspn(name, "\n")] = '\0';
+		fclose(fp);
+	}
+	strbuf_printf(sb, " sent by process %d%s%s%s (uid %d) with %s", crash->sender_pid,
+		      *name ? " (" : "", name, *name ? ")" : "", crash->sender_uid,
+		      crash->code == SI_TKILL ? "tgkill()" : crash->code == SI_QUEUE
+		      ? "sigqueue()" : "kill()");
 }
 
 struct pyx_error *pyx_triage_json(struct pyx_program *prog,
@@ -167,14 +513,16 @@ struct pyx_error *pyx_triage_json(struct pyx_program *prog,
 	PYX_TRY(program_threads(prog, &threads, &n));
 	struct pyx_crash_info crash;
 	pyx_target_crash_info(prog->target, &crash);
-	struct triage_thread *tt = calloc(n + 1, sizeof(*tt));
+	size_t nnative = native ? native->nthreads : 0;
+	struct triage_thread *tt = calloc(n + nnative + 2, sizeof(*tt));
 	if (!tt) {
 		program_threads_free(threads, n);
 		return pyx_error_no_memory();
 	}
 	size_t nt = 0;
 	struct pyx_error *err = NULL;
-	/* The faulting thread first, then the others in py-stack's order. */
+	/* The faulting thread first, then the others in py-stack's order,
+	 * then the threads that never ran Python. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n; i++) {
 			if (threads[i].crashed != (pass == 0))
@@ -185,39 +533,82 @@ struct pyx_error *pyx_triage_json(struct pyx_program *prog,
 			tt[nt].native = native_thread(native, threads[i].tid);
 			nt++;
 		}
-		/* A thread that took the signal without ever running Python. */
+		for (size_t k = 0; k < nnative; k++) {
+			const struct pyx_native_thread *th = &native->threads[k];
+			bool python = false;
+			for (size_t i = 0; i < n && !python; i++)
+				python = threads[i].tid == th->tid;
+			bool crashed = crash.signo && crash.tid == th->tid;
+			if (python || crashed != (pass == 0))
+				continue;
+			tt[nt].tid = th->tid;
+			tt[nt].crashed = crashed;
+			tt[nt].native = th;
+			nt++;
+		}
+		/* A thread that took the signal, without a native stack either. */
 		if (pass == 0 && nt == 0 && crash.signo && crash.tid) {
 			tt[nt].tid = crash.tid;
 			tt[nt].crashed = true;
-			tt[nt].native = native_thread(native, crash.tid);
 			nt++;
 		}
 	}
 	for (size_t i = 0; i < nt && !err; i++)
 		err = triage_thread_fill(prog, &tt[i]);
 
-	uint64_t *interps = NULL;
-	size_t ninterps = 0;
-	struct gc_state_info gc;
-	bool gc_known = false;
-	struct pyx_error *e = program_interpreters(prog, &interps, &ninterps);
-	if (!e && ninterps)
-		e = gc_state_read(prog, interps[ninterps - 1], false, &gc);
-	gc_known = !e && ninterps;
-	pyx_error_destroy(e);
-	free(interps);
+	struct stack_context ctx;
+	stack_context_init(prog, &ctx);
 
 	struct strbuf sb = STRBUF_INIT;
 	if (!err) {
 		char buf[32];
 		const char *sig = crash.signo ? signal_name(crash.signo, buf, sizeof(buf)) : "none";
+		/* The verdict: about the faulting thread; without a signal,
+		 * about the first thread the unwinder gave (the one gdb has
+		 * selected), else the first Python thread. */
+		const struct triage_thread *subject = NULL;
+		if (crash.signo) {
+			for (size_t i = 0; i < nt && !subject; i++)
+				if (tt[i].crashed)
+					subject = &tt[i];
+		} else {
+			int want = native && native->nthreads ? native->threads[0].tid : 0;
+			for (size_t i = 0; i < nt && !subject; i++)
+				if (tt[i].tid == want)
+					subject = &tt[i];
+			if (!subject && nt)
+				subject = &tt[0];
+		}
+		struct finding fd;
+		analyse(prog, crash.signo ? &crash : NULL, subject, &fd);
 		strbuf_puts(&sb, "{");
 		json_key(&sb, "signal");
 		json_string(&sb, sig);
 		strbuf_puts(&sb, ", ");
+		json_key(&sb, "signal_code");
+		if (crash.signo)
+			strbuf_printf(&sb, "%d, ", crash.code);
+		else
+			strbuf_puts(&sb, "null, ");
+		json_key(&sb, "signal_sender");
+		if (crash.signo && crash.has_sender)
+			strbuf_printf(&sb, "{\"pid\": %d, \"uid\": %d, \"self\": %s}, ",
+				      crash.sender_pid, crash.sender_uid,
+				      crash.sender_pid == prog->target->pid ? "true" : "false");
+		else
+			strbuf_puts(&sb, "null, ");
 		json_key(&sb, "fault_address");
-		if (crash.signo && crash.has_address)
+		if (fd.faulthandler && fd.orig_has_address)
+			json_hex(&sb, fd.orig_address);
+		else if (crash.signo && crash.has_address && !fd.faulthandler)
 			json_hex(&sb, crash.address);
+		else
+			strbuf_puts(&sb, "null");
+		strbuf_printf(&sb, ", \"faulthandler_reraised\": %s, \"stack_overflow\": %s, ",
+			      fd.faulthandler ? "true" : "false", fd.overflow ? "true" : "false");
+		json_key(&sb, "abort_message");
+		if (fd.abort_reason)
+			json_string(&sb, fd.abort_reason);
 		else
 			strbuf_puts(&sb, "null");
 		strbuf_puts(&sb, ", ");
@@ -239,32 +630,43 @@ struct pyx_error *pyx_triage_json(struct pyx_program *prog,
 		else
 			strbuf_puts(&sb, "null, ");
 		json_key(&sb, "gc_collecting");
-		strbuf_puts(&sb, !gc_known ? "null, " : gc.collecting ? "true, " : "false, ");
-		/* The verdict: about the faulting thread; without a signal,
-		 * about the first thread the unwinder gave (the one gdb has
-		 * selected), else the first Python thread. */
-		const struct triage_thread *subject = NULL;
+		strbuf_puts(&sb, !ctx.gc_known ? "null, " : ctx.gc_collecting ? "true, " : "false, ");
 		struct strbuf head = STRBUF_INIT;
 		if (crash.signo) {
-			for (size_t i = 0; i < nt && !subject; i++)
-				if (tt[i].crashed)
-					subject = &tt[i];
 			strbuf_puts(&head, sig);
+			if (fd.faulthandler)
+				strbuf_puts(&head, " (re-raised by faulthandler after printing the "
+					    "traceback)");
+			else if (crash.has_sender)
+				sender_text(&crash, prog->target->pid, &head);
 			if (!subject)
 				strbuf_puts(&head, " (the thread that took it is not known)");
 		} else {
-			int want = native && native->nthreads ? native->threads[0].tid : 0;
-			for (size_t i = 0; i < nt && !subject; i++)
-				if (tt[i].tid == want)
-					subject = &tt[i];
-			if (!subject && nt)
-				subject = &tt[0];
 			strbuf_puts(&head, "no fatal signal: the process is stopped");
 			if (subject)
 				strbuf_printf(&head, "; thread %d is", subject->tid);
 		}
 		struct strbuf v = STRBUF_INIT;
-		verdict(prog, head.s ? head.s : "", subject, &v);
+		if (!crash.signo && subject && !subject->nbetween) {
+			/* Nothing native to name: what it is doing. */
+			struct status_input in = {
+				.tid = subject->tid, .has_python = subject->py != NULL,
+				.holds_gil = subject->py && subject->py->holds_gil,
+				.gc_collecting = ctx.gc_collecting, .frames = subject->frames,
+				.nframes = subject->nframes, .native = subject->native,
+				.lock = locks_wait_of(ctx.locks, subject->tid),
+			};
+			struct thread_status st;
+			thread_status(prog, &in, &st);
+			strbuf_printf(&head, " %s", st.text);
+			struct finding none;
+			memset(&none, 0, sizeof(none));
+			none.pick = none.via = none.ctypes_callee = none.fatal_caller = -1;
+			verdict(prog, NULL, head.s ? head.s : "", subject, &none, &v);
+		} else {
+			verdict(prog, crash.signo ? &crash : NULL, head.s ? head.s : "", subject, &fd,
+				&v);
+		}
 		json_key(&sb, "verdict");
 		json_string(&sb, v.s ? v.s : "");
 		strbuf_release(&v);
@@ -275,10 +677,22 @@ struct pyx_error *pyx_triage_json(struct pyx_program *prog,
 		for (size_t i = 0; i < nt; i++) {
 			if (i)
 				strbuf_puts(&sb, ", ");
-			thread_report_json(prog, &tt[i], &sb);
+			thread_report_json(prog, &tt[i], &ctx, &sb);
 		}
-		strbuf_puts(&sb, "]}");
+		strbuf_puts(&sb, "], ");
+		json_key(&sb, "locks");
+		strbuf_puts(&sb, "{");
+		if (ctx.locks) {
+			locks_body_json(ctx.locks, &sb);
+		} else {
+			strbuf_puts(&sb, "\"waits\": [], \"deadlocks\": [], ");
+			json_key(&sb, "error");
+			json_string(&sb, "the locks could not be read");
+		}
+		strbuf_puts(&sb, "}}");
+		free(fd.abort_reason);
 	}
+	stack_context_release(&ctx);
 	for (size_t i = 0; i < nt; i++)
 		triage_thread_release(&tt[i]);
 	free(tt);

@@ -32,10 +32,21 @@ const char *native_function(struct pyx_program *prog, const struct pyx_native_th
 	const struct pyx_native_frame *f = &nt->frames[i];
 	if (f->function)
 		return f->function;
-	uint64_t pc = f->pc;
-	if (i > 0 && pc)
-		pc--;
-	return modules_symbolize(prog->modules, pc, NULL);
+	const struct native_loc *locs;
+	size_t n = native_locate(prog, f->pc, i > 0 && !f->activation, &locs);
+	return locs[n - 1].function;
+}
+
+bool native_module_offset(struct pyx_program *prog, uint64_t pc, uint64_t *ret)
+{
+	struct pyx_module *m = modules_find_addr(prog->modules, pc);
+	if (!m)
+		return false;
+	Dwarf_Addr bias = 0;
+	if (!dwfl_module_getelf(m->mod, &bias))
+		return false;
+	*ret = pc - bias;
+	return true;
 }
 
 static const char *base_name(const char *path)
@@ -124,6 +135,13 @@ void native_frame_json(struct pyx_program *prog, const struct pyx_native_thread 
 	else
 		strbuf_puts(sb, "null");
 	strbuf_puts(sb, ", ");
+	json_key(sb, "module_offset");
+	uint64_t off;
+	if (native_module_offset(prog, f->pc, &off))
+		json_hex(sb, off);
+	else
+		strbuf_puts(sb, "null");
+	strbuf_puts(sb, ", ");
 	json_key(sb, "file");
 	if (f->file)
 		json_string(sb, f->file);
@@ -135,5 +153,5 @@ void native_frame_json(struct pyx_program *prog, const struct pyx_native_thread 
 		strbuf_printf(sb, "%d", f->line);
 	else
 		strbuf_puts(sb, "null");
-	strbuf_printf(sb, ", \"index\": %zu}", i);
+	strbuf_printf(sb, ", \"inlined\": %s, \"index\": %zu}", f->inlined ? "true" : "false", i);
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runtime/program.h"
 #include "threads/frames.h"
 #include "util/strbuf.h"
 
@@ -14,6 +15,28 @@ struct merged_frame {
 	bool python;
 	size_t index;
 };
+
+/* One function at a native pc (native/symbols.c). */
+struct native_loc {
+	const char *function;  /* NULL when nothing names it */
+	const char *file;      /* source file, or NULL */
+	int line;
+	bool inlined;          /* inlined into the next one */
+};
+
+/* The functions at pc, innermost (inlined) first, the physical one last:
+ * n >= 1.  call_site: pc is a return address (look up pc - 1).  *ret
+ * points into a per-program cache: copy what you keep before the next
+ * call. */
+size_t native_locate(struct pyx_program *prog, uint64_t pc, bool call_site,
+		     const struct native_loc **ret);
+
+/* A symbol as gdb prints a frame's function: without a version suffix
+ * (@@GLIBC_2.34), demangled, without a C++ parameter list.  malloc'ed. */
+char *native_clean_name(const char *raw);
+
+/* pc's offset in its module's file (what addr2line -e MODULE takes). */
+bool native_module_offset(struct pyx_program *prog, uint64_t pc, uint64_t *ret);
 
 /* Is this the name of the eval loop (or of a part the compiler split
  * off it, "_PyEval_EvalFrameDefault.cold")? */
@@ -43,8 +66,8 @@ struct pyx_error *native_merge(struct pyx_program *prog, const struct pyx_native
 			       const struct pyx_frame *py, size_t npy,
 			       struct merged_frame **ret, size_t *n);
 
-/* {"kind": "native", "function", "address", "module", "file", "line",
- * "index"} */
+/* {"kind": "native", "function", "address", "module", "module_offset",
+ * "file", "line", "inlined", "index"} */
 void native_frame_json(struct pyx_program *prog, const struct pyx_native_thread *nt,
 		       size_t i, struct strbuf *sb);
 

@@ -1,24 +1,44 @@
 /* unwind.c - native stacks without gdb, through elfutils' unwinder (for
  * the CLI's triage and py-stack --native).  From a core, the registers
- * come from its NT_PRSTATUS notes; from a live process, elfutils attaches
- * to each thread with ptrace while it unwinds it, then detaches. */
+ * come from its NT_PRSTATUS notes; from a live process paused by
+ * pyx_target_pause(), elfutils reads the stopped threads' registers
+ * directly; otherwise it attaches to each thread with ptrace while it
+ * unwinds it, then detaches.
+ *
+ * The unwinder finds the physical frames (their pc and stack pointer);
+ * each pc is then named once per program (native/symbols.c: functions
+ * inlined there as frames of their own, file and line), whichever
+ * thread it is in: a thousand threads parked in the same place cost one
+ * lookup. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "native/native.h"
 #include "runtime/modules.h"
 #include "runtime/program.h"
 #include "target/target.h"
 #include "threads/threads.h"
 
-#define MAX_NATIVE_FRAMES 1024
-#define MAX_NATIVE_THREADS 4096
+/* Physical frames per thread (a C stack overflow has ~15,000). */
+#define MAX_NATIVE_FRAMES 32768
+#define MAX_NATIVE_THREADS 65536
+#define DWARF_REG_RSP 7
+
+struct raw_frame {
+	uint64_t pc, sp;
+	bool activation;
+};
 
 struct unwound_thread {
 	struct pyx_native_thread pub;
 	struct pyx_native_frame *frames;
 	size_t cap;
 	char *name;
+	char *error;
+	/* the physical frames, before naming */
+	struct raw_frame *raw;
+	size_t nraw, capraw;
 };
 
 /* What pyx_native_unwind hands out: the public view first. */
@@ -29,6 +49,9 @@ struct unwound {
 	size_t n, cap;
 	bool oom;
 	struct pyx_program *prog;
+	/* Every string the frames point at. */
+	char **strs;
+	size_t nstrs, capstrs;
 };
 
 void pyx_native_stacks_destroy(struct pyx_native_stacks *stacks)
@@ -38,30 +61,44 @@ void pyx_native_stacks_destroy(struct pyx_native_stacks *stacks)
 		return;
 	for (size_t i = 0; i < u->n; i++) {
 		struct unwound_thread *t = &u->threads[i];
-		for (size_t k = 0; k < t->pub.nframes; k++)
-			free((char *)t->frames[k].file);
 		free(t->frames);
+		free(t->raw);
 		free(t->name);
+		free(t->error);
 	}
+	for (size_t i = 0; i < u->nstrs; i++)
+		free(u->strs[i]);
+	free(u->strs);
 	free(u->threads);
 	free(u->views);
 	free(u);
 }
 
-static void source_line(Dwfl *dwfl, struct pyx_native_frame *f, uint64_t lookup)
+/* A copy owned by the stacks (the symbol cache may be dropped first). */
+static const char *own(struct unwound *u, const char *s)
 {
-	Dwfl_Module *mod = dwfl_addrmodule(dwfl, lookup);
-	if (!mod)
-		return;
-	Dwfl_Line *line = dwfl_module_getsrc(mod, lookup);
-	if (!line)
-		return;
-	int lineno = 0;
-	const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
-	if (file) {
-		f->file = strdup(file);
-		f->line = lineno;
+	if (!s)
+		return NULL;
+	/* Consecutive frames of one thread often repeat a string. */
+	if (u->nstrs && strcmp(u->strs[u->nstrs - 1], s) == 0)
+		return u->strs[u->nstrs - 1];
+	if (u->nstrs == u->capstrs) {
+		size_t cap = u->capstrs ? u->capstrs * 2 : 256;
+		char **v = realloc(u->strs, cap * sizeof(*v));
+		if (!v) {
+			u->oom = true;
+			return NULL;
+		}
+		u->strs = v;
+		u->capstrs = cap;
 	}
+	char *c = strdup(s);
+	if (!c) {
+		u->oom = true;
+		return NULL;
+	}
+	u->strs[u->nstrs++] = c;
+	return c;
 }
 
 static int frame_cb(Dwfl_Frame *state, void *arg)
@@ -72,23 +109,25 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	bool activation;
 	if (!dwfl_frame_pc(state, &pc, &activation))
 		return DWARF_CB_ABORT;
-	if (t->pub.nframes == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 32;
-		struct pyx_native_frame *f = realloc(t->frames, cap * sizeof(*f));
+	if (t->nraw == MAX_NATIVE_FRAMES) {
+		t->pub.truncated = true;
+		return DWARF_CB_ABORT;
+	}
+	if (t->nraw == t->capraw) {
+		size_t cap = t->capraw ? t->capraw * 2 : 32;
+		struct raw_frame *f = realloc(t->raw, cap * sizeof(*f));
 		if (!f) {
 			u->oom = true;
 			return DWARF_CB_ABORT;
 		}
-		t->frames = f;
-		t->cap = cap;
+		t->raw = f;
+		t->capraw = cap;
 	}
-	struct pyx_native_frame *f = &t->frames[t->pub.nframes++];
-	memset(f, 0, sizeof(*f));
-	f->pc = pc;
-	/* The line of a caller is that of its call, just before pc. */
-	source_line(dwfl_thread_dwfl(dwfl_frame_thread(state)), f,
-		    activation || !pc ? pc : pc - 1);
-	return t->pub.nframes >= MAX_NATIVE_FRAMES ? DWARF_CB_ABORT : DWARF_CB_OK;
+	Dwarf_Word sp = 0;
+	if (dwfl_frame_reg(state, DWARF_REG_RSP, &sp) != 0)
+		sp = 0;
+	t->raw[t->nraw++] = (struct raw_frame){ pc, sp, activation };
+	return DWARF_CB_OK;
 }
 
 static int thread_cb(Dwfl_Thread *thread, void *arg)
@@ -110,11 +149,51 @@ static int thread_cb(Dwfl_Thread *thread, void *arg)
 	if (u->prog->target->kind == TARGET_PID)
 		t->name = thread_comm_name(u->prog->target->pid, t->pub.tid);
 	/* An unwinder error ends this thread's stack, not the others: keep
-	 * what was found. */
-	dwfl_thread_getframes(thread, frame_cb, u);
+	 * what was found, and say why it stopped when it found nothing. */
+	int rc = dwfl_thread_getframes(thread, frame_cb, u);
+	if (rc == -1 && !t->nraw) {
+		const char *msg = dwfl_errmsg(-1);
+		t->error = strdup(msg ? msg : "the unwinder failed");
+	}
 	if (u->oom)
 		return DWARF_CB_ABORT;
 	return u->n >= MAX_NATIVE_THREADS ? DWARF_CB_ABORT : DWARF_CB_OK;
+}
+
+/* Each physical frame, then the functions inlined at its pc before it,
+ * as gdb's frames come. */
+static void name_frames(struct unwound *u, struct unwound_thread *t)
+{
+	struct pyx_program *prog = u->prog;
+	for (size_t i = 0; i < t->nraw && !u->oom; i++) {
+		const struct raw_frame *r = &t->raw[i];
+		const struct native_loc *locs;
+		size_t n = native_locate(prog, r->pc, !r->activation && i > 0, &locs);
+		for (size_t k = 0; k < n && !u->oom; k++) {
+			if (t->pub.nframes == t->cap) {
+				size_t cap = t->cap ? t->cap * 2 : 64;
+				struct pyx_native_frame *f = realloc(t->frames, cap * sizeof(*f));
+				if (!f) {
+					u->oom = true;
+					return;
+				}
+				t->frames = f;
+				t->cap = cap;
+			}
+			/* locs points into the cache: copy before the next lookup. */
+			struct native_loc l = locs[k];
+			struct pyx_native_frame *f = &t->frames[t->pub.nframes++];
+			memset(f, 0, sizeof(*f));
+			f->pc = r->pc;
+			f->sp = r->sp;
+			f->activation = r->activation;
+			f->inlined = l.inlined;
+			f->function = own(u, l.function);
+			f->file = own(u, l.file);
+			f->line = l.line;
+			f->signal_frame = l.function && strcmp(l.function, "__restore_rt") == 0;
+		}
+	}
 }
 
 struct pyx_error *pyx_native_unwind(struct pyx_program *prog,
@@ -149,26 +228,43 @@ struct pyx_error *pyx_native_unwind(struct pyx_program *prog,
 		pyx_native_stacks_destroy(&u->pub);
 		return pyx_error_no_memory();
 	}
-	if (rc == -1 && u->n == 0) {
-		struct pyx_error *err = target->kind == TARGET_PID
-			? pyx_error_create(PYX_ERR_PERMISSION,
-				"cannot unwind process %d: %s (another debugger attached? "
-				"see /proc/sys/kernel/yama/ptrace_scope)", target->pid,
-				dwfl_errmsg(-1))
-			: pyx_error_create(PYX_ERR_ELF, "cannot unwind the threads in %s: %s",
-					   target->core_path, dwfl_errmsg(-1));
+	size_t found = 0;
+	for (size_t i = 0; i < u->n; i++)
+		found += u->threads[i].nraw;
+	if ((rc == -1 && u->n == 0) || (u->n && !found)) {
+		int tracer = pyx_target_tracer(target);
+		struct pyx_error *err;
+		if (target->kind == TARGET_PID && tracer)
+			err = pyx_error_create(PYX_ERR_PERMISSION,
+				"cannot unwind process %d: process %d traces it (another "
+				"debugger): its native frames can be read only through that "
+				"debugger", target->pid, tracer);
+		else if (target->kind == TARGET_PID)
+			err = pyx_error_create(PYX_ERR_PERMISSION,
+				"cannot unwind process %d: %s (see "
+				"/proc/sys/kernel/yama/ptrace_scope)", target->pid,
+				u->n && u->threads[0].error ? u->threads[0].error : dwfl_errmsg(-1));
+		else
+			err = pyx_error_create(PYX_ERR_ELF, "cannot unwind the threads in %s: %s",
+					       target->core_path,
+					       u->n && u->threads[0].error ? u->threads[0].error
+					       : dwfl_errmsg(-1));
 		pyx_native_stacks_destroy(&u->pub);
 		return err;
 	}
+	for (size_t i = 0; i < u->n && !u->oom; i++)
+		name_frames(u, &u->threads[i]);
 	u->views = calloc(u->n + 1, sizeof(*u->views));
-	if (!u->views) {
+	if (u->oom || !u->views) {
 		pyx_native_stacks_destroy(&u->pub);
 		return pyx_error_no_memory();
 	}
 	for (size_t i = 0; i < u->n; i++) {
-		u->threads[i].pub.frames = u->threads[i].frames;
-		u->threads[i].pub.name = u->threads[i].name;
-		u->views[i] = u->threads[i].pub;
+		struct unwound_thread *t = &u->threads[i];
+		t->pub.frames = t->frames;
+		t->pub.name = t->name;
+		t->pub.error = t->error;
+		u->views[i] = t->pub;
 	}
 	u->pub.threads = u->views;
 	u->pub.nthreads = u->n;

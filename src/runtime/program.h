@@ -24,6 +24,7 @@ struct program_cache {
 enum program_cache_id {
 	PROGRAM_CACHE_TYPES,
 	PROGRAM_CACHE_REFS,
+	PROGRAM_CACHE_NATIVE,  /* native/symbols.c: what each native pc is */
 	PROGRAM_CACHE_COUNT
 };
 

@@ -427,34 +427,10 @@ static struct pyx_error *thread_wait(struct ctx *c, const struct pyx_thread *t)
 	if (sc.known && sc.nr == SYS_FUTEX)
 		waited = waited_address(c, sc.args[0]);
 
-	/* Every frame: locks held by `with` blocks; the innermost one: the
-	 * candidates for the lock being acquired. */
+	/* The innermost frame: the candidates for the lock being acquired. */
 	struct frame_locks inner = { 0 };
-	for (size_t i = 0; i < n && !c->oom; i++) {
-		struct frame_locks fl = { 0 };
-		err = frame_locks(c, &frames[i], &fl);
-		pyx_error_destroy(err);
-		for (size_t k = 0; k < fl.nexits; k++) {
-			size_t j;
-			for (j = 0; j < c->nholds; j++)
-				if (c->holds[j].tid == t->tid && c->holds[j].lock == fl.exits[k])
-					break;
-			if (j == c->nholds) {
-				struct with_hold *h = realloc(c->holds, (c->nholds + 1) * sizeof(*h));
-				if (!h) {
-					c->oom = true;
-					break;
-				}
-				c->holds = h;
-				h[c->nholds++] = (struct with_hold){ t->tid, fl.exits[k], 0 };
-			}
-			c->holds[j].count++;
-		}
-		if (i == 0)
-			inner = fl;
-		else
-			fl_release(&fl);
-	}
+	if (waited)
+		pyx_error_destroy(frame_locks(c, &frames[0], &inner));
 
 	/* The lock the kernel has it waiting on. */
 	uint64_t lock = 0;
@@ -498,6 +474,7 @@ static struct pyx_error *thread_wait(struct ctx *c, const struct pyx_thread *t)
 		w = new_wait(c);
 	if (w) {
 		w->tid = t->tid;
+		w->thread_name = t->name ? strdup(t->name) : NULL;
 		w->kind = wait_kind_of(object_kind);
 		w->object = object;
 		w->lock = lock;
@@ -547,11 +524,52 @@ static struct pyx_error *thread_wait(struct ctx *c, const struct pyx_thread *t)
 	return c->oom ? pyx_error_no_memory() : NULL;
 }
 
+/* Every frame of every thread: the locks its `with` blocks hold. */
+static void scan_with_blocks(struct ctx *c)
+{
+	struct pyx_program *prog = c->prog;
+	for (size_t t = 0; t < c->nthreads && !c->oom; t++) {
+		struct pyx_frame *frames = NULL;
+		size_t n = 0;
+		pyx_error_destroy(thread_frames(prog, c->threads[t].tstate, &frames, &n));
+		int tid = c->threads[t].tid;
+		for (size_t i = 0; i < n && !c->oom; i++) {
+			struct frame_locks fl = { 0 };
+			pyx_error_destroy(frame_locks(c, &frames[i], &fl));
+			for (size_t k = 0; k < fl.nexits; k++) {
+				size_t j;
+				for (j = 0; j < c->nholds; j++)
+					if (c->holds[j].tid == tid && c->holds[j].lock == fl.exits[k])
+						break;
+				if (j == c->nholds) {
+					struct with_hold *h = realloc(c->holds,
+								      (c->nholds + 1) * sizeof(*h));
+					if (!h) {
+						c->oom = true;
+						break;
+					}
+					c->holds = h;
+					h[c->nholds++] = (struct with_hold){ tid, fl.exits[k], 0 };
+				}
+				c->holds[j].count++;
+			}
+			fl_release(&fl);
+		}
+		frames_free(frames, n);
+	}
+}
+
 /* Plain Locks: the holder is the thread (other than the waiter, unless it
- * holds it twice) with a `with` block on it. */
+ * holds it twice) with a `with` block on it.  Every frame of every
+ * thread is looked at only when some thread waits on a Lock. */
 static void with_holders(struct ctx *c)
 {
 	struct pyx_locks *l = c->out;
+	bool needed = false;
+	for (size_t i = 0; i < l->n; i++)
+		needed |= l->waits[i].kind == WAIT_LOCK && l->waits[i].lock;
+	if (needed)
+		scan_with_blocks(c);
 	for (size_t i = 0; i < l->n; i++) {
 		struct lock_wait *w = &l->waits[i];
 		if (w->kind != WAIT_LOCK || !w->lock || w->holder_tid)
@@ -757,6 +775,8 @@ void locks_destroy(struct pyx_locks *l)
 	for (size_t i = 0; i < l->n; i++) {
 		struct lock_wait *w = &l->waits[i];
 		free(w->type);
+		free(w->thread_name);
+		free(w->holder_name);
 		free(w->method);
 		free(w->frame);
 		for (size_t k = 0; k < w->nnames; k++)
@@ -794,6 +814,11 @@ struct pyx_error *program_locks(struct pyx_program *prog, struct pyx_locks **ret
 		err = thread_wait(&c, &c.threads[i]);
 	if (!err)
 		with_holders(&c);
+	for (size_t i = 0; !err && i < l->n; i++)
+		for (size_t k = 0; k < c.nthreads; k++)
+			if (l->waits[i].holder_tid && c.threads[k].tid == l->waits[i].holder_tid &&
+			    c.threads[k].name && !l->waits[i].holder_name)
+				l->waits[i].holder_name = strdup(c.threads[k].name);
 	if (!err)
 		err = find_names(&c);
 	if (!err)

@@ -22,6 +22,8 @@ enum wait_kind {
 
 struct lock_wait {
 	int tid;                /* the thread that waits */
+	char *thread_name;      /* its name (threading's, else the kernel's) */
+	char *holder_name;      /* the holder's */
 	enum wait_kind kind;
 	uint64_t object;        /* what it waits on (the lock, the Event, the Thread ...) */
 	char *type;             /* its type's qualified name */

@@ -632,13 +632,8 @@ static const char *short_type(const char *qualified)
 	return qualified;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
-
-/* "Future 0x7f.. (pending) in sleep() at tasks.py:665" */
+/* "Future 0x7f.. (pending) in sleep()": the innermost coroutine says
+ * what it is (a sleep, a socket read, a Future nobody sets). */
 static char *describe(struct ctx *c, const struct pyx_task *t, uint64_t obj)
 {
 	struct pyx_program *prog = c->prog;
@@ -665,9 +660,8 @@ static char *describe(struct ctx *c, const struct pyx_task *t, uint64_t obj)
 	const struct task_coro *in = t->ncoros ? &t->coros[t->ncoros - 1] : NULL;
 	int rc;
 	if (in)
-		rc = asprintf(&s, "%s 0x%llx%s in %s() at %s:%d", short_type(type),
-			      (unsigned long long)obj, state, in->function, base_name(in->file),
-			      in->line);
+		rc = asprintf(&s, "%s 0x%llx%s in %s()", short_type(type),
+			      (unsigned long long)obj, state, in->function);
 	else
 		rc = asprintf(&s, "%s 0x%llx%s", short_type(type), (unsigned long long)obj, state);
 	free(type);

@@ -1,0 +1,345 @@
+/* symbols.c - what a native pc is, as gdb's bt names it: the functions at
+ * it from the module's DWARF (functions inlined there first, each with
+ * its file and line: the innermost from the line table, each outer one
+ * at the inlined call's DW_AT_call_file/line), else the ELF symbol.
+ * C++ names are demangled (libstdc++'s __cxa_demangle, the demangler gdb
+ * uses too) and printed without their parameter list, as bt does; symbol
+ * version suffixes (memcpy@@GLIBC_2.14) are dropped.  Answers are cached
+ * per program and pc: every thread of a process runs the same code. */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "native/native.h"
+#include "runtime/modules.h"
+
+/* libstdc++'s demangler (extern "C" in cxxabi.h). */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+#define MAX_INLINE_DEPTH 64
+
+struct entry {
+	uint64_t key;          /* pc << 1 | call_site; 0: empty */
+	uint32_t first, n;     /* into locs */
+};
+
+struct sym_cache {
+	struct entry *slots;
+	size_t cap, used;
+	struct native_loc *locs;
+	size_t nlocs, caplocs;
+	char **strs;           /* every string the locs point at */
+	size_t nstrs, capstrs;
+};
+
+static void sym_cache_free(void *p)
+{
+	struct sym_cache *c = p;
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nstrs; i++)
+		free(c->strs[i]);
+	free(c->strs);
+	free(c->locs);
+	free(c->slots);
+	free(c);
+}
+
+static const char *keep(struct sym_cache *c, char *s)
+{
+	if (!s)
+		return NULL;
+	if (c->nstrs == c->capstrs) {
+		size_t cap = c->capstrs ? c->capstrs * 2 : 64;
+		char **v = realloc(c->strs, cap * sizeof(*v));
+		if (!v) {
+			free(s);
+			return NULL;
+		}
+		c->strs = v;
+		c->capstrs = cap;
+	}
+	c->strs[c->nstrs++] = s;
+	return s;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+/* Drop a C++ name's parameter list (and what follows it: " const"),
+ * as gdb's bt prints frames: "ns::f(int) const" -> "ns::f". */
+static void remove_params(char *s)
+{
+	size_t n = strlen(s);
+	/* The last ')' that closes the parameter list. */
+	ssize_t close = -1;
+	for (ssize_t i = (ssize_t)n - 1; i >= 0; i--)
+		if (s[i] == ')') {
+			close = i;
+			break;
+		}
+	if (close < 0)
+		return;
+	int depth = 0;
+	for (ssize_t i = close; i >= 0; i--) {
+		if (s[i] == ')')
+			depth++;
+		else if (s[i] == '(' && --depth == 0) {
+			/* "(anonymous namespace)" at the start is not a list. */
+			if (i == 0)
+				return;
+			s[i] = '\0';
+			return;
+		}
+	}
+}
+
+char *native_clean_name(const char *raw)
+{
+	if (!raw)
+		return NULL;
+	char *s = strdup(raw);
+	if (!s)
+		return NULL;
+	/* memcpy@@GLIBC_2.14, __libc_start_main@GLIBC_2.2.5 */
+	char *at = strchr(s, '@');
+	if (at && at != s)
+		*at = '\0';
+	if (strncmp(s, "_Z", 2) == 0) {
+		int status = -1;
+		char *d = __cxa_demangle(s, NULL, NULL, &status);
+		if (d && status == 0) {
+			free(s);
+			remove_params(d);
+			return d;
+		}
+		free(d);
+	}
+	return s;
+}
+
+static const char *die_string(Dwarf_Die *die, int name)
+{
+	Dwarf_Attribute a;
+	return dwarf_formstring(dwarf_attr_integrate(die, name, &a));
+}
+
+/* A subprogram's or inlined subroutine's name as gdb prints it. */
+static char *die_function(Dwarf_Die *die)
+{
+	const char *linkage = die_string(die, DW_AT_linkage_name);
+	if (!linkage)
+		linkage = die_string(die, DW_AT_MIPS_linkage_name);
+	if (linkage)
+		return native_clean_name(linkage);
+	const char *name = die_string(die, DW_AT_name);
+	return name ? strdup(name) : NULL;
+}
+
+static char *call_file(Dwarf_Die *cudie, Dwarf_Die *inl)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word idx;
+	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &a), &idx) != 0)
+		return NULL;
+	Dwarf_Files *files;
+	size_t nfiles;
+	if (dwarf_getsrcfiles(cudie, &files, &nfiles) != 0 || idx >= nfiles)
+		return NULL;
+	const char *f = dwarf_filesrc(files, idx, NULL, NULL);
+	return f ? strdup(f) : NULL;
+}
+
+static int call_line(Dwarf_Die *inl)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word line;
+	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &a), &line) != 0)
+		return 0;
+	return (int)line;
+}
+
+/* ---- one pc ------------------------------------------------------------------ */
+
+/* The subprogram and inlined subroutines containing addr, outermost
+ * first, found by descending from the CU into the children that hold
+ * it.  (libdw's dwarf_getscopes finds nothing in the LTO units of
+ * Debian's python3.11, whose functions refer to abstract origins in
+ * other units.)  Returns how many, at most max. */
+static int scopes_at(Dwarf_Die *cudie, Dwarf_Addr addr, Dwarf_Die *out, int max)
+{
+	int n = 0;
+	Dwarf_Die parent = *cudie, child;
+	/* Each level: find the child holding addr; imported units are
+	 * searched as if their children were ours. */
+	for (int level = 0; level < 256 && n < max; level++) {
+		if (dwarf_child(&parent, &child) != 0)
+			break;
+		bool found = false;
+		Dwarf_Die stack[8];
+		int depth = 0;
+		for (;;) {
+			int tag = dwarf_tag(&child);
+			if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+			    tag == DW_TAG_lexical_block || tag == DW_TAG_try_block ||
+			    tag == DW_TAG_catch_block) {
+				if (dwarf_haspc(&child, addr) == 1) {
+					found = true;
+					break;
+				}
+			} else if (tag == DW_TAG_imported_unit && depth < 8) {
+				Dwarf_Attribute a;
+				Dwarf_Die unit, first;
+				if (dwarf_formref_die(dwarf_attr(&child, DW_AT_import, &a), &unit) &&
+				    dwarf_child(&unit, &first) == 0) {
+					stack[depth++] = child;
+					child = first;
+					continue;
+				}
+			}
+			while (dwarf_siblingof(&child, &child) != 0) {
+				if (depth == 0)
+					goto next_level;
+				child = stack[--depth];
+			}
+		}
+	next_level:
+		if (!found)
+			break;
+		int tag = dwarf_tag(&child);
+		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
+			out[n++] = child;
+		parent = child;
+	}
+	return n;
+}
+
+static bool push(struct sym_cache *c, const struct native_loc *l)
+{
+	if (c->nlocs == c->caplocs) {
+		size_t cap = c->caplocs ? c->caplocs * 2 : 256;
+		struct native_loc *v = realloc(c->locs, cap * sizeof(*v));
+		if (!v)
+			return false;
+		c->locs = v;
+		c->caplocs = cap;
+	}
+	c->locs[c->nlocs++] = *l;
+	return true;
+}
+
+/* The functions at lookup (pc, or pc - 1 for a call site), innermost
+ * first, appended to the cache's locs. */
+static void resolve(struct pyx_program *prog, struct sym_cache *c, uint64_t lookup)
+{
+	struct pyx_module *pm = modules_find_addr(prog->modules, lookup);
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cudie = pm ? dwfl_module_addrdie(pm->mod, lookup, &bias) : NULL;
+	size_t start = c->nlocs;
+	const char *line_file = NULL;
+	int line_no = 0;
+	if (pm) {
+		Dwfl_Line *line = dwfl_module_getsrc(pm->mod, lookup);
+		int lineno = 0;
+		const char *f = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+		if (f) {
+			char *copy = strdup(f);
+			line_file = keep(c, copy);
+			line_no = lineno;
+		}
+	}
+	if (cudie) {
+		Dwarf_Die scopes[MAX_INLINE_DEPTH];
+		int n = scopes_at(cudie, lookup - bias, scopes, MAX_INLINE_DEPTH);
+		const char *file = line_file;
+		int lineno = line_no;
+		/* Innermost first. */
+		for (int i = n - 1; i >= 0; i--) {
+			int tag = dwarf_tag(&scopes[i]);
+			struct native_loc l = {
+				.function = keep(c, die_function(&scopes[i])),
+				.file = file, .line = lineno,
+				.inlined = tag == DW_TAG_inlined_subroutine,
+			};
+			if (!l.function)
+				break;
+			push(c, &l);
+			if (tag == DW_TAG_subprogram)
+				break;
+			/* The caller's location: where the inlined call is. */
+			file = keep(c, call_file(cudie, &scopes[i]));
+			lineno = call_line(&scopes[i]);
+		}
+	}
+	if (c->nlocs == start) {
+		/* No DWARF for it: the ELF symbol (the .symtab of separate
+		 * debug info when there is one, else .dynsym). */
+		const char *sym = modules_symbolize(prog->modules, lookup, NULL);
+		struct native_loc l = {
+			.function = sym ? keep(c, native_clean_name(sym)) : NULL,
+			.file = line_file, .line = line_no,
+		};
+		push(c, &l);
+	}
+	/* The last one is the physical frame. */
+	c->locs[c->nlocs - 1].inlined = false;
+}
+
+static size_t hash(uint64_t k, size_t cap)
+{
+	k ^= k >> 31;
+	k *= 0x7fb5d329728ea185ull;
+	k ^= k >> 27;
+	return (size_t)k & (cap - 1);
+}
+
+static bool grow(struct sym_cache *c)
+{
+	size_t cap = c->cap ? c->cap * 2 : 1024;
+	struct entry *slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return false;
+	for (size_t i = 0; i < c->cap; i++) {
+		if (!c->slots[i].key)
+			continue;
+		size_t k = hash(c->slots[i].key, cap);
+		while (slots[k].key)
+			k = (k + 1) & (cap - 1);
+		slots[k] = c->slots[i];
+	}
+	free(c->slots);
+	c->slots = slots;
+	c->cap = cap;
+	return true;
+}
+
+size_t native_locate(struct pyx_program *prog, uint64_t pc, bool call_site,
+		     const struct native_loc **ret)
+{
+	static const struct native_loc unknown = { 0 };
+	*ret = &unknown;
+	struct sym_cache *c = program_cache(prog, PROGRAM_CACHE_NATIVE);
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return 1;
+		program_cache_set(prog, PROGRAM_CACHE_NATIVE, c, sym_cache_free);
+	}
+	uint64_t lookup = call_site && pc ? pc - 1 : pc;
+	uint64_t key = (lookup << 1) | 1;
+	if ((c->used + 1) * 2 > c->cap && !grow(c))
+		return 1;
+	size_t k = hash(key, c->cap);
+	while (c->slots[k].key && c->slots[k].key != key)
+		k = (k + 1) & (c->cap - 1);
+	if (!c->slots[k].key) {
+		size_t first = c->nlocs;
+		resolve(prog, c, lookup);
+		if (c->nlocs == first)
+			return 1;
+		c->slots[k] = (struct entry){ key, (uint32_t)first, (uint32_t)(c->nlocs - first) };
+		c->used++;
+	}
+	*ret = &c->locs[c->slots[k].first];
+	return c->slots[k].n;
+}
