@@ -5,6 +5,9 @@
  *   first_item(list)     trusts its argument: an empty list has no item 0
  *   crash_without_gil()  crashes after releasing the GIL, while another
  *                        thread runs Python
+ *   checked_first(list)  asserts the list is not empty: abort() with
+ *                        glibc's assertion message
+ *   recurse_deeply()     recurses in C until the stack overflows
  * and one that does its job properly, to step into with py-break:
  *   checksum(list)       the sum of a list of ints
  *
@@ -14,6 +17,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <unistd.h>
+/* The assertion stays in, whatever the build flags say. */
+#undef NDEBUG
+#include <assert.h>
 
 /* The compiler cannot prove this is NULL, so the store really happens. */
 static int *volatile null_pointer;
@@ -59,6 +65,35 @@ static PyObject *crash_without_gil(PyObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
+static PyObject *checked_first(PyObject *self, PyObject *seq)
+{
+	(void)self;
+	/* Checked this time, by an assertion: SIGABRT, with glibc's message
+	 * "...: checked_first: Assertion `PyList_GET_SIZE(seq) > 0' failed." */
+	assert(PyList_GET_SIZE(seq) > 0);
+	PyObject *item = PyList_GET_ITEM(seq, 0);
+	Py_INCREF(item);
+	return item;
+}
+
+/* Each level keeps a buffer live across the call, so that neither the
+ * call nor the frame can be optimized away. */
+static __attribute__((noinline)) long descend(long depth, volatile char *parent)
+{
+	volatile char buf[512];
+	buf[0] = (char)depth;
+	buf[sizeof(buf) - 1] = parent ? parent[0] : 0;
+	long below = descend(depth + 1, buf);
+	return below + buf[0] + buf[sizeof(buf) - 1];
+}
+
+static PyObject *recurse_deeply(PyObject *self, PyObject *args)
+{
+	(void)self;
+	(void)args;
+	return PyLong_FromLong(descend(0, NULL)); /* SIGSEGV: the stack runs out */
+}
+
 static PyObject *checksum(PyObject *self, PyObject *seq)
 {
 	(void)self;
@@ -86,6 +121,10 @@ static PyMethodDef methods[] = {
 	{ "crash_without_gil", crash_without_gil, METH_NOARGS,
 	  "Release the GIL, wait 0.3 s, then dereference a NULL pointer." },
 	{ "checksum", checksum, METH_O, "The sum of a list of ints." },
+	{ "checked_first", checked_first, METH_O,
+	  "Return list[0], asserting the list is not empty (aborts on [])." },
+	{ "recurse_deeply", recurse_deeply, METH_NOARGS,
+	  "Recurse in C until the stack overflows (SIGSEGV)." },
 	{ NULL, NULL, 0, NULL },
 };
 

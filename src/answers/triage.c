@@ -24,11 +24,16 @@
 
 /* Where a fault at most this far below the stack pointer is an overflow. */
 #define OVERFLOW_REACH (64u << 10)
-/* The kernel's rt_sigframe on x86-64: the return address (to the
- * trampoline), then struct ucontext (304 bytes), then siginfo. */
+/* The kernel's rt_sigframe on x86-64, from the signal trampoline's
+ * stack pointer: struct ucontext (304 bytes: flags, link, stack, then the
+ * sigcontext with the interrupted registers, the trap number and cr2, the
+ * faulting address of a page fault), then the siginfo (written only for
+ * SA_SIGINFO handlers; faulthandler's is not one). */
 #define SIGFRAME_UCONTEXT_SIZE 304
-#define SIGFRAME_RIP_OFFSET (40 + 16 * 8)
 #define SIGFRAME_RSP_OFFSET (40 + 15 * 8)
+#define SIGFRAME_TRAPNO_OFFSET (40 + 20 * 8)
+#define SIGFRAME_CR2_OFFSET (40 + 22 * 8)
+#define X86_TRAP_PF 14
 
 /* Frames in these modules are where a signal surfaces (abort(), raise()),
  * rarely where the bug is: the verdict names the first frame outside. */
@@ -212,6 +217,11 @@ static char *called_name(const char *f)
 	};
 	if (!f)
 		return NULL;
+	/* glibc's internal aliases: __GI_abort, __libc_abort. */
+	if (strncmp(f, "__GI_", 5) == 0)
+		return strdup(f + 5);
+	if (strncmp(f, "__libc_", 7) == 0)
+		return strdup(f + 7);
 	if (strncmp(f, "__", 2) == 0) {
 		const char *end = NULL;
 		for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
@@ -269,12 +279,20 @@ static void analyse(struct pyx_program *prog, const struct pyx_crash_info *crash
 	/* faulthandler's handler re-raised the signal: the frames below the
 	 * signal trampoline are where the original one struck. */
 	if (crash && crash->signo && crash->has_sender && crash->sender_pid == prog->target->pid) {
-		bool handler = false;
+		/* A signal handler ran on top of the frame a first signal
+		 * interrupted (below the kernel's trampoline) and raised the
+		 * signal again: only the C library's raise() and the handler
+		 * (faulthandler_fatal_error, which may tail-call raise()) are
+		 * above the trampoline. */
 		for (size_t i = 0; i < nt->nframes; i++) {
 			const char *fn = native_function(prog, nt, i);
-			if (name_is(fn, "faulthandler_fatal_error"))
-				handler = true;
-			if (handler && nt->frames[i].signal_frame && i + 1 < nt->nframes) {
+			if (!nt->frames[i].signal_frame) {
+				if (!is_system_module(native_module(prog, nt, i)) &&
+				    !(fn && strncmp(fn, "faulthandler", 12) == 0))
+					break;
+				continue;
+			}
+			if (i + 1 < nt->nframes) {
 				f->faulthandler = true;
 				f->orig_first = (long)i + 1;
 				uint64_t sp = nt->frames[i].sp;
@@ -285,6 +303,17 @@ static void analyse(struct pyx_program *prog, const struct pyx_crash_info *crash
 				if (!err && si.si_signo == crash->signo && si.si_code > 0) {
 					f->orig_has_address = true;
 					f->orig_address = (uint64_t)(uintptr_t)si.si_addr;
+				}
+				pyx_error_destroy(err);
+				uint64_t trapno = 0, cr2 = 0;
+				err = sp ? read_ptr(prog, sp + SIGFRAME_TRAPNO_OFFSET, &trapno)
+					: pyx_error_create(PYX_ERR_NOT_FOUND, "no sp");
+				if (!err)
+					err = read_ptr(prog, sp + SIGFRAME_CR2_OFFSET, &cr2);
+				if (!err && !f->orig_has_address && trapno == X86_TRAP_PF &&
+				    (crash->signo == SIGSEGV || crash->signo == SIGBUS)) {
+					f->orig_has_address = true;
+					f->orig_address = cr2;
 				}
 				pyx_error_destroy(err);
 				uint64_t rsp;
@@ -443,7 +472,7 @@ static void verdict(struct pyx_program *prog, const struct pyx_crash_info *crash
 		strbuf_puts(sb, ": ");
 		overflow_text(prog, t, sb);
 	} else if (crash && crash->signo == SIGABRT && f->abort_reason) {
-		strbuf_printf(sb, ": abort(): %s", f->abort_reason);
+		strbuf_printf(sb, ": %s", f->abort_reason);
 	} else if (f->fatal_error) {
 		strbuf_puts(sb, ": Py_FatalError()");
 		if (f->fatal_caller >= 0)
@@ -461,7 +490,7 @@ static void verdict(struct pyx_program *prog, const struct pyx_crash_info *crash
 	} else if (f->pick >= 0 && !f->overflow) {
 		strbuf_puts(sb, " in ");
 		name_frame(prog, nt, f->pick, sb);
-		if (f->via >= 0 && !f->fatal_error) {
+		if (f->via >= 0 && !f->fatal_error && !f->abort_reason) {
 			const char *via = native_function(prog, nt, (size_t)f->via);
 			const char *via_module = native_module(prog, nt, (size_t)f->via);
 			strbuf_printf(sb, " (in %s() of %s)", via ? via : "??",
@@ -481,14 +510,46 @@ static void verdict(struct pyx_program *prog, const struct pyx_crash_info *crash
 			      t->exc.message ? t->exc.message : "<unreadable>");
 }
 
+static bool faulthandler_imported(struct pyx_program *prog)
+{
+	uint64_t modules, mod;
+	struct pyx_error *err = program_sys_attr(prog, "modules", &modules);
+	if (!err)
+		err = dict_lookup_str(prog, modules, "faulthandler", &mod);
+	pyx_error_destroy(err);
+	return !err;
+}
+
+/* Who called abort() or raise(): named by the C library's frames. */
+static const char *raised_by(struct pyx_program *prog, const struct pyx_native_thread *nt)
+{
+	for (size_t i = 0; nt && i < nt->nframes; i++) {
+		if (nt->frames[i].signal_frame)
+			break;
+		const char *fn = native_function(prog, nt, i);
+		if (name_is(fn, "abort") || name_is(fn, "__GI_abort") || name_is(fn, "__libc_abort"))
+			return "abort()";
+	}
+	for (size_t i = 0; nt && i < nt->nframes; i++) {
+		if (nt->frames[i].signal_frame)
+			break;
+		const char *fn = native_function(prog, nt, i);
+		if (name_is(fn, "raise") || name_is(fn, "__GI_raise"))
+			return "raise()";
+	}
+	return NULL;
+}
+
 /* The process that sent a signal, by name when it still runs here. */
-static void sender_text(const struct pyx_crash_info *crash, int self, struct strbuf *sb)
+static void sender_text(const struct pyx_crash_info *crash, int self, const char *how,
+			struct strbuf *sb)
 {
 	if (crash->sender_pid == self) {
-		strbuf_puts(sb, crash->code == SI_TKILL || crash->code == SI_USER
-			    ? " raised by the process itself (raise(), abort() or kill() of its own "
-			      "pid)"
-			    : " sent by the process itself");
+		if (how)
+			strbuf_printf(sb, " from %s in the process itself", how);
+		else
+			strbuf_puts(sb, " sent by the process itself (raise(), abort() or kill() "
+				    "of its own pid)");
 		return;
 	}
 	char path[64], name[64] = "";
@@ -635,10 +696,10 @@ struct pyx_error *pyx_triage_json(struct pyx_program *prog,
 		if (crash.signo) {
 			strbuf_puts(&head, sig);
 			if (fd.faulthandler)
-				strbuf_puts(&head, " (re-raised by faulthandler after printing the "
-					    "traceback)");
+				; /* said after the rest: the fault is the original one */
 			else if (crash.has_sender)
-				sender_text(&crash, prog->target->pid, &head);
+				sender_text(&crash, prog->target->pid,
+					    subject ? raised_by(prog, subject->native) : NULL, &head);
 			if (!subject)
 				strbuf_puts(&head, " (the thread that took it is not known)");
 		} else {
@@ -647,7 +708,11 @@ struct pyx_error *pyx_triage_json(struct pyx_program *prog,
 				strbuf_printf(&head, "; thread %d is", subject->tid);
 		}
 		struct strbuf v = STRBUF_INIT;
-		if (!crash.signo && subject && !subject->nbetween) {
+		bool external = crash.signo && crash.has_sender &&
+				crash.sender_pid != prog->target->pid && !fd.faulthandler;
+		if (external && subject)
+			strbuf_printf(&head, ": the process did not fault; thread %d was", subject->tid);
+		if ((external || !crash.signo) && subject && (external || !subject->nbetween)) {
 			/* Nothing native to name: what it is doing. */
 			struct status_input in = {
 				.tid = subject->tid, .has_python = subject->py != NULL,
@@ -666,6 +731,11 @@ struct pyx_error *pyx_triage_json(struct pyx_program *prog,
 		} else {
 			verdict(prog, crash.signo ? &crash : NULL, head.s ? head.s : "", subject, &fd,
 				&v);
+			if (fd.faulthandler)
+				strbuf_puts(&v, faulthandler_imported(prog)
+					    ? "; faulthandler printed the traceback and raised the "
+					      "signal again"
+					    : "; a signal handler raised the signal again");
 		}
 		json_key(&sb, "verdict");
 		json_string(&sb, v.s ? v.s : "");

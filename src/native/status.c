@@ -147,6 +147,24 @@ void thread_status(struct pyx_program *prog, const struct status_input *in,
 			 call ? " (" : "", call ? call : "", call ? ")" : "");
 		return;
 	}
+	if (!in->has_python) {
+		/* The innermost function outside the C library names what it is. */
+		ret->state = ST_NO_PYTHON;
+		int len = snprintf(ret->text, sizeof(ret->text), "runs no Python code");
+		for (size_t i = 0; nt && i < nt->nframes; i++) {
+			const char *module = native_module(prog, nt, i);
+			const char *f = native_function(prog, nt, i);
+			if (is_libc(module) || !f)
+				continue;
+			len += snprintf(ret->text + len, sizeof(ret->text) - (size_t)len,
+					": in %s() of %s", f, module ? module : "??");
+			break;
+		}
+		if (call && len > 0 && (size_t)len < sizeof(ret->text))
+			snprintf(ret->text + len, sizeof(ret->text) - (size_t)len,
+				 ", in a system call: %s()", call);
+		return;
+	}
 	/* A C function of an extension (not CPython's, not the C library's)
 	 * below the innermost Python frame. */
 	if (nt) {
@@ -179,11 +197,6 @@ void thread_status(struct pyx_program *prog, const struct status_input *in,
 	if (in->holds_gil) {
 		ret->state = ST_RUNNING;
 		snprintf(ret->text, sizeof(ret->text), "running Python (holds the GIL)");
-		return;
-	}
-	if (!in->nframes && !in->has_python) {
-		ret->state = ST_NO_PYTHON;
-		snprintf(ret->text, sizeof(ret->text), "runs no Python code");
 		return;
 	}
 	ret->state = ST_UNKNOWN;

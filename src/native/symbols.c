@@ -13,6 +13,8 @@
 
 #include "native/native.h"
 #include "runtime/modules.h"
+#include "util/error.h"
+#include "util/strbuf.h"
 
 /* libstdc++'s demangler (extern "C" in cxxabi.h). */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -124,8 +126,52 @@ static const char *die_string(Dwarf_Die *die, int name)
 	return dwarf_formstring(dwarf_attr_integrate(die, name, &a));
 }
 
+static bool is_cplusplus(Dwarf_Die *cudie)
+{
+	int lang = dwarf_srclang(cudie);
+	return lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_11 ||
+	       lang == DW_LANG_C_plus_plus_14 || lang == DW_LANG_C_plus_plus_03;
+}
+
+/* A C++ name without a linkage name (a static inline function): qualified
+ * by the namespaces and classes around its declaration, as gdb does. */
+static char *qualified(Dwarf_Die *die, const char *name)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die decl = *die, origin;
+	/* The abstract origin (or specification) holds the declaration. */
+	for (int i = 0; i < 4; i++) {
+		if (dwarf_formref_die(dwarf_attr(&decl, DW_AT_abstract_origin, &a), &origin) ||
+		    dwarf_formref_die(dwarf_attr(&decl, DW_AT_specification, &a), &origin))
+			decl = origin;
+		else
+			break;
+	}
+	Dwarf_Die *scopes = NULL;
+	int n = dwarf_getscopes_die(&decl, &scopes);
+	struct strbuf sb = STRBUF_INIT;
+	for (int i = n - 1; i > 0; i--) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag != DW_TAG_namespace && tag != DW_TAG_class_type &&
+		    tag != DW_TAG_structure_type && tag != DW_TAG_union_type)
+			continue;
+		const char *part = dwarf_diename(&scopes[i]);
+		strbuf_puts(&sb, part ? part : "(anonymous namespace)");
+		strbuf_puts(&sb, "::");
+	}
+	free(scopes);
+	strbuf_puts(&sb, name);
+	char *out = NULL;
+	struct pyx_error *err = strbuf_finish(&sb, &out);
+	if (err) {
+		pyx_error_destroy(err);
+		return strdup(name);
+	}
+	return out;
+}
+
 /* A subprogram's or inlined subroutine's name as gdb prints it. */
-static char *die_function(Dwarf_Die *die)
+static char *die_function(Dwarf_Die *cudie, Dwarf_Die *die)
 {
 	const char *linkage = die_string(die, DW_AT_linkage_name);
 	if (!linkage)
@@ -133,6 +179,8 @@ static char *die_function(Dwarf_Die *die)
 	if (linkage)
 		return native_clean_name(linkage);
 	const char *name = die_string(die, DW_AT_name);
+	if (name && is_cplusplus(cudie))
+		return qualified(die, name);
 	return name ? strdup(name) : NULL;
 }
 
@@ -228,6 +276,52 @@ static bool push(struct sym_cache *c, const struct native_loc *l)
 	return true;
 }
 
+/* The source line of addr (module-relative) as gdb reads the line table:
+ * the rows at the highest address not above addr, and of several rows
+ * at that address the last that starts a statement (libdw's own lookup
+ * takes the last row, which may be a non-statement row of another
+ * file). */
+static bool line_at(Dwarf_Die *cudie, Dwarf_Addr addr, const char **file, int *line)
+{
+	Dwarf_Lines *lines;
+	size_t n;
+	if (dwarf_getsrclines(cudie, &lines, &n) != 0 || !n)
+		return false;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		Dwarf_Addr a;
+		dwarf_lineaddr(dwarf_onesrcline(lines, mid), &a);
+		if (a <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return false;
+	Dwarf_Line *last = dwarf_onesrcline(lines, lo - 1);
+	bool end;
+	if (dwarf_lineendsequence(last, &end) != 0 || end)
+		return false;
+	Dwarf_Addr at;
+	dwarf_lineaddr(last, &at);
+	Dwarf_Line *pick = last;
+	for (size_t i = lo; i-- > 0;) {
+		Dwarf_Line *l = dwarf_onesrcline(lines, i);
+		Dwarf_Addr a;
+		bool stmt = false;
+		dwarf_lineaddr(l, &a);
+		if (a != at)
+			break;
+		if (dwarf_linebeginstatement(l, &stmt) == 0 && stmt) {
+			pick = l;
+			break;
+		}
+	}
+	*file = dwarf_linesrc(pick, NULL, NULL);
+	return *file && dwarf_lineno(pick, line) == 0;
+}
+
 /* The functions at lookup (pc, or pc - 1 for a call site), innermost
  * first, appended to the cache's locs. */
 static void resolve(struct pyx_program *prog, struct sym_cache *c, uint64_t lookup)
@@ -238,13 +332,11 @@ static void resolve(struct pyx_program *prog, struct sym_cache *c, uint64_t look
 	size_t start = c->nlocs;
 	const char *line_file = NULL;
 	int line_no = 0;
-	if (pm) {
-		Dwfl_Line *line = dwfl_module_getsrc(pm->mod, lookup);
+	if (cudie) {
+		const char *f = NULL;
 		int lineno = 0;
-		const char *f = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
-		if (f) {
-			char *copy = strdup(f);
-			line_file = keep(c, copy);
+		if (line_at(cudie, lookup - bias, &f, &lineno)) {
+			line_file = keep(c, strdup(f));
 			line_no = lineno;
 		}
 	}
@@ -257,7 +349,7 @@ static void resolve(struct pyx_program *prog, struct sym_cache *c, uint64_t look
 		for (int i = n - 1; i >= 0; i--) {
 			int tag = dwarf_tag(&scopes[i]);
 			struct native_loc l = {
-				.function = keep(c, die_function(&scopes[i])),
+				.function = keep(c, die_function(cudie, &scopes[i])),
 				.file = file, .line = lineno,
 				.inlined = tag == DW_TAG_inlined_subroutine,
 			};
