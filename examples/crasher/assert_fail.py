@@ -15,10 +15,11 @@ sys.path.insert(1, os.path.dirname(os.path.abspath(__file__)))
 import _pyxray_crasher  # noqa: E402
 from expect import expect  # noqa: E402
 
+ASSERTION = "Assertion `PyList_GET_SIZE(seq) > 0' failed."
+
 
 def pick_primary(replicas):
-    expect("checked_first", _pyxray_crasher,
-           assertion="Assertion `PyList_GET_SIZE(seq) > 0' failed.")
+    expect("checked_first", _pyxray_crasher, assertion=ASSERTION)
     return _pyxray_crasher.checked_first(replicas)
 
 

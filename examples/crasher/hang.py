@@ -26,12 +26,11 @@ class _Libc:
     __file__ = "libc.so.6"
 
 
-def poll_forever():
+def poll_forever(peer):
     while True:
+        expect("clock_nanosleep", _Libc, peer_tid=peer)
         time.sleep(3600)
 
 
 if __name__ == "__main__":
-    peer = _pyxray_peer.start() if _pyxray_peer else None
-    expect("clock_nanosleep", _Libc, peer_tid=peer)
-    poll_forever()
+    poll_forever(_pyxray_peer.start() if _pyxray_peer else None)

@@ -481,7 +481,14 @@ static void verdict(struct pyx_program *prog, const struct pyx_crash_info *crash
 				      ? native_function(prog, nt, (size_t)f->fatal_caller) : "??");
 	}
 	if (f->ctypes_callee >= 0) {
-		char *called = called_name(native_function(prog, nt, (size_t)f->ctypes_callee));
+		/* Named by the engine, whatever the front door called it: one
+		 * code has several names (memcpy's and memmove's are one). */
+		const struct pyx_native_frame *cf = &nt->frames[f->ctypes_callee];
+		const struct native_loc *locs;
+		size_t nl = native_locate(prog, cf->pc, !cf->activation, &locs);
+		const char *raw = locs[nl - 1].function ? locs[nl - 1].function
+			: native_function(prog, nt, (size_t)f->ctypes_callee);
+		char *called = called_name(raw);
 		const char *module = native_module(prog, nt, (size_t)f->ctypes_callee);
 		strbuf_printf(sb, " in %s() of %s, called by ctypes through %s", called ? called : "??",
 			      module ? module : "??",

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""docs_check.py CLI TOP STACK_RECORD HEAP_RECORD MALLOC_RECORD SCRATCH:
+"""docs_check.py CLI TOP STACK_RECORD HEAP_RECORD MALLOC_RECORD SCRATCH [TASKS_RECORD
+LOCKS_RECORD]:
 every docs page matches what the commands do.
 
 For each page of a command (docs/py-NAME.md):
@@ -433,7 +434,8 @@ def type_ok(v, kind):
 
 
 class Context:
-    def __init__(self, cli, top, stack_rec, heap_rec, malloc_rec, scratch):
+    def __init__(self, cli, top, stack_rec, heap_rec, malloc_rec, scratch, tasks_rec=None,
+                 locks_rec=None):
         sys.path.insert(0, os.path.join(top, "gdb"))
         from pyxray import options
         self.options = options
@@ -441,6 +443,8 @@ class Context:
         self.stack = json.load(open(stack_rec))
         self.heap = json.load(open(heap_rec))
         self.malloc = json.load(open(malloc_rec))
+        self.tasks = json.load(open(tasks_rec)) if tasks_rec else None
+        self.locks = json.load(open(locks_rec)) if locks_rec else None
         self.addresses = {
             "object": [self.stack["objects"]["dict"]["address"]],
             "referrers": [self.heap["target"]],
@@ -450,6 +454,10 @@ class Context:
         }
 
     def fixture_for(self, name):
+        if name == "tasks" and self.tasks:
+            return self.tasks["pid"]
+        if name == "locks" and self.locks:
+            return self.locks["pid"]
         if name in ("stack", "object", "info", "triage"):
             return self.stack["pid"]
         if name in ("pools", "arenas", "malloc"):
@@ -587,7 +595,7 @@ def check_readme(ctx):
 
 
 def main():
-    ctx = Context(*sys.argv[1:7])
+    ctx = Context(*sys.argv[1:9])
     check_readme(ctx)
     for cmd in ctx.options.COMMANDS:
         page = Page(ctx, cmd.name)

@@ -13,8 +13,10 @@ TARGET = {a.dest for a in options.TARGET_ARGUMENTS} | {"command"}
 
 # argv (after the command name) that both front doors take.
 SAMPLES = {
-    "stack": [[], ["--locals"], ["--thread", "1234", "--native", "--json"]],
+    "stack": [[], ["--locals"], ["--thread", "1234", "--native", "--json"], ["--native-all"]],
     "triage": [[], ["--json"]],
+    "tasks": [[], ["--json"]],
+    "locks": [[], ["--json"]],
     "object": [["0x7f0010"], ["0x7f0010", "--depth", "2", "--items", "3", "--string", "9"],
                ["--json", "140000"]],
     "info": [[], ["--json"]],
@@ -127,7 +129,7 @@ class TestText(unittest.TestCase):
         doc = options.gdb_doc(options.command("stack"))
         self.assertTrue(doc.startswith("Print the Python stack of every thread.\n\n"
                                        "Usage: py-stack [--thread TID] [--locals] [--native] "
-                                       "[--json]\n"))
+                                       "[--native-all] [--json]\n"))
         for cmd in options.COMMANDS:
             doc = options.gdb_doc(cmd)
             for a in cmd.all_arguments():
@@ -149,7 +151,7 @@ class TestCompletion(unittest.TestCase):
     def test_option_names(self):
         self.assertEqual(self.c("census", [], "--s"), ["--sort"])
         self.assertEqual(self.c("stack", [], "--"),
-                         ["--json", "--locals", "--native", "--thread"])
+                         ["--json", "--locals", "--native", "--native-all", "--thread"])
 
     def test_option_values(self):
         self.assertEqual(self.c("census", ["--sort"], ""), ["count", "size"])
