@@ -445,8 +445,10 @@ struct pyx_native_stacks {
 /* Unwind every thread's native stack with elfutils' unwinder: from the
  * registers in a core file, or, for a live process, from its threads
  * stopped by pyx_target_pause() (call it from the pausing thread), or
- * else by attaching to each thread with ptrace for a moment (the process
- * must not be traced by another debugger).  Frames are named as gdb's
+ * else by pausing it for the moment the unwind takes (the process must not
+ * be traced by another debugger).  Memory is read through the target
+ * (its page cache), the registers from the core's notes or the stopped
+ * threads.  Frames are named as gdb's
  * bt names them: functions inlined at a pc come as frames of their own
  * (inlined set), from the DWARF where the module has it, with source
  * file and line; C++ names demangled.  Every thread, also those that
@@ -454,6 +456,22 @@ struct pyx_native_stacks {
 struct pyx_error *pyx_native_unwind(struct pyx_program *prog,
 				    struct pyx_native_stacks **ret);
 void pyx_native_stacks_destroy(struct pyx_native_stacks *stacks);
+
+/* The registers of one thread, for pyx_native_unwind_registers(): x86-64's
+ * in DWARF order (rax, rdx, rcx, rbx, rsi, rdi, rbp, rsp, r8 - r15), then
+ * rip. */
+struct pyx_thread_registers {
+	int tid;
+	const char *name;       /* the thread's name, or NULL */
+	uint64_t regs[17];
+};
+
+/* As pyx_native_unwind, from registers the caller read (a debugger that
+ * has the threads stopped, gdb): the stacks are read through the
+ * target's memory, nothing is attached to. */
+struct pyx_error *pyx_native_unwind_registers(struct pyx_program *prog,
+					      const struct pyx_thread_registers *threads,
+					      size_t n, struct pyx_native_stacks **ret);
 
 /* py-stack --native: like pyx_stack_json, but each thread's "frames"
  * merges its native frames (from native, when it has that thread) with

@@ -94,6 +94,12 @@ class NativeStacks(ctypes.Structure):
                 ("nthreads", ctypes.c_size_t)]
 
 
+class ThreadRegisters(ctypes.Structure):
+    _fields_ = [("tid", _INT),
+                ("name", _STR),
+                ("regs", _U64 * 17)]
+
+
 class FrameInfo(ctypes.Structure):
     _fields_ = [("frame", _U64),
                 ("code", _U64),
@@ -118,6 +124,7 @@ STRUCTS = {
     "pyx_native_frame": NativeFrame,
     "pyx_native_thread": NativeThread,
     "pyx_native_stacks": NativeStacks,
+    "pyx_thread_registers": ThreadRegisters,
     "pyx_frame_info": FrameInfo,
 }
 
@@ -195,6 +202,8 @@ FUNCTIONS = {
     # native frames
     "pyx_native_unwind": (ERR, [_P, ctypes.POINTER(ctypes.POINTER(NativeStacks))]),
     "pyx_native_stacks_destroy": (None, [ctypes.POINTER(NativeStacks)]),
+    "pyx_native_unwind_registers": (ERR, [_P, ctypes.POINTER(ThreadRegisters), ctypes.c_size_t,
+                                          ctypes.POINTER(ctypes.POINTER(NativeStacks))]),
     "pyx_stack_native_json": (ERR, [_P, _U64, ctypes.c_uint,
                                     ctypes.POINTER(NativeStacks), _PP]),
     "pyx_triage_json": (ERR, [_P, ctypes.POINTER(NativeStacks), _PP]),

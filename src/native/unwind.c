@@ -20,6 +20,8 @@
 #include "target/target.h"
 #include "threads/threads.h"
 
+/* dwfl_thread_state_register_pc and friends come with libdwfl.h. */
+
 /* Physical frames per thread (a C stack overflow has ~15,000). */
 #define MAX_NATIVE_FRAMES 32768
 #define MAX_NATIVE_THREADS 65536
@@ -196,61 +198,126 @@ static void name_frames(struct unwound *u, struct unwound_thread *t)
 	}
 }
 
-struct pyx_error *pyx_native_unwind(struct pyx_program *prog,
-				    struct pyx_native_stacks **ret)
+/* ---- the unwinder's view of the threads ---------------------------------------
+ *
+ * elfutils unwinds through our callbacks: the registers each thread had
+ * (a core's notes, a paused thread's PTRACE_GETREGS, or what a front door
+ * such as gdb hands in) and the target's memory through pyxray's own
+ * reader and page cache.  The state lives as long as the Dwfl (elfutils
+ * calls detach from dwfl_end); each unwind refills its thread list. */
+
+struct reg_thread {
+	int tid;
+	const char *name;
+	Dwarf_Word regs[TARGET_NREGS];
+};
+
+struct unwind_state {
+	struct pyx_target *target;
+	const struct reg_thread *threads;
+	size_t n, next;
+};
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct unwind_state *st = arg;
+	if (st->next >= st->n)
+		return 0;
+	*thread_argp = (void *)&st->threads[st->next];
+	return st->threads[st->next++].tid;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	struct unwind_state *st = arg;
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->threads[i].tid == tid) {
+			*thread_argp = (void *)&st->threads[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct unwind_state *st = arg;
+	struct pyx_error *err = pyx_target_read(st->target, addr, result, sizeof(*result));
+	if (err) {
+		pyx_error_destroy(err);
+		return false;
+	}
+	return true;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	const struct reg_thread *t = thread_arg;
+	/* DWARF registers 0 - 15; the pc (rip) on its own. */
+	if (!dwfl_thread_state_registers(thread, 0, TARGET_NREGS - 1, t->regs))
+		return false;
+	dwfl_thread_state_register_pc(thread, t->regs[TARGET_NREGS - 1]);
+	return true;
+}
+
+static void state_detach(Dwfl *dwfl, void *arg)
+{
+	free(arg);
+}
+
+static const Dwfl_Thread_Callbacks callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+	.detach = state_detach,
+};
+
+static struct pyx_error *attach_state(struct pyx_program *prog, struct unwind_state **ret)
 {
 	struct pyx_modules *m = prog->modules;
-	struct pyx_target *target = prog->target;
-	if (!m->state_attached) {
-		if (target->kind == TARGET_PID) {
-			/* Threads pyx_target_pause() stopped are ours already:
-			 * elfutils then reads them without attaching. */
-			int rc = dwfl_linux_proc_attach(m->dwfl, target->pid,
-							target->is_paused);
-			if (rc != 0)
-				return pyx_error_create(PYX_ERR_ELF,
-					"cannot prepare to unwind process %d: %s", target->pid,
-					rc > 0 ? strerror(rc) : dwfl_errmsg(-1));
-		} else if (dwfl_core_file_attach(m->dwfl, target->core_elf) < 0) {
-			return pyx_error_create(PYX_ERR_ELF,
-				"cannot read the threads' registers in %s: %s",
-				target->core_path, dwfl_errmsg(-1));
-		}
-		m->state_attached = true;
+	if (m->state_attached) {
+		*ret = m->unwind_state;
+		return NULL;
 	}
+	struct unwind_state *st = calloc(1, sizeof(*st));
+	if (!st)
+		return pyx_error_no_memory();
+	st->target = prog->target;
+	if (!dwfl_attach_state(m->dwfl, NULL, prog->target->pid ? prog->target->pid : 1,
+			       &callbacks, st)) {
+		free(st);
+		return pyx_error_create(PYX_ERR_ELF, "cannot prepare the unwinder: %s",
+					dwfl_errmsg(-1));
+	}
+	m->unwind_state = st;
+	m->state_attached = true;
+	*ret = st;
+	return NULL;
+}
+
+static struct pyx_error *unwind_threads(struct pyx_program *prog, const struct reg_thread *threads,
+					size_t n, struct pyx_native_stacks **ret)
+{
+	struct unwind_state *st = NULL;
+	PYX_TRY(attach_state(prog, &st));
 	struct unwound *u = calloc(1, sizeof(*u));
 	if (!u)
 		return pyx_error_no_memory();
 	u->prog = prog;
+	st->threads = threads;
+	st->n = n;
+	st->next = 0;
 	errno = 0;
-	int rc = dwfl_getthreads(m->dwfl, thread_cb, u);
-	if (u->oom) {
-		pyx_native_stacks_destroy(&u->pub);
-		return pyx_error_no_memory();
-	}
-	size_t found = 0;
-	for (size_t i = 0; i < u->n; i++)
-		found += u->threads[i].nraw;
-	if ((rc == -1 && u->n == 0) || (u->n && !found)) {
-		int tracer = pyx_target_tracer(target);
-		struct pyx_error *err;
-		if (target->kind == TARGET_PID && tracer)
-			err = pyx_error_create(PYX_ERR_PERMISSION,
-				"cannot unwind process %d: process %d traces it (another "
-				"debugger): its native frames can be read only through that "
-				"debugger", target->pid, tracer);
-		else if (target->kind == TARGET_PID)
-			err = pyx_error_create(PYX_ERR_PERMISSION,
-				"cannot unwind process %d: %s (see "
-				"/proc/sys/kernel/yama/ptrace_scope)", target->pid,
-				u->n && u->threads[0].error ? u->threads[0].error : dwfl_errmsg(-1));
-		else
-			err = pyx_error_create(PYX_ERR_ELF, "cannot unwind the threads in %s: %s",
-					       target->core_path,
-					       u->n && u->threads[0].error ? u->threads[0].error
-					       : dwfl_errmsg(-1));
-		pyx_native_stacks_destroy(&u->pub);
-		return err;
+	dwfl_getthreads(prog->modules->dwfl, thread_cb, u);
+	st->threads = NULL;
+	st->n = st->next = 0;
+	for (size_t i = 0; i < u->n && i < n; i++) {
+		/* The names the caller gave (gdb's), else the kernel's. */
+		for (size_t k = 0; k < n; k++)
+			if (threads[k].tid == u->threads[i].pub.tid && threads[k].name &&
+			    !u->threads[i].name)
+				u->threads[i].name = strdup(threads[k].name);
 	}
 	for (size_t i = 0; i < u->n && !u->oom; i++)
 		name_frames(u, &u->threads[i]);
@@ -270,4 +337,71 @@ struct pyx_error *pyx_native_unwind(struct pyx_program *prog,
 	u->pub.nthreads = u->n;
 	*ret = &u->pub;
 	return NULL;
+}
+
+struct pyx_error *pyx_native_unwind_registers(struct pyx_program *prog,
+					      const struct pyx_thread_registers *threads,
+					      size_t n, struct pyx_native_stacks **ret)
+{
+	struct reg_thread *v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return pyx_error_no_memory();
+	for (size_t i = 0; i < n; i++) {
+		v[i].tid = threads[i].tid;
+		v[i].name = threads[i].name;
+		memcpy(v[i].regs, threads[i].regs, sizeof(v[i].regs));
+	}
+	struct pyx_error *err = unwind_threads(prog, v, n, ret);
+	free(v);
+	return err;
+}
+
+struct pyx_error *pyx_native_unwind(struct pyx_program *prog,
+				    struct pyx_native_stacks **ret)
+{
+	struct pyx_target *target = prog->target;
+	bool paused_here = false;
+	if (target->kind == TARGET_PID && !target->is_paused) {
+		int tracer = pyx_target_tracer(target);
+		if (tracer)
+			return pyx_error_create(PYX_ERR_PERMISSION,
+				"cannot unwind process %d: process %d traces it (another "
+				"debugger): its native frames can be read only through that "
+				"debugger", target->pid, tracer);
+		/* Stop it for the moment the unwind takes. */
+		PYX_TRY(pyx_target_pause(target));
+		pyx_target_flush(target);
+		paused_here = true;
+	}
+	int *tids = NULL;
+	size_t n = target_paused_tids(target, &tids);
+	struct reg_thread *v = calloc(n + 1, sizeof(*v));
+	struct pyx_error *err = NULL;
+	size_t k = 0;
+	if (!v || (n && !tids))
+		err = pyx_error_no_memory();
+	for (size_t i = 0; !err && i < n; i++) {
+		struct pyx_error *e = target_thread_regs(target, tids[i], v[k].regs);
+		if (e) {
+			/* A thread on its way out: the others still come. */
+			pyx_error_destroy(e);
+			continue;
+		}
+		v[k++].tid = tids[i];
+	}
+	if (!err && !k && target->kind == TARGET_PID)
+		err = pyx_error_create(PYX_ERR_PERMISSION,
+			"cannot read the registers of any thread of process %d", target->pid);
+	else if (!err && !k)
+		err = pyx_error_create(PYX_ERR_BAD_CORE, "%s has no thread registers "
+				       "(NT_PRSTATUS notes)", target->core_path);
+	if (!err)
+		err = unwind_threads(prog, v, k, ret);
+	free(v);
+	free(tids);
+	if (paused_here) {
+		pyx_target_resume(target);
+		pyx_target_flush(target);
+	}
+	return err;
 }

@@ -40,6 +40,7 @@ struct pyx_modules {
 	struct pyx_module *mods;
 	size_t nmods;
 	bool state_attached;   /* the unwinder knows the threads (unwind.c) */
+	void *unwind_state;    /* unwind.c's callbacks' state; elfutils frees it */
 };
 
 struct pyx_error *modules_create(struct pyx_target *target,

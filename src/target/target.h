@@ -43,6 +43,10 @@ struct file_mapping {
 	struct mapped_file *file;
 };
 
+/* x86-64's registers in DWARF order: rax, rdx, rcx, rbx, rsi, rdi, rbp,
+ * rsp, r8 - r15, then rip. */
+#define TARGET_NREGS 17
+
 struct target_thread {
 	int tid;
 	int signo;  /* pr_cursig for cores */
@@ -50,6 +54,7 @@ struct target_thread {
 	uint64_t pc;
 	int64_t orig_rax;   /* the system call it was in, or -1 */
 	uint64_t args[6];   /* rdi, rsi, rdx, r10, r8, r9 */
+	uint64_t regs[TARGET_NREGS]; /* DWARF order: see target_thread_regs() */
 };
 
 /* The threads pyx_target_pause() stopped. */
@@ -149,6 +154,14 @@ struct target_syscall {
 	uint64_t sp, pc;
 };
 void target_thread_syscall(struct pyx_target *t, int tid, struct target_syscall *ret);
+
+/* A thread's registers (TARGET_NREGS, in DWARF order): from a core's
+ * NT_PRSTATUS, or from a live thread pyx_target_pause() stopped (call it
+ * from the pausing thread).  PYX_ERR_NOT_FOUND otherwise. */
+struct pyx_error *target_thread_regs(struct pyx_target *t, int tid, uint64_t *regs);
+
+/* The threads a paused live process has (or a core's), in order. */
+size_t target_paused_tids(struct pyx_target *t, int **ret);
 
 /* The memory region holding addr: a live process's mapping
  * (/proc/PID/maps), a core's PT_LOAD segment.  False when none holds it. */

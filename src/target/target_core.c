@@ -636,6 +636,12 @@ static struct pyx_error *parse_notes(struct pyx_target *t, const GElf_Phdr *ph,
 			th[t->nthreads].args[3] = pr.pr_reg[R10];
 			th[t->nthreads].args[4] = pr.pr_reg[R8];
 			th[t->nthreads].args[5] = pr.pr_reg[R9];
+			static const int order[TARGET_NREGS] = {
+				RAX, RDX, RCX, RBX, RSI, RDI, RBP, RSP,
+				R8, R9, R10, R11, R12, R13, R14, R15, RIP,
+			};
+			for (int r = 0; r < TARGET_NREGS; r++)
+				th[t->nthreads].regs[r] = pr.pr_reg[order[r]];
 			if (!t->pid)
 				t->pid = pr.pr_pid;
 			t->nthreads++;

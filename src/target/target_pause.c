@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -266,4 +267,49 @@ void pyx_target_resume(struct pyx_target *t)
 	t->npaused = 0;
 	t->is_paused = false;
 	pyx_target_flush(t);
+}
+
+struct pyx_error *target_thread_regs(struct pyx_target *t, int tid, uint64_t *regs)
+{
+	if (t->kind == TARGET_CORE) {
+		for (size_t i = 0; i < t->nthreads; i++) {
+			if (t->threads[i].tid == tid) {
+				memcpy(regs, t->threads[i].regs, sizeof(t->threads[i].regs));
+				return NULL;
+			}
+		}
+		return pyx_error_create(PYX_ERR_NOT_FOUND, "no thread %d in %s", tid,
+					t->core_path);
+	}
+	struct paused_thread *p = find_paused(t, tid);
+	if (!t->is_paused || !p || !p->stopped)
+		return pyx_error_create(PYX_ERR_NOT_FOUND, "thread %d is not paused", tid);
+	/* Reading registers, as reading memory, changes nothing. */
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0)
+		return pyx_error_os(errno, "ptrace(PTRACE_GETREGS) of thread %d", tid);
+	const uint64_t v[TARGET_NREGS] = {
+		r.rax, r.rdx, r.rcx, r.rbx, r.rsi, r.rdi, r.rbp, r.rsp,
+		r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip,
+	};
+	memcpy(regs, v, sizeof(v));
+	return NULL;
+}
+
+size_t target_paused_tids(struct pyx_target *t, int **ret)
+{
+	*ret = NULL;
+	size_t n = t->kind == TARGET_CORE ? t->nthreads : t->npaused;
+	int *v = malloc((n + 1) * sizeof(*v));
+	if (!v)
+		return 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (t->kind == TARGET_CORE)
+			v[k++] = t->threads[i].tid;
+		else if (t->paused[i].stopped)
+			v[k++] = t->paused[i].tid;
+	}
+	*ret = v;
+	return k;
 }
