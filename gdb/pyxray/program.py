@@ -172,6 +172,15 @@ class Program:
         #: A front door that unwinds native stacks itself (gdb) sets this:
         #: fn(tid or None) -> NativeStacks (see _lib.native_stacks).
         self.native_source = None
+        #: A front door that has the threads' registers (gdb) sets this:
+        #: fn(tid or None) -> [(tid, name, [17 registers])] or None; the
+        #: engine then unwinds from them (faster than native_source),
+        #: native_source serving when that fails.
+        self.native_registers = None
+        #: With native_source set, a core is still unwound by the engine
+        #: first (from the core's own notes); native_source serves when
+        #: that fails.
+        self.native_engine_first = False
         return self
 
     # ---- lifetime --------------------------------------------------------
@@ -430,12 +439,30 @@ class Program:
 
     def _native_stacks(self, thread=None):
         """(NativeStacks pointer or None, destroy or None, warning or None)."""
-        if self.native_source is not None:
-            return ctypes.pointer(self.native_source(thread)), None, None
         l = _lib.lib()
+        regs = self.native_registers(thread) if self.native_registers is not None else None
+        if regs:
+            arr = (_lib.ThreadRegisters * len(regs))()
+            for i, (tid, name, values) in enumerate(regs):
+                arr[i].tid = tid
+                arr[i].name = _lib.encode(name)
+                for k, v in enumerate(values):
+                    arr[i].regs[k] = v
+            ret = ctypes.POINTER(_lib.NativeStacks)()
+            err = l.pyx_native_unwind_registers(self._handle(), arr, len(regs),
+                                                ctypes.byref(ret))
+            if not err:
+                return ret, l.pyx_native_stacks_destroy, None
+            l.pyx_error_destroy(err)
+        if self.native_source is not None and not (self.native_engine_first and
+                                                   not self.is_live):
+            return ctypes.pointer(self.native_source(thread)), None, None
         ret = ctypes.POINTER(_lib.NativeStacks)()
         err = l.pyx_native_unwind(self._handle(), ctypes.byref(ret))
         if err:
+            if self.native_source is not None:
+                l.pyx_error_destroy(err)
+                return ctypes.pointer(self.native_source(thread)), None, None
             # Without C frames the answer is still worth having.
             return None, None, "no native frames: %s" % _lib.error_from(err)
         return ret, l.pyx_native_stacks_destroy, None

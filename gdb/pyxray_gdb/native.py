@@ -129,3 +129,32 @@ def gdb_thread_for(tid):
         if thread_tid(t) == tid:
             return t
     return None
+
+
+REGISTER_NAMES = ("rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp",
+                  "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip")
+
+
+def registers(tid=None):
+    """Program.native_registers: [(tid, name, [17 registers in DWARF
+    order])] of thread tid (OS thread id), or of every thread (the
+    selected one first), as gdb has them: libpyxray unwinds from them
+    through its own memory reader, without gdb walking every frame."""
+    if tid:
+        thread = gdb_thread_for(tid)
+        threads = [thread] if thread else []
+    else:
+        sel = gdb.selected_thread()
+        threads = sorted(gdb.selected_inferior().threads(),
+                         key=lambda t: (t != sel, t.num))
+    out = []
+    for t in threads:
+        with selected_thread(t):
+            try:
+                frame = gdb.newest_frame()
+                regs = [int(frame.read_register(r)) & 0xFFFFFFFFFFFFFFFF
+                        for r in REGISTER_NAMES]
+            except (gdb.error, ValueError):
+                return None  # not this architecture, or no registers: gdb's frames
+            out.append((thread_tid(t), t.name, regs))
+    return out

@@ -87,9 +87,16 @@ def program():
             # gdb has the process stopped: attach() sees gdb as its tracer
             # and leaves the pausing to it.
             prog = pyxray.attach(pid, debuginfo_path=debuginfo)
-        # The C frames as gdb unwinds them (inlined functions, the user's
-        # debug info), not elfutils'.
+        # The C frames: gdb's own unwinding serves when libpyxray's
+        # cannot (registers unreadable, an unwind that fails).
         prog.native_source = native.source
+        if core:
+            # libpyxray unwinds a core from its own notes.
+            prog.native_engine_first = True
+        else:
+            # A live process gdb has stopped: libpyxray unwinds from the
+            # registers gdb has, through its own memory reader.
+            prog.native_registers = native.registers
         _sessions[key] = prog
         for w in prog.warnings:
             if (key, w) not in _warned:
