@@ -14,6 +14,10 @@
 # chunks (against glibc's own mallinfo2/malloc_info in the target),
 # diff --by-site against the process's tracemalloc snapshots and
 # compare_to, and the memory the CLI takes per object.
+# bench/bench_hung.py times native stacks (py-stack --native and the CLI
+# against gdb's thread apply all bt, live and on a core), py-triage on
+# 1,000 threads, py-tasks on 100,000 tasks and py-locks on 1,000 threads
+# against the processes' own walks.
 
 .PHONY: bench
 
@@ -23,3 +27,4 @@ bench: all
 	$(PYTHON) bench/bench_heap.py
 	$(PYTHON) bench/bench_break.py
 	$(PYTHON) bench/bench_memory.py
+	$(PYTHON) bench/bench_hung.py

@@ -178,8 +178,8 @@ class Program:
         #: native_source serving when that fails.
         self.native_registers = None
         #: With native_source set, a core is still unwound by the engine
-        #: first (from the core's own notes); native_source serves when
-        #: that fails.
+        #: first (from the core's own notes), native_source serving when
+        #: that fails; a bool, or a function returning one.
         self.native_engine_first = False
         return self
 
@@ -454,8 +454,9 @@ class Program:
             if not err:
                 return ret, l.pyx_native_stacks_destroy, None
             l.pyx_error_destroy(err)
-        if self.native_source is not None and not (self.native_engine_first and
-                                                   not self.is_live):
+        engine_first = self.native_engine_first() if callable(self.native_engine_first) \
+            else self.native_engine_first
+        if self.native_source is not None and not (engine_first and not self.is_live):
             return ctypes.pointer(self.native_source(thread)), None, None
         ret = ctypes.POINTER(_lib.NativeStacks)()
         err = l.pyx_native_unwind(self._handle(), ctypes.byref(ret))
@@ -685,8 +686,17 @@ class Program:
         return buf.raw
 
     def _note(self, warning):
-        if warning not in self._extra_warnings:
-            self._extra_warnings.append(warning)
+        if warning in self._extra_warnings:
+            return
+        if warning.startswith("no native frames: ") and "traces it" in warning:
+            # Another debugger holds the process: one line says both.
+            for i, w in enumerate(self._extra_warnings):
+                if " is traced by process " in w:
+                    if "native frames" not in w:
+                        self._extra_warnings[i] = w + "; its native frames can be read " \
+                            "only by that debugger (the Python frames come without them)"
+                    return
+        self._extra_warnings.append(warning)
 
 
 def _with_note(exc, note):

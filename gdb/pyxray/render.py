@@ -132,8 +132,6 @@ def render_stack(doc: dict, *, locals: bool = False, width: int = 0) -> str:
     crash = doc.get("crash")
     for t in doc["threads"]:
         out.append(thread_header(t, crash))
-        if status_line(t):
-            out.append(status_line(t))
         if t.get("error"):
             out.append("  error: %s" % t["error"])
         frames = t["frames"]

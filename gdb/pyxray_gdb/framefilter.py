@@ -68,7 +68,9 @@ def python_frames_by_level():
     if thread is None:
         return {}
     prog = session.program()
-    data = prog.stack(thread=native.thread_tid(thread), native=True)
+    # The levels are gdb's: the native frames must be gdb's own.
+    with native.gdb_frames():
+        data = prog.stack(thread=native.thread_tid(thread), native=True)
     if not data["threads"]:
         return {}
     by_level = {}

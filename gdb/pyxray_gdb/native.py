@@ -6,6 +6,7 @@ Python frame inside the eval-loop frame that runs it.  This module
 collects gdb's side.
 """
 import collections
+import contextlib
 import os
 
 import gdb
@@ -131,6 +132,25 @@ def gdb_thread_for(tid):
     return None
 
 
+_gdb_frames_only = []
+
+
+@contextlib.contextmanager
+def gdb_frames():
+    """Within it, native frames come from gdb's own unwinding (the frame
+    filter maps them to gdb's levels), not from libpyxray's."""
+    _gdb_frames_only.append(True)
+    try:
+        yield
+    finally:
+        _gdb_frames_only.pop()
+
+
+def engine_first():
+    """Program.native_engine_first for a core: false within gdb_frames()."""
+    return not _gdb_frames_only
+
+
 REGISTER_NAMES = ("rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp",
                   "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip")
 
@@ -139,7 +159,12 @@ def registers(tid=None):
     """Program.native_registers: [(tid, name, [17 registers in DWARF
     order])] of thread tid (OS thread id), or of every thread (the
     selected one first), as gdb has them: libpyxray unwinds from them
-    through its own memory reader, without gdb walking every frame."""
+    through its own memory reader, without gdb walking every frame.  None
+    within gdb_frames(), or when gdb has loaded code since the Program was
+    made (libpyxray would not know it): gdb's own frames serve then."""
+    from . import session  # session imports this module
+    if _gdb_frames_only or session.objfiles_changed():
+        return None
     if tid:
         thread = gdb_thread_for(tid)
         threads = [thread] if thread else []

@@ -22,6 +22,8 @@ _dirty = set()
 # The last signal each live inferior stopped with: (signo, lwp), for
 # "crashed here" in live processes.
 _stop_signals = {}
+# How many objfiles gdb had when each inferior's Program was made.
+_objfiles = {}
 
 CRASH_SIGNALS = {"SIGSEGV": 11, "SIGBUS": 7, "SIGILL": 4, "SIGFPE": 8,
                  "SIGABRT": 6, "SIGQUIT": 3, "SIGSYS": 31}
@@ -71,6 +73,10 @@ def program():
                     "no-target")
     key = _key()
     prog = _sessions.get(key)
+    if prog is not None and is_live(key) and objfiles_changed():
+        # gdb loaded code since (dlopen): a Program that knows it.
+        _sessions.pop(key).close()
+        prog = None
     if prog is None:
         for k in [k for k in _sessions if k[0] == key[0]]:
             _sessions.pop(k).close()
@@ -92,11 +98,12 @@ def program():
         prog.native_source = native.source
         if core:
             # libpyxray unwinds a core from its own notes.
-            prog.native_engine_first = True
+            prog.native_engine_first = native.engine_first
         else:
             # A live process gdb has stopped: libpyxray unwinds from the
             # registers gdb has, through its own memory reader.
             prog.native_registers = native.registers
+        _objfiles[inf.num] = len(gdb.objfiles())
         _sessions[key] = prog
         for w in prog.warnings:
             if (key, w) not in _warned:
@@ -112,6 +119,13 @@ def program():
         else:
             prog.set_crash(0, 0)
     return prog
+
+
+def objfiles_changed():
+    """Has gdb loaded code (a shared library, dlopen'ed) since the selected
+    inferior's Program was made?  Its module list would not know it."""
+    inf = gdb.selected_inferior()
+    return _objfiles.get(inf.num) != len(gdb.objfiles())
 
 
 def is_core():

@@ -380,8 +380,13 @@ static void analyse(struct pyx_program *prog, const struct pyx_crash_info *crash
 		sp = nt->frames[0].sp;
 	if (!sp)
 		sp = target_thread_sp(prog->target, t->tid);
+	/* Below the stack pointer nothing is legitimately touched but the
+	 * red zone, so a fault there is the guard (glibc 2.42 and later put
+	 * guard pages inside the stack mapping, where a core holds zeros);
+	 * just above it, only where nothing is readable. */
 	if (crash && (crash->signo == SIGSEGV || crash->signo == SIGBUS) && has_addr && sp &&
-	    addr + OVERFLOW_REACH >= sp && addr <= sp + 4096 && !readable(prog, addr))
+	    ((addr < sp && sp - addr <= OVERFLOW_REACH) ||
+	     (addr >= sp && addr <= sp + 4096 && !readable(prog, addr))))
 		f->overflow = true;
 }
 
@@ -490,8 +495,15 @@ static void verdict(struct pyx_program *prog, const struct pyx_crash_info *crash
 			: native_function(prog, nt, (size_t)f->ctypes_callee);
 		char *called = called_name(raw);
 		const char *module = native_module(prog, nt, (size_t)f->ctypes_callee);
-		strbuf_printf(sb, " in %s() of %s, called by ctypes through %s", called ? called : "??",
-			      module ? module : "??",
+		uint64_t off;
+		if (called)
+			strbuf_printf(sb, " in %s() of %s", called, module ? module : "??");
+		else if (module && native_module_offset(prog, cf->pc, &off))
+			strbuf_printf(sb, " in unnamed code at %s+0x%llx", module,
+				      (unsigned long long)off);
+		else
+			strbuf_printf(sb, " in unnamed code at 0x%llx", (unsigned long long)cf->pc);
+		strbuf_printf(sb, ", called by ctypes through %s",
 			      native_module(prog, nt, (size_t)f->pick));
 		free(called);
 	} else if (f->pick >= 0 && !f->overflow) {

@@ -327,8 +327,15 @@ static bool line_at(Dwarf_Die *cudie, Dwarf_Addr addr, const char **file, int *l
 static void resolve(struct pyx_program *prog, struct sym_cache *c, uint64_t lookup)
 {
 	struct pyx_module *pm = modules_find_addr(prog->modules, lookup);
-	Dwarf_Addr bias = 0;
-	Dwarf_Die *cudie = pm ? dwfl_module_addrdie(pm->mod, lookup, &bias) : NULL;
+	/* The DWARF's addresses are the file's: pc minus the load bias of
+	 * the module's ELF file, as for its symbols (libdwfl's own bias for
+	 * the debug file goes wrong for executables edited by patchelf). */
+	Dwarf_Addr bias = 0, dwbias = 0;
+	Dwarf_Die cu_mem, *cudie = NULL;
+	Dwarf *dw = pm && dwfl_module_getelf(pm->mod, &bias)
+		? dwfl_module_getdwarf(pm->mod, &dwbias) : NULL;
+	if (dw && dwarf_addrdie(dw, lookup - bias, &cu_mem))
+		cudie = &cu_mem;
 	size_t start = c->nlocs;
 	const char *line_file = NULL;
 	int line_no = 0;

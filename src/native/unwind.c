@@ -193,7 +193,13 @@ static void name_frames(struct unwound *u, struct unwound_thread *t)
 			f->function = own(u, l.function);
 			f->file = own(u, l.file);
 			f->line = l.line;
-			f->signal_frame = l.function && strcmp(l.function, "__restore_rt") == 0;
+			/* The kernel's signal trampoline: named __restore_rt, or,
+			 * in a C library without symbols, the frame the unwinder
+			 * treats as an activation (its CFI marks a signal frame)
+			 * above one that is too (the frame the signal
+			 * interrupted). */
+			f->signal_frame = (l.function && strcmp(l.function, "__restore_rt") == 0) ||
+				(i > 0 && r->activation && i + 1 < t->nraw && t->raw[i + 1].activation);
 		}
 	}
 }

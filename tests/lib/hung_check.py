@@ -44,9 +44,9 @@ def main():
             pid, label = args
             out, err = text(cli, ["stack", "--native", "--pid", pid])
             lines = [l for l in err.splitlines() if "warning:" in l]
-            check(any("traced by process" in l for l in lines) and
-                  any("native frames" in l for l in lines),
-                  label + ": one warning says another debugger holds the process and "
+            check(len(lines) == 1 and "traced by process" in lines[0] and
+                  "native frames" in lines[0],
+                  label + ": one warning line says another debugger holds the process and "
                   "native frames are missing", err.strip())
             check("File \"" in out, label + ": the Python frames still come", out[:300])
         else:

@@ -76,6 +76,8 @@ def check_native_equal(cli, core, tid, label):
         for t in gdb.selected_inferior().threads():
             if t.ptid[1] == tid:
                 t.switch()
+        # gdb stops its bt at main() by default; the CLI shows every frame.
+        gdb.execute("set backtrace past-main on")
         ours = []
         tail = 0
         frame = gdb.newest_frame()
