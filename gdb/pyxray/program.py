@@ -90,7 +90,8 @@ def _traced_warning(pid, tracer):
             name = " (%s)" % fp.read().strip()
     except OSError:
         name = ""
-    return ("process %d is traced by process %d%s: reading it without pausing it"
+    return ("process %d is traced by process %d%s: reading it without pausing it, "
+            "without its native frames (only that debugger can read them)"
             % (pid, tracer, name))
 
 
@@ -688,14 +689,11 @@ class Program:
     def _note(self, warning):
         if warning in self._extra_warnings:
             return
-        if warning.startswith("no native frames: ") and "traces it" in warning:
-            # Another debugger holds the process: one line says both.
-            for i, w in enumerate(self._extra_warnings):
-                if " is traced by process " in w:
-                    if "native frames" not in w:
-                        self._extra_warnings[i] = w + "; its native frames can be read " \
-                            "only by that debugger (the Python frames come without them)"
-                    return
+        if warning.startswith("no native frames: ") and "traces it" in warning and \
+                any(" is traced by process " in w for w in self._extra_warnings):
+            # Another debugger holds the process, as a warning said when
+            # it was opened: that one line is the reason.
+            return
         self._extra_warnings.append(warning)
 
 

@@ -260,14 +260,6 @@ static char *abort_message(struct pyx_program *prog)
 	return s;
 }
 
-static bool readable(struct pyx_program *prog, uint64_t addr)
-{
-	uint8_t b;
-	struct pyx_error *err = pyx_target_read(prog->target, addr, &b, 1);
-	pyx_error_destroy(err);
-	return !err;
-}
-
 static void analyse(struct pyx_program *prog, const struct pyx_crash_info *crash,
 		    const struct triage_thread *t, struct finding *f)
 {
@@ -380,13 +372,13 @@ static void analyse(struct pyx_program *prog, const struct pyx_crash_info *crash
 		sp = nt->frames[0].sp;
 	if (!sp)
 		sp = target_thread_sp(prog->target, t->tid);
-	/* Below the stack pointer nothing is legitimately touched but the
-	 * red zone, so a fault there is the guard (glibc 2.42 and later put
-	 * guard pages inside the stack mapping, where a core holds zeros);
-	 * just above it, only where nothing is readable. */
+	/* A fault at the stack pointer (a push, a call, a store into the
+	 * frame just made) or below it (nothing there is touched but the
+	 * red zone) is the stack's end: the guard pages (which glibc 2.42 and
+	 * later put inside the stack mapping, where a core holds zeros), or
+	 * nothing mapped at all. */
 	if (crash && (crash->signo == SIGSEGV || crash->signo == SIGBUS) && has_addr && sp &&
-	    ((addr < sp && sp - addr <= OVERFLOW_REACH) ||
-	     (addr >= sp && addr <= sp + 4096 && !readable(prog, addr))))
+	    addr + OVERFLOW_REACH >= sp && addr < sp + 4096)
 		f->overflow = true;
 }
 
