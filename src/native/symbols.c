@@ -5,11 +5,24 @@
  * C++ names are demangled (libstdc++'s __cxa_demangle, the demangler gdb
  * uses too) and printed without their parameter list, as bt does; symbol
  * version suffixes (memcpy@@GLIBC_2.14) are dropped.  Answers are cached
- * per program and pc: every thread of a process runs the same code. */
+ * per program and pc: every thread of a process runs the same code.
+ *
+ * What the DWARF says about a module's offsets is also kept on disk,
+ * under the module's build-id ($XDG_CACHE_HOME/pyxray/symbols, or
+ * $PYXRAY_SYMBOL_CACHE; PYXRAY_SYMBOL_CACHE=off turns it off): the next
+ * run names those pcs without loading the module's DWARF, whose
+ * decompression is most of a cold unwind's time.  A build-id names one
+ * build of one file, so an entry never goes stale; entries are only
+ * added, a line each. */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "native/native.h"
 #include "runtime/modules.h"
@@ -26,9 +39,18 @@ struct entry {
 	uint32_t first, n;     /* into locs */
 };
 
+/* A module whose entries on disk were read (or that has none). */
+struct disk_module {
+	const struct pyx_module *pm;
+	int fd;                /* open for appending, or -1 */
+	Dwarf_Addr bias;
+};
+
 struct sym_cache {
 	struct entry *slots;
 	size_t cap, used;
+	struct disk_module *mods;
+	size_t nmods;
 	struct native_loc *locs;
 	size_t nlocs, caplocs;
 	char **strs;           /* every string the locs point at */
@@ -40,6 +62,10 @@ static void sym_cache_free(void *p)
 	struct sym_cache *c = p;
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->nmods; i++)
+		if (c->mods[i].fd >= 0)
+			close(c->mods[i].fd);
+	free(c->mods);
 	for (size_t i = 0; i < c->nstrs; i++)
 		free(c->strs[i]);
 	free(c->strs);
@@ -324,7 +350,7 @@ static bool line_at(Dwarf_Die *cudie, Dwarf_Addr addr, const char **file, int *l
 
 /* The functions at lookup (pc, or pc - 1 for a call site), innermost
  * first, appended to the cache's locs. */
-static void resolve(struct pyx_program *prog, struct sym_cache *c, uint64_t lookup)
+static bool resolve(struct pyx_program *prog, struct sym_cache *c, uint64_t lookup)
 {
 	struct pyx_module *pm = modules_find_addr(prog->modules, lookup);
 	/* The DWARF's addresses are the file's: pc minus the load bias of
@@ -381,7 +407,12 @@ static void resolve(struct pyx_program *prog, struct sym_cache *c, uint64_t look
 		push(c, &l);
 	}
 	/* The last one is the physical frame. */
-	c->locs[c->nlocs - 1].inlined = false;
+	if (c->nlocs > start)
+		c->locs[c->nlocs - 1].inlined = false;
+	/* Worth keeping on disk when it needed the module's DWARF (also when
+	 * no unit of it covers the pc: the next run need not load it to
+	 * learn that again). */
+	return dw != NULL && c->nlocs > start;
 }
 
 static size_t hash(uint64_t k, size_t cap)
@@ -412,6 +443,153 @@ static bool grow(struct sym_cache *c)
 	return true;
 }
 
+/* ---- the entries on disk ------------------------------------------------------- */
+
+static char *cache_path(const struct pyx_module *pm)
+{
+	const char *env = getenv("PYXRAY_SYMBOL_CACHE");
+	if (env && (strcmp(env, "off") == 0 || strcmp(env, "0") == 0))
+		return NULL;
+	/* The build-id names the file's contents. */
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(pm->mod, &bits, &vaddr);
+	if (len <= 0 || len > 64)
+		return NULL;
+	char id[129];
+	for (int i = 0; i < len; i++)
+		snprintf(id + 2 * i, 3, "%02x", bits[i]);
+	char dir[4096];
+	if (env && *env) {
+		snprintf(dir, sizeof(dir), "%s", env);
+	} else {
+		const char *xdg = getenv("XDG_CACHE_HOME");
+		const char *home = getenv("HOME");
+		if (xdg && *xdg)
+			snprintf(dir, sizeof(dir), "%s/pyxray/symbols", xdg);
+		else if (home && *home)
+			snprintf(dir, sizeof(dir), "%s/.cache/pyxray/symbols", home);
+		else
+			return NULL;
+	}
+	/* Make the directories, each private to the user. */
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return NULL;
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return NULL;
+	char *path = NULL;
+	if (asprintf(&path, "%s/%s.v1", dir, id) < 0)
+		return NULL;
+	return path;
+}
+
+static bool insert(struct sym_cache *c, uint64_t key, size_t first, size_t n);
+static bool find(struct sym_cache *c, uint64_t key, size_t *slot);
+
+/* "OFFSET\tN" then per function "\tINLINED\tLINE\tFUNCTION\tFILE". */
+static void load_line(struct sym_cache *c, char *line, Dwarf_Addr bias)
+{
+	char *save = NULL;
+	char *f = strtok_r(line, "\t\n", &save);
+	if (!f)
+		return;
+	uint64_t offset = strtoull(f, NULL, 16);
+	f = strtok_r(NULL, "\t\n", &save);
+	unsigned long n = f ? strtoul(f, NULL, 10) : 0;
+	if (!n || n > MAX_INLINE_DEPTH)
+		return;
+	size_t first = c->nlocs;
+	for (unsigned long i = 0; i < n; i++) {
+		char *inl = strtok_r(NULL, "\t\n", &save);
+		char *ln = strtok_r(NULL, "\t\n", &save);
+		char *fn = strtok_r(NULL, "\t\n", &save);
+		char *file = strtok_r(NULL, "\t\n", &save);
+		if (!inl || !ln || !fn || !file) {
+			c->nlocs = first;
+			return;
+		}
+		struct native_loc l = {
+			.function = strcmp(fn, "-") ? keep(c, strdup(fn)) : NULL,
+			.file = strcmp(file, "-") ? keep(c, strdup(file)) : NULL,
+			.line = atoi(ln), .inlined = inl[0] == '1',
+		};
+		if (!push(c, &l)) {
+			c->nlocs = first;
+			return;
+		}
+	}
+	if (!insert(c, ((offset + bias) << 1) | 1, first, c->nlocs - first))
+		c->nlocs = first;
+}
+
+/* The module's entries on disk, once per program. */
+static struct disk_module *disk_module(struct pyx_program *prog, struct sym_cache *c,
+				       const struct pyx_module *pm)
+{
+	for (size_t i = 0; i < c->nmods; i++)
+		if (c->mods[i].pm == pm)
+			return &c->mods[i];
+	struct disk_module *v = realloc(c->mods, (c->nmods + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	c->mods = v;
+	struct disk_module *d = &v[c->nmods++];
+	d->pm = pm;
+	d->fd = -1;
+	d->bias = 0;
+	if (!dwfl_module_getelf(pm->mod, &d->bias))
+		return d;
+	char *path = cache_path(pm);
+	if (!path)
+		return d;
+	FILE *fp = fopen(path, "r");
+	if (fp) {
+		char line[8192];
+		while (fgets(line, sizeof(line), fp))
+			load_line(c, line, d->bias);
+		fclose(fp);
+	}
+	d->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	return d;
+}
+
+static bool clean(const char *s)
+{
+	return !s || (!strchr(s, '\t') && !strchr(s, '\n') && strcmp(s, "-") != 0 && *s);
+}
+
+/* Add what the DWARF said about one offset, in one write (O_APPEND:
+ * processes writing at once do not interleave lines). */
+static void save_entry(const struct disk_module *d, uint64_t lookup,
+		       const struct native_loc *locs, size_t n)
+{
+	if (d->fd < 0)
+		return;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_printf(&sb, "%llx\t%zu", (unsigned long long)(lookup - d->bias), n);
+	for (size_t i = 0; i < n; i++) {
+		if (!clean(locs[i].function) || !clean(locs[i].file)) {
+			strbuf_release(&sb);
+			return;
+		}
+		strbuf_printf(&sb, "\t%d\t%d\t%s\t%s", locs[i].inlined ? 1 : 0, locs[i].line,
+			      locs[i].function ? locs[i].function : "-",
+			      locs[i].file ? locs[i].file : "-");
+	}
+	strbuf_puts(&sb, "\n");
+	if (!sb.oom && sb.len < 4096 && write(d->fd, sb.s, sb.len) != (ssize_t)sb.len) {
+		/* A cache that cannot be written is only slower. */
+	}
+	strbuf_release(&sb);
+}
+
 size_t native_locate(struct pyx_program *prog, uint64_t pc, bool call_site,
 		     const struct native_loc **ret)
 {
@@ -426,19 +604,47 @@ size_t native_locate(struct pyx_program *prog, uint64_t pc, bool call_site,
 	}
 	uint64_t lookup = call_site && pc ? pc - 1 : pc;
 	uint64_t key = (lookup << 1) | 1;
-	if ((c->used + 1) * 2 > c->cap && !grow(c))
-		return 1;
-	size_t k = hash(key, c->cap);
-	while (c->slots[k].key && c->slots[k].key != key)
-		k = (k + 1) & (c->cap - 1);
-	if (!c->slots[k].key) {
+	struct pyx_module *pm = modules_find_addr(prog->modules, lookup);
+	struct disk_module *d = pm ? disk_module(prog, c, pm) : NULL;
+	size_t k;
+	if (!find(c, key, &k)) {
 		size_t first = c->nlocs;
-		resolve(prog, c, lookup);
-		if (c->nlocs == first)
+		bool dwarf = resolve(prog, c, lookup);
+		if (c->nlocs == first || !insert(c, key, first, c->nlocs - first))
 			return 1;
-		c->slots[k] = (struct entry){ key, (uint32_t)first, (uint32_t)(c->nlocs - first) };
-		c->used++;
+		if (dwarf && d)
+			save_entry(d, lookup, &c->locs[first], c->nlocs - first);
+		if (!find(c, key, &k))
+			return 1;
 	}
 	*ret = &c->locs[c->slots[k].first];
 	return c->slots[k].n;
+}
+
+static bool find(struct sym_cache *c, uint64_t key, size_t *slot)
+{
+	if (!c->cap)
+		return false;
+	size_t k = hash(key, c->cap);
+	while (c->slots[k].key) {
+		if (c->slots[k].key == key) {
+			*slot = k;
+			return true;
+		}
+		k = (k + 1) & (c->cap - 1);
+	}
+	return false;
+}
+
+static bool insert(struct sym_cache *c, uint64_t key, size_t first, size_t n)
+{
+	if ((c->used + 1) * 2 > c->cap && !grow(c))
+		return false;
+	size_t k = hash(key, c->cap);
+	while (c->slots[k].key && c->slots[k].key != key)
+		k = (k + 1) & (c->cap - 1);
+	if (!c->slots[k].key)
+		c->used++;
+	c->slots[k] = (struct entry){ key, (uint32_t)first, (uint32_t)n };
+	return true;
 }
