@@ -418,7 +418,7 @@ class Program:
                 if not out:
                     return None
                 s = _lib.take_string(out)
-                return s if text else json.loads(s)
+                return s if text else _parse(s)
             exc = _lib.error_from(err)
             if (attempt + 1 < attempts and exc.code in _RUNNING_RETRY_CODES):
                 if self.paused:
@@ -695,6 +695,20 @@ class Program:
             # it was opened: that one line is the reason.
             return
         self._extra_warnings.append(warning)
+
+
+def _parse(text):
+    """A document from the engine.  A big one (100,000 tasks) is millions
+    of small objects that cannot form cycles: the cyclic gc would walk
+    them again and again while they are made."""
+    import gc
+    if len(text) < (1 << 20) or not gc.isenabled():
+        return json.loads(text)
+    gc.disable()
+    try:
+        return json.loads(text)
+    finally:
+        gc.enable()
 
 
 def _with_note(exc, note):
