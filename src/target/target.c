@@ -115,7 +115,7 @@ struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,
 void pyx_target_flush(struct pyx_target *t)
 {
 	if (t && t->kind == TARGET_PID)
-		page_cache_clear(&t->cache);
+		page_cache_forget(&t->cache);
 }
 
 bool pyx_target_is_live(const struct pyx_target *t)
