@@ -17,7 +17,7 @@ WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wmissi
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Iinclude -Isrc
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(BASE_CFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LIBS := -ldw -lelf -lz -lzstd
+LIBS := -ldw -lelf -lz -lzstd -lpthread
 
 LIB_SRCS := $(wildcard src/*/*.c) $(wildcard src/runtime/layouts/*.c)
 LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))

@@ -1,5 +1,6 @@
 /* target.c - the target abstraction shared by live processes and cores. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <stdarg.h>
@@ -86,6 +87,18 @@ const char *target_root(struct pyx_target *t)
 	return t->kind == TARGET_CORE ? t->sysroot : t->proc_root;
 }
 
+static __thread struct page_cache *thread_cache;
+
+struct page_cache *target_cache(struct pyx_target *t)
+{
+	return thread_cache ? thread_cache : &t->cache;
+}
+
+void target_set_thread_cache(struct page_cache *pc)
+{
+	thread_cache = pc;
+}
+
 struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,
 				  void *buf, size_t len)
 {
@@ -102,9 +115,10 @@ struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,
 		uint64_t pageno = addr >> PYX_PAGE_SHIFT;
 		size_t off = addr & (PYX_PAGE_SIZE - 1);
 		size_t slot = (size_t)(pageno & 63);
-		if (off + len <= PYX_PAGE_SIZE && t->cache.tlb_key[slot] == pageno + 1 &&
-		    t->cache.tlb_data[slot]) {
-			memcpy(buf, t->cache.tlb_data[slot] + off, len);
+		const struct page_cache *pc = target_cache(t);
+		if (off + len <= PYX_PAGE_SIZE && pc->tlb_key[slot] == pageno + 1 &&
+		    pc->tlb_data[slot]) {
+			memcpy(buf, pc->tlb_data[slot] + off, len);
 			return NULL;
 		}
 		return target_pid_read(t, addr, buf, len);
@@ -150,6 +164,9 @@ void pyx_target_set_crash_info(struct pyx_target *t,
 	t->crash = *info;
 }
 
+/* Reads from the threads of a parallel walk may add warnings. */
+static pthread_mutex_t warnings_lock = PTHREAD_MUTEX_INITIALIZER;
+
 struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
 {
 	char *msg = NULL;
@@ -159,20 +176,27 @@ struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return pyx_error_no_memory();
+	struct pyx_error *err = NULL;
+	pthread_mutex_lock(&warnings_lock);
 	for (size_t i = 0; i < t->nwarnings; i++) {
 		if (strcmp(t->warnings[i], msg) == 0) {
 			free(msg);
-			return NULL;
+			msg = NULL;
+			break;
 		}
 	}
-	char **w = realloc(t->warnings, (t->nwarnings + 1) * sizeof(*w));
-	if (!w) {
-		free(msg);
-		return pyx_error_no_memory();
+	if (msg) {
+		char **w = realloc(t->warnings, (t->nwarnings + 1) * sizeof(*w));
+		if (!w) {
+			free(msg);
+			err = pyx_error_no_memory();
+		} else {
+			t->warnings = w;
+			t->warnings[t->nwarnings++] = msg;
+		}
 	}
-	t->warnings = w;
-	t->warnings[t->nwarnings++] = msg;
-	return NULL;
+	pthread_mutex_unlock(&warnings_lock);
+	return err;
 }
 
 struct pyx_error *target_read_u64(struct pyx_target *t, uint64_t addr, uint64_t *ret)

@@ -101,6 +101,12 @@ struct pyx_target {
 	const char *compression; /* "gzip", "zstd", or NULL */
 };
 
+/* The page cache reads go through: the target's own, or the calling
+ * thread's (a worker of a parallel walk gives each thread one: reading a
+ * target from several threads is safe only that way). */
+struct page_cache *target_cache(struct pyx_target *t);
+void target_set_thread_cache(struct page_cache *pc);
+
 struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -60,8 +60,10 @@ static size_t segment_read(struct pyx_target *t, uint64_t addr, void *buf,
 {
 	size_t lo = 0, hi = t->nsegments;
 	const struct core_segment *seg = NULL;
-	if (t->last_segment < t->nsegments) {
-		const struct core_segment *s = &t->segments[t->last_segment];
+	/* A hint shared by the threads of a parallel walk: relaxed atomics. */
+	size_t last = __atomic_load_n(&t->last_segment, __ATOMIC_RELAXED);
+	if (last < t->nsegments) {
+		const struct core_segment *s = &t->segments[last];
 		if (addr >= s->vaddr && addr - s->vaddr < s->memsz)
 			seg = s;
 	}
@@ -74,7 +76,7 @@ static size_t segment_read(struct pyx_target *t, uint64_t addr, void *buf,
 			lo = mid + 1;
 		} else {
 			seg = s;
-			t->last_segment = mid;
+			__atomic_store_n(&t->last_segment, mid, __ATOMIC_RELAXED);
 		}
 	}
 	if (!seg)

@@ -133,7 +133,7 @@ static struct pyx_error *fill(struct pyx_target *t, uint64_t pageno)
 {
 	uint64_t first = pageno & ~(uint64_t)(WINDOW_PAGES - 1);
 	size_t size = (size_t)WINDOW_PAGES * PYX_PAGE_SIZE;
-	uint8_t *block = page_cache_block(&t->cache);
+	uint8_t *block = page_cache_block(target_cache(t));
 	if (!block)
 		return pyx_error_no_memory();
 	ssize_t n = raw_read(t, first << PYX_PAGE_SHIFT, block, size);
@@ -142,20 +142,20 @@ static struct pyx_error *fill(struct pyx_target *t, uint64_t pageno)
 	size_t pages = n > 0 ? (size_t)n / PYX_PAGE_SIZE : 0;
 	for (size_t i = 0; i < pages; i++) {
 		const uint8_t *old;
-		if (!page_cache_lookup(&t->cache, first + i, &old) &&
-		    !page_cache_insert(&t->cache, first + i, block + i * PYX_PAGE_SIZE))
+		if (!page_cache_lookup(target_cache(t), first + i, &old) &&
+		    !page_cache_insert(target_cache(t), first + i, block + i * PYX_PAGE_SIZE))
 			return pyx_error_no_memory();
 	}
 	if (pageno < first + pages)
 		return NULL;
 	/* The window stopped short of our page: the hole may lie before it. */
-	uint8_t *page = page_cache_block(&t->cache);
+	uint8_t *page = page_cache_block(target_cache(t));
 	if (!page)
 		return pyx_error_no_memory();
 	n = raw_read(t, pageno << PYX_PAGE_SHIFT, page, PYX_PAGE_SIZE);
 	if (n < 0 && errno != EFAULT)
 		return read_error(t, pageno << PYX_PAGE_SHIFT, errno);
-	if (!page_cache_insert(&t->cache, pageno, n == PYX_PAGE_SIZE ? page : NULL))
+	if (!page_cache_insert(target_cache(t), pageno, n == PYX_PAGE_SIZE ? page : NULL))
 		return pyx_error_no_memory();
 	return NULL;
 }
@@ -179,9 +179,9 @@ struct pyx_error *target_pid_read(struct pyx_target *t, uint64_t addr,
 		if (chunk > len)
 			chunk = len;
 		const uint8_t *data;
-		if (!page_cache_lookup(&t->cache, pageno, &data)) {
+		if (!page_cache_lookup(target_cache(t), pageno, &data)) {
 			PYX_TRY(fill(t, pageno));
-			if (!page_cache_lookup(&t->cache, pageno, &data))
+			if (!page_cache_lookup(target_cache(t), pageno, &data))
 				return pyx_error_no_memory();
 		}
 		if (!data)

@@ -45,9 +45,32 @@ def main():
             except Exception as e:
                 ok, detail = False, str(e)
             out.append(check_line(ok, name + ": a path from a root, as objgraph finds one", detail))
+    out += parallel_index(cli, rec, where, label)
     out += tracemalloc_off(cli, rec, where, label)
     print("\n".join(out))
     print("CHECK-END")
+
+
+def parallel_index(cli, rec, where, label):
+    """The referrer index built by four threads (PYXRAY_THREADS; big heaps
+    get two by default) gives the same referrers, in the same order, as
+    the one built by one thread."""
+    tokens = [w["token"] for w in rec["kinds"].values() if "token" in w][:6]
+    answers = {}
+    for threads in ("1", "4"):
+        env = dict(os.environ, PYXRAY_THREADS=threads)
+        got = []
+        for t in tokens:
+            p = subprocess.run([cli, "referrers", t, "--json"] + where, capture_output=True,
+                               text=True, timeout=300, env=env)
+            got.append(p.stdout if p.returncode == 0 else "exit %d: %s" % (p.returncode,
+                                                                         p.stderr[-200:]))
+        answers[threads] = got
+    return [check_line(answers["1"] == answers["4"] and all(a.startswith("{") for a in
+                                                           answers["1"]),
+                       "%s: the referrer index built by 4 threads equals the serial one" % label,
+                       "" if answers["1"] == answers["4"] else
+                       "serial %s, parallel %s" % (answers["1"][0][:200], answers["4"][0][:200]))]
 
 
 def tracemalloc_off(cli, rec, where, label):
