@@ -435,7 +435,8 @@ struct pyx_error *pyx_leaks_refcheck_json(struct pyx_program *prog, int top, cha
 		free(sus);
 		return err;
 	}
-	qsort(sus, nsus, sizeof(*sus), by_excess);
+	if (nsus)
+		qsort(sus, nsus, sizeof(*sus), by_excess);
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_printf(&sb, "{\"checked\": %zu, \"with_excess\": %zu, \"objects\": [", checked, nsus);
 	struct pyx_repr_limits lim = { .max_depth = 1, .max_items = 4, .max_string = 60 };

@@ -144,6 +144,8 @@ static void load_symbols(struct pyx_module *pm)
 
 static const struct symbol_entry *find_exact(struct pyx_module *pm, const char *name)
 {
+	if (!pm->nsyms)
+		return NULL; /* no symbols: pm->syms may be NULL, bsearch's undefined */
 	struct symbol_entry key = { .name = name };
 	return bsearch(&key, pm->syms, pm->nsyms, sizeof(*pm->syms), cmp_symbol);
 }

@@ -217,7 +217,8 @@ static struct pyx_error *pid_thread_ids(struct pyx_target *t, int **ret, size_t 
 		tids[count++] = atoi(de->d_name);
 	}
 	closedir(d);
-	qsort(tids, count, sizeof(*tids), cmp_int);
+	if (count)
+		qsort(tids, count, sizeof(*tids), cmp_int);
 	*ret = tids;
 	*n = count;
 	return NULL;
