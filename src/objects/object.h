@@ -102,6 +102,21 @@ struct pyx_error *instance_attr(struct pyx_program *prog, uint64_t obj,
 struct pyx_error *type_dict(struct pyx_program *prog, uint64_t type, uint64_t *ret);
 
 /* ---- size -------------------------------------------------------------*/
+/* No object is bigger than this (16 TiB): a size computed from target
+ * memory beyond it is corruption, and stopping there keeps every size
+ * computation inside int64_t. */
+#define MAX_OBJECT_BYTES (1ll << 44)
+
+/* tp_basicsize and tp_itemsize of a type, checked to be sizes a type can
+ * have (a corrupted type fails with PYX_ERR_INVALID_OBJECT). */
+struct pyx_error *type_sizes(struct pyx_program *prog, uint64_t type,
+			     int64_t *basic, int64_t *item);
+/* base + count * item for the object at obj, or PYX_ERR_INVALID_OBJECT
+ * naming what (a list's "allocated", ...) when count is negative or the
+ * total is beyond MAX_OBJECT_BYTES. */
+struct pyx_error *object_items_size(uint64_t obj, const char *what, int64_t base,
+				    int64_t count, int64_t item, int64_t *ret);
+
 /* sys.getsizeof() of the object, as CPython computes it for the built-in
  * types; tp_basicsize + items + gc header for the rest. */
 struct pyx_error *object_size(struct pyx_program *prog, const struct object_head *h,
