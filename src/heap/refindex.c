@@ -360,9 +360,14 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 	struct builder b = { .prog = prog, .ri = ri };
 	b.static_lo = prog->python->start;
 	b.static_hi = prog->python->end;
-	PYX_TRY(gc_foreach(prog, GEN_MASK_ALL, collect_obj, &b));
-	if (b.err) {
+	struct pyx_error *walk_err = gc_foreach(prog, GEN_MASK_ALL, collect_obj, &b);
+	if (walk_err || b.err) {
+		/* The keys can be 64 MiB: a failed walk must not keep them. */
 		free(b.keys);
+		if (walk_err) {
+			pyx_error_destroy(b.err);
+			return walk_err;
+		}
 		return b.err;
 	}
 	uint64_t lo = UINT64_MAX, hi = 0;
