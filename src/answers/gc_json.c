@@ -18,12 +18,28 @@ struct pyx_error *pyx_gc_json(struct pyx_program *prog, char **ret)
 		const struct gc_generation_info *gi = &st.gen[g];
 		strbuf_printf(&sb, "%s{\"index\": %d, \"objects\": %lld, \"count\": %lld, "
 			      "\"threshold\": %lld, \"collections\": %lld, \"collected\": %lld, "
-			      "\"uncollectable\": %lld}", g ? ", " : "", g,
+			      "\"uncollectable\": %lld, \"head\": \"0x%llx\"}", g ? ", " : "", g,
 			      (long long)gi->objects, (long long)gi->count,
 			      (long long)gi->threshold, (long long)gi->collections,
-			      (long long)gi->collected, (long long)gi->uncollectable);
+			      (long long)gi->collected, (long long)gi->uncollectable,
+			      (unsigned long long)gi->head);
 	}
-	strbuf_printf(&sb, "], \"permanent\": {\"objects\": %lld}, \"state\": \"0x%llx\"}",
-		      (long long)st.gen[GEN_PERMANENT].objects, (unsigned long long)st.state);
+	strbuf_printf(&sb, "], \"permanent\": {\"objects\": %lld, \"head\": \"0x%llx\"}, "
+		      "\"state\": \"0x%llx\"", (long long)st.gen[GEN_PERMANENT].objects,
+		      (unsigned long long)st.gen[GEN_PERMANENT].head,
+		      (unsigned long long)st.state);
+	if (st.long_lived_known)
+		strbuf_printf(&sb, ", \"long_lived_total\": %lld, \"long_lived_pending\": %lld",
+			      (long long)st.long_lived_total, (long long)st.long_lived_pending);
+	strbuf_puts(&sb, ", \"warnings\": [");
+	if (st.oldest_too_long) {
+		int oldest = st.ngenerations - 1;
+		strbuf_printf(&sb, "\"generation %d's list holds %lld objects, more than the "
+			      "collector moved there (long_lived_total %lld + long_lived_pending "
+			      "%lld): its list may be corrupt (or gc.unfreeze() ran since the "
+			      "last full collection)\"", oldest, (long long)st.gen[oldest].objects,
+			      (long long)st.long_lived_total, (long long)st.long_lived_pending);
+	}
+	strbuf_puts(&sb, "]}");
 	return strbuf_finish(&sb, ret);
 }
