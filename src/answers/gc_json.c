@@ -8,7 +8,7 @@ struct pyx_error *pyx_gc_json(struct pyx_program *prog, char **ret)
 	PYX_TRY(read_ptr(prog, prog->runtime + LV(prog, _PyRuntimeState_interpreters_main),
 			 &main_interp));
 	if (!main_interp)
-		return pyx_error_create(PYX_ERR_NOT_INITIALIZED, "CPython has no main interpreter");
+		return program_not_initialized(prog);
 	struct gc_state_info st;
 	PYX_TRY(gc_state_read(prog, main_interp, true, &st));
 	struct strbuf sb = STRBUF_INIT;

@@ -75,8 +75,7 @@ static struct pyx_error *read_state(struct pyx_program *prog, struct obmalloc *o
 		PYX_TRY(read_ptr(prog, prog->runtime +
 				 LV(prog, _PyRuntimeState_interpreters_main), &interp));
 		if (!interp)
-			return pyx_error_create(PYX_ERR_NOT_INITIALIZED,
-				"the interpreter is not initialized (no main interpreter)");
+			return program_not_initialized(prog);
 		state = interp + LV(prog, PyInterpreterState_obmalloc);
 		if (prog->minor >= 13) {
 			PYX_TRY(read_ptr(prog, state, &state));

@@ -104,6 +104,10 @@ struct pyx_error *read_u16(struct pyx_program *prog, uint64_t addr, uint16_t *re
 struct pyx_error *program_interpreters(struct pyx_program *prog,
 				       uint64_t **ret, size_t *n);
 
+/* Why _PyRuntime has no (main) interpreter: Python not started, ended,
+ * or the runtime's memory corrupt (what says so, at which address). */
+struct pyx_error *program_not_initialized(struct pyx_program *prog);
+
 /* The gc runtime state of an interpreter (3.9+), or of the runtime (3.8). */
 uint64_t program_gc_state(struct pyx_program *prog, uint64_t interp);
 

@@ -75,6 +75,8 @@ struct pyx_target {
 	struct target_thread *threads;
 	size_t nthreads;
 	char *exe_path;        /* from NT_FILE or the caller */
+	uint64_t missing_bytes; /* memory a truncated core lacks */
+	bool notes_missing;    /* its notes are cut off or absent */
 };
 
 struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)

@@ -356,10 +356,12 @@ static struct pyx_error *parse_notes(struct pyx_target *t, const GElf_Phdr *ph,
 {
 	Elf_Data *data = elf_getdata_rawchunk(t->core_elf, (int64_t)ph->p_offset,
 					      ph->p_filesz, ELF_T_NHDR);
-	if (!data)
+	if (!data) {
+		t->notes_missing = true;
 		return target_add_warning(t, "%s: the note segment is unreadable "
 					  "(truncated core?): threads and mapped "
 					  "files are unknown", t->core_path);
+	}
 	size_t off = 0, name_off, desc_off;
 	GElf_Nhdr nh;
 	bool have_siginfo = false;
@@ -491,10 +493,11 @@ struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
 		if (ph.p_type == PT_NOTE) {
 			have_notes = true;
 			if (ph.p_offset + ph.p_filesz > t->core_size ||
-			    ph.p_offset + ph.p_filesz < ph.p_offset)
+			    ph.p_offset + ph.p_filesz < ph.p_offset) {
+				t->notes_missing = true;
 				PYX_TRY(target_add_warning(t, "%s is truncated in its "
 					"notes: threads and mapped files are unknown", path));
-			else
+			} else
 				PYX_TRY(parse_notes(t, &ph, &at_phdr));
 		} else if (ph.p_type == PT_LOAD) {
 			struct core_segment *s = &t->segments[t->nsegments++];
@@ -513,9 +516,12 @@ struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
 			}
 		}
 	}
-	if (!have_notes)
+	if (!have_notes) {
+		t->notes_missing = true;
 		PYX_TRY(target_add_warning(t, "%s has no notes: threads and "
 					   "mapped files are unknown", path));
+	}
+	t->missing_bytes = missing;
 	if (missing)
 		PYX_TRY(target_add_warning(t, "%s is truncated: %llu bytes of "
 			"memory are missing (was the disk full, or ulimit -c too "

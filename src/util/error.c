@@ -88,6 +88,23 @@ struct pyx_error *pyx_error_wrap(struct pyx_error *err, const char *fmt, ...)
 	return err;
 }
 
+struct pyx_error *pyx_error_append(struct pyx_error *err, const char *fmt, ...)
+{
+	if (!err || err == &pyx_error_oom)
+		return err;
+	va_list ap;
+	va_start(ap, fmt);
+	char *suffix = vformat(fmt, ap);
+	va_end(ap);
+	char *joined = NULL;
+	if (suffix && asprintf(&joined, "%s %s", err->message, suffix) >= 0) {
+		free(err->message);
+		err->message = joined;
+	}
+	free(suffix);
+	return err;
+}
+
 enum pyx_error_code pyx_error_code(const struct pyx_error *err)
 {
 	return err ? err->code : 0;

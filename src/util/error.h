@@ -25,6 +25,10 @@ struct pyx_error *pyx_error_no_memory(void);
 struct pyx_error *pyx_error_wrap(struct pyx_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Add a remark after an error's message ("... (note: ...)"). */
+struct pyx_error *pyx_error_append(struct pyx_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Evaluate an expression returning struct pyx_error *; return it if set. */
 #define PYX_TRY(expr)                                    \
 	do {                                             \
