@@ -48,8 +48,9 @@ void census_types_json(const struct census *c, const struct pyx_census_options *
 	}
 }
 
-struct pyx_error *pyx_census_json(struct pyx_program *prog,
-				  const struct pyx_census_options *opts, char **ret)
+static struct pyx_error *census_json_answer(struct pyx_program *prog,
+					    const struct pyx_census_options *opts,
+					    char **ret)
 {
 	struct pyx_census_options o = { .generation = -1 };
 	if (opts)
@@ -74,4 +75,10 @@ struct pyx_error *pyx_census_json(struct pyx_program *prog,
 	strbuf_puts(&sb, "]}");
 	census_release(&c);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_census_json(struct pyx_program *prog,
+				  const struct pyx_census_options *opts, char **ret)
+{
+	return program_explain(prog, census_json_answer(prog, opts, ret));
 }

@@ -2,7 +2,7 @@
 #include "heap/heap.h"
 #include "util/strbuf.h"
 
-struct pyx_error *pyx_gc_json(struct pyx_program *prog, char **ret)
+static struct pyx_error *gc_json_answer(struct pyx_program *prog, char **ret)
 {
 	uint64_t main_interp;
 	PYX_TRY(read_ptr(prog, prog->runtime + LV(prog, _PyRuntimeState_interpreters_main),
@@ -42,4 +42,9 @@ struct pyx_error *pyx_gc_json(struct pyx_program *prog, char **ret)
 	}
 	strbuf_puts(&sb, "]}");
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_gc_json(struct pyx_program *prog, char **ret)
+{
+	return program_explain(prog, gc_json_answer(prog, ret));
 }

@@ -6,8 +6,9 @@
 #include "objects/repr.h"
 #include "util/strbuf.h"
 
-struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
-				  const struct pyx_repr_limits *limits, char **ret)
+static struct pyx_error *object_repr_answer(struct pyx_program *prog, uint64_t address,
+					    const struct pyx_repr_limits *limits,
+					    char **ret)
 {
 	struct object_head h;
 	if (address != prog->wk.none)
@@ -17,8 +18,15 @@ struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
 	return strbuf_finish(&sb, ret);
 }
 
-struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
+struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
 				  const struct pyx_repr_limits *limits, char **ret)
+{
+	return program_explain(prog, object_repr_answer(prog, address, limits, ret));
+}
+
+static struct pyx_error *object_json_answer(struct pyx_program *prog, uint64_t address,
+					    const struct pyx_repr_limits *limits,
+					    char **ret)
 {
 	struct object_head h;
 	PYX_TRY(object_head(prog, address, &h));
@@ -80,4 +88,10 @@ struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
 	pyx_error_destroy(gc_err);
 	free(type);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
+				  const struct pyx_repr_limits *limits, char **ret)
+{
+	return program_explain(prog, object_json_answer(prog, address, limits, ret));
 }

@@ -12,7 +12,7 @@
 
 /* ---- py-pools ---------------------------------------------------------------*/
 
-struct pyx_error *pyx_pools_json(struct pyx_program *prog, char **ret)
+static struct pyx_error *pools_json_answer(struct pyx_program *prog, char **ret)
 {
 	struct obmalloc *om;
 	PYX_TRY(obmalloc_open(prog, OBMALLOC_POOLS, &om));
@@ -57,6 +57,11 @@ struct pyx_error *pyx_pools_json(struct pyx_program *prog, char **ret)
 		      (unsigned long long)st.narenas * om->arena_size);
 	obmalloc_close(om);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_pools_json(struct pyx_program *prog, char **ret)
+{
+	return program_explain(prog, pools_json_answer(prog, ret));
 }
 
 /* ---- py-arenas ---------------------------------------------------------------*/
@@ -113,7 +118,8 @@ static void arena_fields(struct strbuf *sb, const struct obmalloc *om,
 		      (double)s->bytes / om->arena_size);
 }
 
-struct pyx_error *pyx_arenas_json(struct pyx_program *prog, unsigned top, char **ret)
+static struct pyx_error *arenas_json_answer(struct pyx_program *prog, unsigned top,
+					    char **ret)
 {
 	struct obmalloc *om;
 	PYX_TRY(obmalloc_open(prog, OBMALLOC_POOLS, &om));
@@ -178,6 +184,11 @@ struct pyx_error *pyx_arenas_json(struct pyx_program *prog, unsigned top, char *
 	free(rank);
 	obmalloc_close(om);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_arenas_json(struct pyx_program *prog, unsigned top, char **ret)
+{
+	return program_explain(prog, arenas_json_answer(prog, top, ret));
 }
 
 /* ---- py-malloc -----------------------------------------------------------------*/
@@ -303,7 +314,8 @@ static void object_fields(struct pyx_program *prog, struct strbuf *sb,
 	strbuf_puts(sb, "}");
 }
 
-struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address, char **ret)
+static struct pyx_error *malloc_json_answer(struct pyx_program *prog, uint64_t address,
+					    char **ret)
 {
 	struct obmalloc *om;
 	PYX_TRY(obmalloc_open(prog, 0, &om));
@@ -387,4 +399,10 @@ struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address, ch
 	free(w);
 	obmalloc_close(om);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address,
+				  char **ret)
+{
+	return program_explain(prog, malloc_json_answer(prog, address, ret));
 }

@@ -104,7 +104,8 @@ static int referrer_json(void *arg, uint32_t s, const struct edge *e)
 	return 0;
 }
 
-struct pyx_error *pyx_referrers_json(struct pyx_program *prog, uint64_t address, char **ret)
+static struct pyx_error *referrers_json_answer(struct pyx_program *prog,
+					       uint64_t address, char **ret)
 {
 	struct object_head h;
 	PYX_TRY(object_head(prog, address, &h));
@@ -123,6 +124,12 @@ struct pyx_error *pyx_referrers_json(struct pyx_program *prog, uint64_t address,
 	}
 	strbuf_puts(&sb, "]}");
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_referrers_json(struct pyx_program *prog, uint64_t address,
+				     char **ret)
+{
+	return program_explain(prog, referrers_json_answer(prog, address, ret));
 }
 
 /* ---- py-path ------------------------------------------------------------ */
@@ -321,8 +328,8 @@ static struct pyx_error *shortest_path(struct pyx_program *prog, const struct re
 	return err;
 }
 
-struct pyx_error *pyx_path_json(struct pyx_program *prog, uint64_t address, int max_depth,
-				char **ret)
+static struct pyx_error *path_json_answer(struct pyx_program *prog, uint64_t address,
+					  int max_depth, char **ret)
 {
 	struct object_head h;
 	PYX_TRY(object_head(prog, address, &h));
@@ -376,6 +383,12 @@ struct pyx_error *pyx_path_json(struct pyx_program *prog, uint64_t address, int 
 		return err;
 	}
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_path_json(struct pyx_program *prog, uint64_t address,
+				int max_depth, char **ret)
+{
+	return program_explain(prog, path_json_answer(prog, address, max_depth, ret));
 }
 
 /* ---- Graphviz ----------------------------------------------------------- */
@@ -466,8 +479,8 @@ static int drawn_edge_visit(void *arg, const struct edge *e)
 	return 0;
 }
 
-struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int depth,
-			       int max_nodes, const char *path)
+static struct pyx_error *path_dot_answer(struct pyx_program *prog, uint64_t address,
+					 int depth, int max_nodes, const char *path)
 {
 	struct object_head h;
 	PYX_TRY(object_head(prog, address, &h));
@@ -579,7 +592,13 @@ struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int d
 	return err;
 }
 
-struct pyx_error *pyx_index_json(struct pyx_program *prog, char **ret)
+struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int depth,
+			       int max_nodes, const char *path)
+{
+	return program_explain(prog, path_dot_answer(prog, address, depth, max_nodes, path));
+}
+
+static struct pyx_error *index_json_answer(struct pyx_program *prog, char **ret)
 {
 	const struct ref_index *ri;
 	PYX_TRY(ref_index_get(prog, &ri));
@@ -591,4 +610,9 @@ struct pyx_error *pyx_index_json(struct pyx_program *prog, char **ret)
 		      ri->bytes, ri->nobjs ? (double)ri->bytes / (double)ri->nobjs : 0.0,
 		      ri->build_seconds);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_index_json(struct pyx_program *prog, char **ret)
+{
+	return program_explain(prog, index_json_answer(prog, ret));
 }

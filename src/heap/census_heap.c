@@ -475,9 +475,9 @@ static int block_visit(void *arg, uint64_t addr, uint32_t size, const uint8_t *d
 	return 0;
 }
 
-struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
-					   const struct pyx_census_options *opts,
-					   char **ret)
+static struct pyx_error *census_all_heap_json_answer(struct pyx_program *prog,
+						     const struct pyx_census_options *opts,
+						     char **ret)
 {
 	struct pyx_census_options o = { .generation = -1 };
 	if (opts)
@@ -532,4 +532,11 @@ struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
 	strbuf_puts(&sb, "]}");
 	census_release(&c);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
+					   const struct pyx_census_options *opts,
+					   char **ret)
+{
+	return program_explain(prog, census_all_heap_json_answer(prog, opts, ret));
 }

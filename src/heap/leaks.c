@@ -37,7 +37,8 @@ static struct pyx_error *write_all(FILE *f, const void *p, size_t n, const char 
 	return NULL;
 }
 
-struct pyx_error *pyx_leaks_snapshot(struct pyx_program *prog, const char *path, char **ret)
+static struct pyx_error *leaks_snapshot_answer(struct pyx_program *prog,
+					       const char *path, char **ret)
 {
 	struct census c;
 	PYX_TRY(census_take(prog, GEN_MASK_ALL, true, &c));
@@ -101,6 +102,12 @@ struct pyx_error *pyx_leaks_snapshot(struct pyx_program *prog, const char *path,
 		return err;
 	}
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_leaks_snapshot(struct pyx_program *prog, const char *path,
+				     char **ret)
+{
+	return program_explain(prog, leaks_snapshot_answer(prog, path, ret));
 }
 
 /* ---- reading a snapshot --------------------------------------------------- */
@@ -285,8 +292,8 @@ static int by_growth(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-struct pyx_error *pyx_leaks_diff_json(struct pyx_program *prog, const char *path, int top,
-				      char **ret)
+static struct pyx_error *leaks_diff_json_answer(struct pyx_program *prog,
+						const char *path, int top, char **ret)
 {
 	struct snapshot snap;
 	struct pyx_error *err = snapshot_read(path, &snap);
@@ -361,6 +368,12 @@ struct pyx_error *pyx_leaks_diff_json(struct pyx_program *prog, const char *path
 	return strbuf_finish(&sb, ret);
 }
 
+struct pyx_error *pyx_leaks_diff_json(struct pyx_program *prog, const char *path,
+				      int top, char **ret)
+{
+	return program_explain(prog, leaks_diff_json_answer(prog, path, top, ret));
+}
+
 /* ---- refcheck ------------------------------------------------------------ */
 
 static const char *const blind_spots[] = {
@@ -389,7 +402,8 @@ static int by_excess(const void *a, const void *b)
 	return (x->addr > y->addr) - (x->addr < y->addr);
 }
 
-struct pyx_error *pyx_leaks_refcheck_json(struct pyx_program *prog, int top, char **ret)
+static struct pyx_error *leaks_refcheck_json_answer(struct pyx_program *prog, int top,
+						    char **ret)
 {
 	if (top <= 0)
 		top = 20;
@@ -470,4 +484,9 @@ struct pyx_error *pyx_leaks_refcheck_json(struct pyx_program *prog, int top, cha
 	strbuf_puts(&sb, "]}");
 	free(sus);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_leaks_refcheck_json(struct pyx_program *prog, int top, char **ret)
+{
+	return program_explain(prog, leaks_refcheck_json_answer(prog, top, ret));
 }

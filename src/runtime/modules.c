@@ -5,6 +5,7 @@
  * debug info (Debian's python3.11-dbg, for example) is found by build-id
  * under the debuginfo path, and with it the full .symtab holding statics.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,10 @@ struct pyx_error *modules_create(struct pyx_target *target,
 	dwfl_report_begin(m->dwfl);
 	if (target->kind == TARGET_PID) {
 		int rc = dwfl_linux_proc_report(m->dwfl, target->pid);
+		if (rc == EPERM || rc == EACCES) {
+			modules_destroy(m);
+			return target_permission_error(target->pid, rc);
+		}
 		if (rc != 0) {
 			modules_destroy(m);
 			return pyx_error_os(rc > 0 ? rc : 0,

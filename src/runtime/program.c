@@ -497,6 +497,18 @@ struct pyx_error *program_interpreters(struct pyx_program *prog,
 	return NULL;
 }
 
+struct pyx_error *program_explain(struct pyx_program *prog, struct pyx_error *err)
+{
+	enum pyx_error_code code = pyx_error_code(err);
+	if (!err || (code != PYX_ERR_INVALID_OBJECT && code != PYX_ERR_LIMIT &&
+		     code != PYX_ERR_FAULT) || !target_process_running(prog->target))
+		return err;
+	int pid = prog->target->pid;
+	return pyx_error_append(err, "(process %d is running, so its memory changed while "
+				"it was read: pause it first, by attaching gdb, or with "
+				"`kill -STOP %d` and `kill -CONT %d` after)", pid, pid, pid);
+}
+
 struct pyx_error *program_not_initialized(struct pyx_program *prog)
 {
 	uint64_t rt = prog->runtime, head = 0, main_interp = 0, finalizing = 0;

@@ -82,6 +82,14 @@ struct pyx_target {
 struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Is the target a live process with a thread that is not stopped (by a
+ * signal or a debugger)?  False for cores. */
+bool target_process_running(struct pyx_target *t);
+
+/* Why the OS refused to let us read process pid (EPERM, EACCES), and
+ * what to do: run as its owner or root, CAP_SYS_PTRACE, ptrace_scope. */
+struct pyx_error *target_permission_error(int pid, int errnum);
+
 /* Backends */
 struct pyx_error *target_pid_open(struct pyx_target *t, int pid);
 struct pyx_error *target_pid_read(struct pyx_target *t, uint64_t addr,
