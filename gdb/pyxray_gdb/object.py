@@ -42,7 +42,7 @@ def format_object(d):
     else:
         lines.append("gc        not tracked")
     lines.append("repr      %s" % d["repr"])
-    for e in d.get("errors", []):
+    for e in d.get("errors", []) + d.get("notes", []):
         lines.append("note      %s" % e)
     return "\n".join(lines) + "\n"
 

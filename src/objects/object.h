@@ -47,6 +47,17 @@ struct pyx_error *type_flags(struct pyx_program *prog, uint64_t type, uint64_t *
 bool type_is_subtype(struct pyx_program *prog, uint64_t type, uint64_t base);
 
 /* ---- str ---------------------------------------------------------------*/
+/* A checked str header: where its characters are and how wide. */
+struct str_view {
+	uint64_t addr;
+	uint64_t data;
+	unsigned kind;     /* 1, 2 or 4 bytes per code point */
+	size_t length;
+};
+struct pyx_error *str_view(struct pyx_program *prog, uint64_t addr, struct str_view *ret);
+/* Code points [first, first + n) into out, read in small pieces. */
+struct pyx_error *str_view_read(struct pyx_program *prog, const struct str_view *v,
+				size_t first, size_t n, uint32_t *out);
 /* Decode up to max code points of a str; *length gets its full length. */
 struct pyx_error *str_read(struct pyx_program *prog, uint64_t addr, size_t max,
 			   uint32_t **cps, size_t *n, size_t *length);
@@ -73,6 +84,10 @@ struct pyx_error *var_size(struct pyx_program *prog, uint64_t addr, int64_t *ret
 struct pyx_error *sequence_items(struct pyx_program *prog, uint64_t addr,
 				 bool is_list, size_t max, uint64_t **items,
 				 size_t *n, size_t *total);
+/* The same from item first on. */
+struct pyx_error *sequence_items_at(struct pyx_program *prog, uint64_t addr,
+				    bool is_list, size_t first, size_t max,
+				    uint64_t **items, size_t *n, size_t *total);
 struct pyx_error *bytes_read(struct pyx_program *prog, uint64_t addr, size_t max,
 			     uint8_t **data, size_t *n, size_t *length);
 

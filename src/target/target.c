@@ -80,6 +80,14 @@ struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,
 		return pyx_error_fault(addr, "cannot read %zu bytes at 0x%llx: "
 				       "the range wraps around", len,
 				       (unsigned long long)addr);
+	if (len > PYX_MAX_READ) {
+		struct pyx_error *err = pyx_error_create(PYX_ERR_LIMIT,
+			"will not read %zu bytes at 0x%llx at once (at most %u MiB): "
+			"a size read from the target is corrupt?", len,
+			(unsigned long long)addr, PYX_MAX_READ >> 20);
+		err->address = addr;
+		return err;
+	}
 	if (t->kind == TARGET_PID) {
 		/* The common case: a small read inside a page seen lately. */
 		uint64_t pageno = addr >> PYX_PAGE_SHIFT;

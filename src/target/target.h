@@ -110,6 +110,10 @@ struct pyx_error *target_thread_ids(struct pyx_target *t, int **ret, size_t *n);
  * mapping or the caller's; live: /proc/PID/exe).  May be NULL. */
 const char *target_executable(struct pyx_target *t);
 
+/* No single read is bigger (a count read from a corrupted object must not
+ * become a giant allocation and copy): callers read big things in parts. */
+#define PYX_MAX_READ (256u << 20)
+
 /* Little helpers used everywhere. */
 struct pyx_error *target_read_u64(struct pyx_target *t, uint64_t addr, uint64_t *ret);
 struct pyx_error *target_read_u32(struct pyx_target *t, uint64_t addr, uint32_t *ret);
