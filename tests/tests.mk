@@ -18,7 +18,7 @@ check-deps:
 	@tools/require-test-deps
 
 # One suite: make check-gdb RUNTESTFLAGS="live.exp"
-check-gdb: all check-deps
+check-gdb: all check-deps test-tools
 	@mkdir -p $(TESTS_WORK)
 	cd $(TESTS_WORK) && $(RUNTEST) --tool pyxray --srcdir $(CURDIR)/tests \
 		--outdir $(TESTS_WORK) $(RUNTESTFLAGS)
