@@ -6,9 +6,8 @@
 #include "objects/repr.h"
 #include "util/strbuf.h"
 
-static struct pyx_error *object_repr_answer(struct pyx_program *prog, uint64_t address,
-					    const struct pyx_repr_limits *limits,
-					    char **ret)
+struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
+				  const struct pyx_repr_limits *limits, char **ret)
 {
 	struct object_head h;
 	if (address != prog->wk.none)
@@ -18,15 +17,8 @@ static struct pyx_error *object_repr_answer(struct pyx_program *prog, uint64_t a
 	return strbuf_finish(&sb, ret);
 }
 
-struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
+struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
 				  const struct pyx_repr_limits *limits, char **ret)
-{
-	return program_explain(prog, object_repr_answer(prog, address, limits, ret));
-}
-
-static struct pyx_error *object_json_answer(struct pyx_program *prog, uint64_t address,
-					    const struct pyx_repr_limits *limits,
-					    char **ret)
 {
 	struct object_head h;
 	PYX_TRY(object_head(prog, address, &h));
@@ -98,10 +90,4 @@ static struct pyx_error *object_json_answer(struct pyx_program *prog, uint64_t a
 	pyx_error_destroy(gc_err);
 	free(type);
 	return strbuf_finish(&sb, ret);
-}
-
-struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
-				  const struct pyx_repr_limits *limits, char **ret)
-{
-	return program_explain(prog, object_json_answer(prog, address, limits, ret));
 }

@@ -2,7 +2,7 @@
  * over, for the robustness tests (tests/pyxray.base/robust.exp).
  *
  *   pyx-drive (--pid PID | --core CORE [--exe EXE]) [--rounds N]
- *             [--reopen K] [--json] QUERY...
+ *             [--reopen K] [--until-error] [--json] QUERY...
  *
  * QUERY is one of
  *   stack  locals  triage  gc  census  info  pools  arenas  refcheck
@@ -15,8 +15,9 @@
  * a damaged core is damaged; what must never happen is a crash, a
  * sanitizer report or a leak, which is why the tests build this with
  * ASan/UBSan.  The program is flushed before every round and opened anew
- * every K rounds (default 10).  It never stops the process; the last line
- * is "rounds R, answers A, errors E".
+ * every K rounds (default 10); --until-error ends the run after the first
+ * round with an error.  It never stops the process; the last line is
+ * "rounds R, answers A, errors E".
  *
  * Only include/pyxray.h is used: this is a front door, like the CLI. */
 #include <inttypes.h>
@@ -31,7 +32,7 @@ struct options {
 	int pid;
 	const char *core, *exe;
 	int rounds, reopen;
-	bool json;
+	bool json, until_error;
 	char **queries;
 	int nqueries;
 };
@@ -39,7 +40,7 @@ struct options {
 static void usage(void)
 {
 	fprintf(stderr, "usage: pyx-drive (--pid PID | --core CORE [--exe EXE]) "
-		"[--rounds N] [--reopen K] [--json] QUERY...\n");
+		"[--rounds N] [--reopen K] [--until-error] [--json] QUERY...\n");
 	exit(2);
 }
 
@@ -66,6 +67,8 @@ static int parse(int argc, char **argv, struct options *o)
 			o->reopen = atoi(argv[++i]);
 		else if (!strcmp(a, "--json"))
 			o->json = true;
+		else if (!strcmp(a, "--until-error"))
+			o->until_error = true;
 		else if (a[0] == '-')
 			usage();
 		else
@@ -158,8 +161,9 @@ int main(int argc, char **argv)
 		return 1;
 	struct pyx_program *prog = NULL;
 	struct state st = { 0 };
-	int status = 0;
-	for (int round = 0; round < o.rounds; round++) {
+	int status = 0, round;
+	for (round = 0; round < o.rounds; round++) {
+		long errors_before = st.errors;
 		if (prog && round % o.reopen == 0) {
 			pyx_program_destroy(prog);
 			prog = NULL;
@@ -205,9 +209,13 @@ int main(int argc, char **argv)
 			pyx_free(json);
 		}
 		fflush(stdout);
+		if (o.until_error && st.errors > errors_before) {
+			round++;
+			break;
+		}
 	}
 	pyx_program_destroy(prog);
 	free(o.queries);
-	printf("rounds %d, answers %ld, errors %ld\n", o.rounds, st.answers, st.errors);
+	printf("rounds %d, answers %ld, errors %ld\n", round, st.answers, st.errors);
 	return status;
 }
