@@ -22,3 +22,4 @@ check-gdb: all check-deps test-tools
 	@mkdir -p $(TESTS_WORK)
 	cd $(TESTS_WORK) && $(RUNTEST) --tool pyxray --srcdir $(CURDIR)/tests \
 		--outdir $(TESTS_WORK) $(RUNTESTFLAGS)
+-include tests/fuzz/fuzz.mk

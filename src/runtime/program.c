@@ -202,8 +202,13 @@ static void find_well_known(struct pyx_program *prog)
 	wk->ellipsis = sym(prog, "_Py_EllipsisObject");
 	wk->notimplemented = sym(prog, "_Py_NotImplementedStruct");
 	uint64_t exc = sym(prog, "PyExc_BaseException");
-	if (exc)
-		read_ptr(prog, exc, &wk->base_exception_type) ? (void)0 : (void)0;
+	if (exc) {
+		struct pyx_error *err = read_ptr(prog, exc, &wk->base_exception_type);
+		if (err) {
+			wk->base_exception_type = 0;
+			pyx_error_destroy(err);
+		}
+	}
 	uint64_t dummy = sym(prog, "_PySet_Dummy");
 	if (dummy) {
 		struct pyx_error *err = read_ptr(prog, dummy, &wk->set_dummy);

@@ -55,6 +55,34 @@ struct pyx_error *pyx_target_create_core(const char *core_path,
 	return NULL;
 }
 
+struct pyx_error *target_create_image(uint64_t vaddr, const void *data, size_t size,
+				      struct pyx_target **ret)
+{
+	if (vaddr + size < vaddr)
+		return pyx_error_create(PYX_ERR_INVALID_ARGUMENT,
+					"a memory image cannot wrap around");
+	struct pyx_target *t = target_new(TARGET_CORE);
+	if (!t)
+		return pyx_error_no_memory();
+	t->image = true;
+	uint8_t *copy = malloc(size ? size : 1);
+	t->core_path = strdup("(memory image)");
+	t->segments = calloc(1, sizeof(*t->segments));
+	if (!copy || !t->core_path || !t->segments) {
+		free(copy);
+		pyx_target_destroy(t);
+		return pyx_error_no_memory();
+	}
+	if (size)
+		memcpy(copy, data, size);
+	t->core_data = copy;
+	t->core_size = size;
+	t->segments[0] = (struct core_segment){ vaddr, size, size, 0 };
+	t->nsegments = 1;
+	*ret = t;
+	return NULL;
+}
+
 void pyx_target_destroy(struct pyx_target *t)
 {
 	if (!t)

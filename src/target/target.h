@@ -77,10 +77,16 @@ struct pyx_target {
 	char *exe_path;        /* from NT_FILE or the caller */
 	uint64_t missing_bytes; /* memory a truncated core lacks */
 	bool notes_missing;    /* its notes are cut off or absent */
+	bool image;            /* core_data is a malloc'ed memory image */
 };
 
 struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* A target over a copy of size bytes of memory, seen at vaddr: a core
+ * with one segment and no notes, for the unit tests and the fuzzers. */
+struct pyx_error *target_create_image(uint64_t vaddr, const void *data, size_t size,
+				      struct pyx_target **ret);
 
 /* Is the target a live process with a thread that is not stopped (by a
  * signal or a debugger)?  False for cores. */

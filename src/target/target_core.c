@@ -210,7 +210,8 @@ static void hex(const uint8_t *id, size_t n, char *out)
 
 static bool map_file(const char *path, const uint8_t **data, size_t *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a core may name a FIFO, which must not hang us. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return false;
 	struct stat st;
@@ -444,7 +445,7 @@ struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
 	t->core_path = strdup(path);
 	if (!t->core_path)
 		return pyx_error_no_memory();
-	t->core_fd = open(path, O_RDONLY | O_CLOEXEC);
+	t->core_fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (t->core_fd < 0)
 		return pyx_error_os(errno, "cannot open core file %s: %s", path,
 				    strerror(errno));
@@ -556,7 +557,9 @@ void target_core_close(struct pyx_target *t)
 	free(t->threads);
 	if (t->core_elf)
 		elf_end(t->core_elf);
-	if (t->core_data)
+	if (t->core_data && t->image)
+		free((void *)t->core_data);
+	else if (t->core_data)
 		munmap((void *)t->core_data, t->core_size);
 	if (t->core_fd >= 0)
 		close(t->core_fd);
