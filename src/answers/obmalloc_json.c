@@ -10,6 +10,18 @@
 
 #define DEFAULT_TOP 10
 
+/* , "warnings": [...]: where pymalloc's bookkeeping disagrees. */
+static void warnings_json(const struct obmalloc *om, struct strbuf *sb)
+{
+	strbuf_puts(sb, ", \"warnings\": [");
+	for (size_t i = 0; i < om->nwarnings; i++) {
+		if (i)
+			strbuf_puts(sb, ", ");
+		json_string(sb, om->warnings[i]);
+	}
+	strbuf_puts(sb, "]");
+}
+
 /* ---- py-pools ---------------------------------------------------------------*/
 
 static struct pyx_error *pools_json_answer(struct pyx_program *prog, char **ret)
@@ -47,7 +59,7 @@ static struct pyx_error *pools_json_answer(struct pyx_program *prog, char **ret)
 		      (unsigned long long)st.narenas);
 	strbuf_printf(&sb, "\"bytes\": {\"allocated_blocks\": %llu, \"available_blocks\": %llu, "
 		      "\"unused_pools\": %llu, \"pool_headers\": %llu, "
-		      "\"quantization\": %llu, \"arena_alignment\": %llu, \"total\": %llu}}",
+		      "\"quantization\": %llu, \"arena_alignment\": %llu, \"total\": %llu}",
 		      (unsigned long long)st.allocated_bytes,
 		      (unsigned long long)st.available_bytes,
 		      (unsigned long long)st.unused_pool_bytes,
@@ -55,6 +67,8 @@ static struct pyx_error *pools_json_answer(struct pyx_program *prog, char **ret)
 		      (unsigned long long)st.quantization,
 		      (unsigned long long)st.arena_alignment,
 		      (unsigned long long)st.narenas * om->arena_size);
+	warnings_json(om, &sb);
+	strbuf_puts(&sb, "}");
 	obmalloc_close(om);
 	return strbuf_finish(&sb, ret);
 }
@@ -179,7 +193,10 @@ static struct pyx_error *arenas_json_answer(struct pyx_program *prog, unsigned t
 		arena_fields(&sb, om, rank[i]);
 		strbuf_puts(&sb, "}");
 	}
-	strbuf_puts(&sb, "]}");
+	strbuf_printf(&sb, "], \"truncated\": %s, \"limit\": {\"top\": %u}",
+		      nrank > top ? "true" : "false", top);
+	warnings_json(om, &sb);
+	strbuf_puts(&sb, "}");
 	free(s);
 	free(rank);
 	obmalloc_close(om);
