@@ -148,6 +148,7 @@ struct bfs {
 	uint32_t cur;           /* the node whose referrers are being listed */
 	uint32_t found;         /* the root source reached, or NO_PARENT */
 	bool frames_are_roots;
+	bool depth_reached;     /* stopped at max_depth with objects left to visit */
 	struct pyx_error *err;
 };
 
@@ -302,6 +303,7 @@ static struct pyx_error *bfs_run(struct bfs *b, uint64_t target, int max_depth,
 			}
 		}
 	}
+	b->depth_reached = b->qhead < b->qtail;
 	return NULL;
 }
 
@@ -343,8 +345,10 @@ static struct pyx_error *path_json_answer(struct pyx_program *prog, uint64_t add
 	if (!err) {
 		strbuf_puts(&sb, "{\"target\": ");
 		json_hex(&sb, address);
-		strbuf_printf(&sb, ", \"max_depth\": %d, \"found\": %s", max_depth,
-			      b.found != NO_PARENT ? "true" : "false");
+		bool found = b.found != NO_PARENT;
+		strbuf_printf(&sb, ", \"max_depth\": %d, \"found\": %s, \"truncated\": %s, "
+			      "\"limit\": {\"max_depth\": %d}", max_depth, found ? "true" : "false",
+			      !found && b.depth_reached ? "true" : "false", max_depth);
 		if (b.found != NO_PARENT) {
 			char buf[64];
 			strbuf_puts(&sb, ", \"root\": ");
@@ -488,6 +492,7 @@ static struct pyx_error *path_dot_answer(struct pyx_program *prog, uint64_t addr
 		depth = 4;
 	if (max_nodes <= 0)
 		max_nodes = 60;
+	int asked_nodes = max_nodes;
 	if (max_nodes > 250)
 		max_nodes = 250;
 	const struct ref_index *ri;
@@ -538,8 +543,9 @@ static struct pyx_error *path_dot_answer(struct pyx_program *prog, uint64_t addr
 			dot_node(prog, ri, chain[i], drawn[ndrawn - 1],
 				 is_root(ri, chain[i]) ? "#a6dba0" : "#fee391", &sb);
 		}
-		for (size_t i = 0; i < b.norder && ndrawn <= (size_t)max_nodes; i++) {
-			uint32_t s = b.order[i];
+		size_t next = 0;
+		for (; next < b.norder && ndrawn <= (size_t)max_nodes; next++) {
+			uint32_t s = b.order[next];
 			uint64_t a = ref_source_addr(ri, s);
 			bool seen = a == address;
 			for (size_t k = 0; k < nchain && !seen; k++)
@@ -550,6 +556,13 @@ static struct pyx_error *path_dot_answer(struct pyx_program *prog, uint64_t addr
 			drawn_src[ndrawn++] = s;
 			dot_node(prog, ri, s, a, is_root(ri, s) ? "#a6dba0" : "#f7f7f7", &sb);
 		}
+		/* Say what the limits left out. */
+		if (next < b.norder)
+			strbuf_printf(&sb, "  // truncated: %zu more referrers within %d levels are not "
+				      "drawn (at most %d nodes)\n", b.norder - next, depth, max_nodes);
+		if (asked_nodes > max_nodes)
+			strbuf_printf(&sb, "  // %d nodes were asked for; a graph holds at most %d\n",
+				      asked_nodes, max_nodes);
 		for (size_t i = 1; i < ndrawn; i++) {
 			struct drawn_edges d = {
 				.prog = prog, .ri = ri, .src = drawn_src[i], .src_addr = drawn[i],

@@ -529,7 +529,7 @@ static struct pyx_error *census_all_heap_json_answer(struct pyx_program *prog,
 		      w.pymalloc_bytes ? (double)w.attributed_bytes / (double)w.pymalloc_bytes : 0.0,
 		      (unsigned long long)w.outside_objects);
 	census_types_json(&c, &o, &sb);
-	strbuf_puts(&sb, "]}");
+	strbuf_puts(&sb, "}");
 	census_release(&c);
 	return strbuf_finish(&sb, ret);
 }

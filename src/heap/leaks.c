@@ -361,7 +361,12 @@ static struct pyx_error *leaks_diff_json_answer(struct pyx_program *prog,
 		}
 		strbuf_puts(&sb, "]}");
 	}
-	strbuf_puts(&sb, "]}");
+	strbuf_printf(&sb, "], \"truncated\": %s, \"limit\": {\"top\": ",
+		      top > 0 && ng > (size_t)top ? "true" : "false");
+	if (top > 0)
+		strbuf_printf(&sb, "%d}}", top);
+	else
+		strbuf_puts(&sb, "null}}");
 	free(g);
 	census_release(&c);
 	snapshot_free(&snap);
@@ -475,7 +480,8 @@ static struct pyx_error *leaks_refcheck_json_answer(struct pyx_program *prog, in
 		strbuf_release(&r);
 		strbuf_puts(&sb, "}");
 	}
-	strbuf_puts(&sb, "], \"blind_spots\": [");
+	strbuf_printf(&sb, "], \"truncated\": %s, \"limit\": {\"top\": %d}, \"blind_spots\": [",
+		      nsus > (size_t)top ? "true" : "false", top);
 	for (size_t i = 0; i < sizeof(blind_spots) / sizeof(blind_spots[0]); i++) {
 		if (i)
 			strbuf_puts(&sb, ", ");

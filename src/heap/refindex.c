@@ -122,9 +122,21 @@ static int varying_bits(uint64_t lo, uint64_t hi)
 #define RADIX_BITS 16
 #define RADIX_SIZE (1u << RADIX_BITS)
 
-/* LSD radix sort of 64-bit keys on their low `bits` bits. */
+static int cmp_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* LSD radix sort of 64-bit keys on their low `bits` bits (a small heap
+ * is sorted with qsort: the counting table alone is 512 KiB). */
 static bool radix_sort_u64(uint64_t *v, size_t n, int bits)
 {
+	if (n < RADIX_SIZE / 4) {
+		if (n)
+			qsort(v, n, sizeof(*v), cmp_key);
+		return true;
+	}
 	uint64_t *tmp = malloc((n ? n : 1) * sizeof(*tmp));
 	size_t *count = malloc((RADIX_SIZE + 1) * sizeof(*count));
 	if (!tmp || !count) {

@@ -97,9 +97,10 @@ static struct pyx_error *iterate_entries(struct pyx_program *prog, uint64_t keys
 {
 	struct keys_view kv;
 	PYX_TRY(keys_view(prog, keys, &kv));
-	uint8_t *entries = malloc(ENTRY_CHUNK * kv.entry_size);
-	uint64_t *values = malloc(ENTRY_CHUNK * 8);
-	struct pyx_error *err = entries && values ? NULL : pyx_error_no_memory();
+	size_t room = kv.nentries < ENTRY_CHUNK ? (size_t)kv.nentries + 1 : ENTRY_CHUNK;
+	uint8_t *entries = malloc(room * kv.entry_size);
+	uint64_t *values = values_array ? malloc(room * 8) : NULL;
+	struct pyx_error *err = entries && (values || !values_array) ? NULL : pyx_error_no_memory();
 	bool stop = false;
 	for (int64_t first = 0; !err && !stop && first < kv.nentries; first += ENTRY_CHUNK) {
 		size_t n = kv.nentries - first < ENTRY_CHUNK ? (size_t)(kv.nentries - first)
@@ -282,7 +283,8 @@ struct pyx_error *set_iterate(struct pyx_program *prog, uint64_t set,
 			"set at 0x%llx has an impossible mask %lld",
 			(unsigned long long)set, (long long)mask);
 	size_t esize = (size_t)LV(prog, setentry);
-	uint8_t *buf = malloc(ENTRY_CHUNK * esize);
+	size_t room = mask < ENTRY_CHUNK ? (size_t)mask + 1 : ENTRY_CHUNK;
+	uint8_t *buf = malloc(room * esize);
 	struct pyx_error *err = buf ? NULL : pyx_error_no_memory();
 	bool stop = false;
 	for (int64_t first = 0; !err && !stop && first <= mask; first += ENTRY_CHUNK) {

@@ -250,6 +250,8 @@ struct pyx_module *modules_find_addr(struct pyx_modules *m, uint64_t addr)
 const char *modules_symbolize(struct pyx_modules *m, uint64_t addr,
 			      uint64_t *offset)
 {
+	if (!m || !m->dwfl)
+		return NULL;
 	Dwfl_Module *mod = dwfl_addrmodule(m->dwfl, addr);
 	if (!mod)
 		return NULL;
