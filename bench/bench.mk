@@ -10,11 +10,14 @@
 # against the process counting gc.get_objects() itself.
 # bench/bench_break.py measures what a py-break costs a running program,
 # against a plain gdb breakpoint on the same spot.
+# bench/bench_rss.py prints the time and maximum RSS of every command on
+# a heap of 10M gc-tracked objects, each in its own process.
 
 .PHONY: bench
 
-bench: all
+bench: all $(BUILD)/pyx-drive
 	$(PYTHON) bench/run_bench.py $(BENCH_ARGS)
 	$(PYTHON) bench/bench_pools.py
 	$(PYTHON) bench/bench_heap.py
 	$(PYTHON) bench/bench_break.py
+	$(PYTHON) bench/bench_rss.py

@@ -75,9 +75,11 @@ static void ask(struct pyx_program *prog, const struct fuzz_directory *dir)
 			if (i % 7 == 2)
 				ASK(pyx_code_json(prog, r, &json));
 		}
-		if ((what & FUZZ_ASK_REFS) && i < 6)
+		/* A referrer search of an object the gc does not track scans
+		 * every reference: a few roots each. */
+		if ((what & FUZZ_ASK_REFS) && i % 8 == 1)
 			ASK(pyx_referrers_json(prog, r, &json));
-		if ((what & FUZZ_ASK_REFS) && i % 3 == 0)
+		if ((what & FUZZ_ASK_REFS) && i % 8 == 6)
 			ASK(pyx_path_json(prog, r, 6, &json));
 		if ((what & FUZZ_ASK_PYMALLOC) && i % 6 == 1)
 			ASK(pyx_malloc_json(prog, r, &json));

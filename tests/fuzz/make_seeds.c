@@ -873,21 +873,21 @@ static void make_runtime(void)
 	link_gc(gc);
 }
 
-/* Two arenas of which the first has two pools carved: one of 32-byte
- * blocks holding floats (a free list through two of them), one unused. */
+/* Two arenas of which the first has one pool carved, of 32-byte blocks
+ * holding floats (a free list through two of them); the second is outside
+ * the image (its pools are never carved). */
 static void make_pymalloc(uint64_t interp)
 {
 	uint32_t arena_size = (uint32_t)F(obmalloc_ARENA_SIZE);
 	uint32_t pool_size = (uint32_t)F(obmalloc_POOL_SIZE);
 	uint32_t overhead = (uint32_t)F(obmalloc_POOL_OVERHEAD);
-	uint64_t base = alloc_aligned(2 * pool_size, pool_size);
+	uint64_t base = alloc_aligned(pool_size, pool_size);
 	uint64_t vec = region(3 * (size_t)F(arena_object));
 	uint64_t a0 = vec, a1 = vec + U(arena_object);
 	w64(a0 + U(arena_object_address), base);
-	w64(a0 + U(arena_object_pool_address), base + 2 * (uint64_t)pool_size);
+	w64(a0 + U(arena_object_pool_address), base + pool_size);
 	w32(a0 + U(arena_object_nfreepools), arena_size / pool_size - 1);
 	w32(a0 + U(arena_object_ntotalpools), arena_size / pool_size);
-	w64(a0 + U(arena_object_freepools), base + pool_size);
 	w64(a0 + U(arena_object_nextarena), a1);
 	w64(a1 + U(arena_object_address), base + 64ull * arena_size); /* not in the image */
 	w64(a1 + U(arena_object_pool_address), base + 64ull * arena_size);
@@ -915,8 +915,6 @@ static void make_pymalloc(uint64_t interp)
 	w64(p + U(pool_header_freeblock), p + overhead + 4 * bsize);
 	w64(p + overhead + 4 * bsize, p + overhead + 1 * bsize);
 	w64(p + overhead + 1 * bsize, 0);
-	w32(p + pool_size + U(pool_header_szidx), 0);
-	w32(p + pool_size + U(pool_header_nextoffset), overhead);
 	add_root(p + overhead + 1 * bsize); /* a free block */
 	uint64_t state;
 	if (L->minor <= 11) {
@@ -1015,7 +1013,7 @@ static int write_cores(const char *cdir)
 	struct sc_core minimal = { .segments = segs, .nsegments = 1, .threads = threads,
 				   .nthreads = 1 };
 	struct sc_core bare = { .segments = segs + 1, .nsegments = 1 };
-	char path[4096];
+	char path[8192];
 	int rc = 0;
 	snprintf(path, sizeof(path), "%s/full", cdir);
 	rc |= sc_write_core(path, &full);

@@ -5,9 +5,10 @@
  *             [--reopen K] [--until-error] [--json] QUERY...
  *
  * QUERY is one of
- *   stack  locals  triage  gc  census  info  pools  arenas  refcheck
- *   referrers[=ADDR]   (without ADDR: a sample from the last census)
- *   object=ADDR[,DEPTH,ITEMS,STRING]   path=ADDR
+ *   stack  locals  triage  gc  census  allheap  info  index  pools  arenas
+ *   map  refcheck  snapshot=FILE  diff=FILE
+ *   referrers[=ADDR] path[=ADDR] malloc[=ADDR] object[=ADDR[,DEPTH,ITEMS,STRING]]
+ *   (without ADDR: a sample from the last census)
  *
  * Each answer prints one line: "QUERY: ok N bytes" (or, with --json, the
  * document itself), or "QUERY: error CODE: MESSAGE".  Errors are answers
@@ -123,6 +124,23 @@ static struct pyx_error *run_query(struct pyx_program *prog, const char *q, stru
 			st->sample = census_sample(*json);
 		return err;
 	}
+	if (IS("allheap"))
+		return pyx_census_all_heap_json(prog, NULL, json);
+	if (IS("index"))
+		return pyx_index_json(prog, json);
+	if (IS("map"))
+		return pyx_arenas_map_svg(prog, json);
+	if (IS("snapshot") && eq)
+		return pyx_leaks_snapshot(prog, eq + 1, json);
+	if (IS("diff") && eq)
+		return pyx_leaks_diff_json(prog, eq + 1, 10, json);
+	if (!eq && (IS("referrers") || IS("path") || IS("malloc") || IS("object"))) {
+		addr = st->sample;
+		if (!addr) {
+			*json = NULL; /* no census sample yet: nothing to ask */
+			return NULL;
+		}
+	}
 	if (IS("info"))
 		return pyx_info_json(prog, json);
 	if (IS("pools"))
@@ -131,17 +149,12 @@ static struct pyx_error *run_query(struct pyx_program *prog, const char *q, stru
 		return pyx_arenas_json(prog, 0, json);
 	if (IS("refcheck"))
 		return pyx_leaks_refcheck_json(prog, 5, json);
-	if (IS("referrers")) {
-		if (!eq)
-			addr = st->sample;
-		if (!addr) {
-			*json = NULL; /* no census sample yet: nothing to ask */
-			return NULL;
-		}
+	if (IS("referrers"))
 		return pyx_referrers_json(prog, addr, json);
-	}
 	if (IS("path"))
 		return pyx_path_json(prog, addr, 0, json);
+	if (IS("malloc"))
+		return pyx_malloc_json(prog, addr, json);
 	if (IS("object")) {
 		struct pyx_repr_limits lim = { 0 };
 		const char *c = strchr(eq ? eq : q, ',');
