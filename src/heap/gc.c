@@ -112,8 +112,9 @@ static bool collection_running(struct pyx_program *prog, uint64_t state)
 	int32_t collecting = 0;
 	struct pyx_error *err = read_i32(prog, state + LV(prog, _gc_runtime_state_collecting),
 					 &collecting);
+	bool unknown = err != NULL;
 	pyx_error_destroy(err);
-	return err || collecting;
+	return unknown || collecting;
 }
 
 /* The collector's own count: after each full collection long_lived_total
@@ -143,7 +144,7 @@ static void oldest_generation_check(struct pyx_program *prog, uint64_t state,
 	ret->long_lived_known = true;
 	int oldest = ret->ngenerations - 1;
 	ret->oldest_too_long = total >= 0 && pending >= 0 &&
-			       ret->gen[oldest].objects > total + pending;
+			       ret->gen[oldest].objects - total > pending;
 }
 
 struct pyx_error *gc_state_read(struct pyx_program *prog, uint64_t interp,

@@ -529,7 +529,7 @@ struct pyx_error *program_not_initialized(struct pyx_program *prog)
 	if (err)
 		return pyx_error_wrap(err, "reading _PyRuntime at 0x%llx", (unsigned long long)rt);
 	struct pyx_error *corrupt = NULL;
-	if (!head && main_interp)
+	if (!head && main_interp && !finalizing)
 		corrupt = pyx_error_create(PYX_ERR_INVALID_OBJECT,
 			"_PyRuntime at 0x%llx is corrupt: its list of interpreters is empty "
 			"but its main interpreter is 0x%llx", (unsigned long long)rt,
