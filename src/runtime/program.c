@@ -18,7 +18,7 @@ struct pyx_error *program_add_warning(struct pyx_program *prog, const char *fmt,
 	va_start(ap, fmt);
 	int n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || !(msg = message_one_line(msg)))
 		return pyx_error_no_memory();
 	for (size_t i = 0; i < prog->nwarnings; i++) {
 		if (strcmp(prog->warnings[i], msg) == 0) {

@@ -176,7 +176,7 @@ struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || !(msg = message_one_line(msg)))
 		return pyx_error_no_memory();
 	for (size_t i = 0; i < t->nwarnings; i++) {
 		if (strcmp(t->warnings[i], msg) == 0) {
