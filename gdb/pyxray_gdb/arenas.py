@@ -74,6 +74,7 @@ def format_arenas(d):
                           "{:,}".format(f["bytes_in_use"]), f["pools_used"],
                           "" if f["pools_used"] == 1 else "s",
                           size_text(d["arena_size"]), 100 * f["utilization"]))
+    out += ["warning: %s" % w for w in d.get("warnings", [])]
     return "\n".join(out) + "\n"
 
 

@@ -16,6 +16,7 @@ def format_gc(d):
             g["index"], g["objects"], g["count"], g["threshold"], g["collections"],
             g["collected"], g["uncollectable"]))
     out.append("permanent  %9d   (gc.freeze())" % d["permanent"]["objects"])
+    out += ["warning: %s" % w for w in d.get("warnings", [])]
     return "\n".join(out) + "\n"
 
 

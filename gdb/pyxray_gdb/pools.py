@@ -42,6 +42,7 @@ def format_pools(d):
             printone("Total", b["allocated_blocks"] + b["available_blocks"]
                      + b["unused_pools"] + b["pool_headers"] + b["quantization"]
                      + b["arena_alignment"])]
+    out += ["warning: %s" % w for w in d.get("warnings", [])]
     return "\n".join(out) + "\n"
 
 

@@ -57,9 +57,11 @@ which the gc does not see."""
 
 def format_path(d):
     if not d["found"]:
-        return ("no path from a root to %s within %d references (%s); it may be held "
-                "only by C code, the C stack, or a cycle the gc has not collected yet\n"
-                % (d["target"], d["max_depth"], d["target_repr"]))
+        return ("no path from a root to %s within %d references (%s); %s\n"
+                % (d["target"], d["max_depth"], d["target_repr"],
+                   "the search stopped there with referrers left: try a larger --max-depth"
+                   if d.get("truncated") else "it may be held only by C code, the C stack, "
+                   "or a cycle the gc has not collected yet"))
     out = ["%s" % d["root"]]
     for hop in d["path"]:
         what = "%s at %s" % (hop["type"], hop["address"])

@@ -28,6 +28,8 @@ def format_report(report):
             out.append("Traceback (most recent call last):")
         for f in t["frames"]:
             out.extend(format_frame(f))
+        if t.get("native_frames_truncated"):
+            out.append("  ... (more native frames; the innermost %d follow)" % t["native_frames_limit"])
         for f in t["native_frames"]:
             out.append(format_native_frame(f))
         if not t["frames"] and not t["native_frames"]:
