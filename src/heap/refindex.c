@@ -259,9 +259,22 @@ static struct pyx_error *collect_frames(struct pyx_program *prog, struct ref_ind
 	size_t cap = 0;
 	struct pyx_error *err = NULL;
 	for (size_t t = 0; t < nthreads && !err; t++) {
-		uint64_t iframe = 0;
+		uint64_t iframe = 0, saved = 0;
+		size_t power = 1, steps = 0;
 		err = thread_newest_frame(prog, threads[t].tstate, &iframe);
 		for (size_t k = 0; iframe && !err && k < MAX_FRAMES; k++) {
+			/* Brent: a chain that loops is an error, not a million frames. */
+			if (iframe == saved) {
+				err = pyx_error_create(PYX_ERR_LIMIT, "the frame chain of thread "
+					"%d loops at 0x%llx (corrupted memory?)", threads[t].tid,
+					(unsigned long long)iframe);
+				break;
+			}
+			if (++steps == power) {
+				saved = iframe;
+				power *= 2;
+				steps = 0;
+			}
 			int8_t owner;
 			uint64_t prev;
 			err = pyx_target_read(prog->target, iframe + LV(prog, _PyInterpreterFrame_owner),
