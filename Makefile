@@ -5,6 +5,7 @@
 #   make check      unit tests (also under ASan/UBSan) and the gdb test suites
 #   make demo       start an example program, attach gdb, show py-stack/py-object
 #   make bench      py-stack against libpython's py-bt, as ratios
+#   make fuzz       libFuzzer targets over cores and decoders (FUZZ_SECONDS=60 each)
 #   make install    PREFIX=/usr/local (DESTDIR honoured; PYTHON picks the python3)
 #   make layouts    regenerate src/runtime/layouts/ from the CPython headers found here
 
@@ -103,4 +104,4 @@ uninstall:
 		$(DESTDIR)$(PYTHONDIR)/pyxray.pth
 
 clean:
-	rm -rf build build-asan tests/work
+	rm -rf build build-asan build-fuzz tests/work

@@ -210,7 +210,8 @@ static int by_bytes(const void *a, const void *b)
 
 void census_sort(struct census *c, bool by_size)
 {
-	qsort(c->v, c->n, sizeof(*c->v), by_size ? by_bytes : by_count);
+	if (c->n)
+		qsort(c->v, c->n, sizeof(*c->v), by_size ? by_bytes : by_count);
 	/* the type -> index table is stale now */
 	free(c->slot_keys);
 	free(c->slot_vals);

@@ -65,7 +65,8 @@ void census_release(struct census *c);
 void census_sort(struct census *c, bool by_bytes);
 
 /* The "types" entries of a census answer (after "types": [), as the
- * options filter (--type) and cut (--top) them. */
+ * options filter (--type) and cut (--top) them; then closes the list
+ * and adds "truncated" (did --top cut it?) and "limit". */
 struct strbuf;
 void census_types_json(const struct census *c, const struct pyx_census_options *o,
 		       struct strbuf *sb);

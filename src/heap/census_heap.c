@@ -534,9 +534,9 @@ struct pyx_error *census_all_heap(struct pyx_program *prog, const struct heap_ho
 	return NULL;
 }
 
-struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
-					   const struct pyx_census_options *opts,
-					   char **ret)
+static struct pyx_error *census_all_heap_json_answer(struct pyx_program *prog,
+						     const struct pyx_census_options *opts,
+						     char **ret)
 {
 	struct pyx_census_options o = { .generation = -1 };
 	if (opts)
@@ -558,7 +558,14 @@ struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
 		      st.pymalloc_bytes ? (double)st.attributed_bytes / (double)st.pymalloc_bytes : 0.0,
 		      (unsigned long long)st.outside_objects);
 	census_types_json(&c, &o, &sb);
-	strbuf_puts(&sb, "]}");
+	strbuf_puts(&sb, "}");
 	census_release(&c);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
+					   const struct pyx_census_options *opts,
+					   char **ret)
+{
+	return program_explain(prog, census_all_heap_json_answer(prog, opts, ret));
 }

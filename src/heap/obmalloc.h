@@ -86,6 +86,10 @@ struct obmalloc {
 	/* With OBMALLOC_POOLS: every carved pool, arena by arena. */
 	struct obmalloc_pool *pools;
 	size_t npools;
+	/* Where pymalloc's own bookkeeping disagrees with the arena table
+	 * (its count of arenas, the usable_arenas list walked both ways). */
+	char *warnings[4];
+	size_t nwarnings;
 };
 
 enum obmalloc_flags {

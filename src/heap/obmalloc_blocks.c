@@ -87,8 +87,12 @@ struct pyx_error *obmalloc_walk_blocks(struct pyx_program *prog,
 				       const struct obmalloc *om,
 				       obmalloc_block_fn visit, void *arg)
 {
-	size_t max_pools = om->arena_size / om->pool_size;
-	uint8_t *buf = malloc((size_t)om->arena_size);
+	size_t max_pools = om->arena_size / om->pool_size, most = 1;
+	for (size_t i = 0; i < om->narenas; i++)
+		if (om->arenas[i].ncarved > most && om->arenas[i].ncarved <= max_pools)
+			most = om->arenas[i].ncarved;
+	/* Room for the arena with the most pools carved, not a whole arena. */
+	uint8_t *buf = malloc(most * om->pool_size);
 	uint16_t *free_pos = malloc(om->pool_size / om->alignment * sizeof(*free_pos));
 	if (!buf || !free_pos) {
 		free(buf);

@@ -131,9 +131,21 @@ static int varying_bits(uint64_t lo, uint64_t hi)
 #define RADIX_BITS 16
 #define RADIX_SIZE (1u << RADIX_BITS)
 
-/* LSD radix sort of 64-bit keys on their low `bits` bits. */
+static int cmp_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* LSD radix sort of 64-bit keys on their low `bits` bits (a small heap
+ * is sorted with qsort: the counting table alone is 512 KiB). */
 static bool radix_sort_u64(uint64_t *v, size_t n, int bits)
 {
+	if (n < RADIX_SIZE / 4) {
+		if (n)
+			qsort(v, n, sizeof(*v), cmp_key);
+		return true;
+	}
 	uint64_t *tmp = malloc((n ? n : 1) * sizeof(*tmp));
 	size_t *count = malloc((RADIX_SIZE + 1) * sizeof(*count));
 	if (!tmp || !count) {
@@ -256,9 +268,22 @@ static struct pyx_error *collect_frames(struct pyx_program *prog, struct ref_ind
 	size_t cap = 0;
 	struct pyx_error *err = NULL;
 	for (size_t t = 0; t < nthreads && !err; t++) {
-		uint64_t iframe = 0;
+		uint64_t iframe = 0, saved = 0;
+		size_t power = 1, steps = 0;
 		err = thread_newest_frame(prog, threads[t].tstate, &iframe);
 		for (size_t k = 0; iframe && !err && k < MAX_FRAMES; k++) {
+			/* Brent: a chain that loops is an error, not a million frames. */
+			if (iframe == saved) {
+				err = pyx_error_create(PYX_ERR_LIMIT, "the frame chain of thread "
+					"%d loops at 0x%llx (corrupted memory?)", threads[t].tid,
+					(unsigned long long)iframe);
+				break;
+			}
+			if (++steps == power) {
+				saved = iframe;
+				power *= 2;
+				steps = 0;
+			}
 			int8_t owner;
 			uint64_t prev;
 			err = pyx_target_read(prog->target, iframe + LV(prog, _PyInterpreterFrame_owner),
@@ -541,13 +566,15 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 	struct builder b = { .prog = prog, .ri = ri };
 	b.static_lo = prog->python->start;
 	b.static_hi = prog->python->end;
-	struct pyx_error *werr = gc_foreach(prog, GEN_MASK_ALL, collect_obj, &b);
-	if (werr || b.err) {
-		/* Stopped (an interrupt, a broken list): nothing is kept. */
+	struct pyx_error *walk_err = gc_foreach(prog, GEN_MASK_ALL, collect_obj, &b);
+	if (walk_err || b.err) {
+		/* The keys can be 64 MiB: a failed walk must not keep them. */
 		free(b.keys);
-		if (werr)
+		if (walk_err) {
 			pyx_error_destroy(b.err);
-		return werr ? werr : b.err;
+			return walk_err;
+		}
+		return b.err;
 	}
 	uint64_t lo = UINT64_MAX, hi = 0;
 	for (size_t i = 0; i < b.n; i++) {

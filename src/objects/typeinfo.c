@@ -308,8 +308,7 @@ static struct pyx_error *compute(struct pyx_program *prog, uint64_t type,
 {
 	ti->type = type;
 	PYX_TRY(type_flags(prog, type, &ti->flags));
-	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_basicsize), &ti->basicsize));
-	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_itemsize), &ti->itemsize));
+	PYX_TRY(type_sizes(prog, type, &ti->basicsize, &ti->itemsize));
 	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_dictoffset), &ti->dictoffset));
 	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_weaklistoffset),
 			 &ti->weaklistoffset));
@@ -469,14 +468,22 @@ struct pyx_error *object_size_fast(struct pyx_program *prog, uint64_t obj,
 			return NULL;
 		}
 		break;
-	case KIND_TUPLE:
+	case KIND_TUPLE: {
+		int64_t size;
 		PYX_TRY(var_size(prog, obj, &n));
-		*ret = (uint64_t)(ti->basicsize + n * ti->itemsize + ti->preheader);
+		PYX_TRY(object_items_size(obj, "ob_size", ti->basicsize + ti->preheader, n,
+					  ti->itemsize, &size));
+		*ret = (uint64_t)size;
 		return NULL;
-	case KIND_LIST:
+	}
+	case KIND_LIST: {
+		int64_t size;
 		PYX_TRY(read_i64(prog, obj + LV(prog, PyListObject_allocated), &n));
-		*ret = (uint64_t)(ti->basicsize + n * 8 + ti->preheader);
+		PYX_TRY(object_items_size(obj, "allocated", ti->basicsize + ti->preheader, n,
+					  8, &size));
+		*ret = (uint64_t)size;
 		return NULL;
+	}
 	default:
 		break;
 	}

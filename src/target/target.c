@@ -62,6 +62,34 @@ struct pyx_error *pyx_target_create_core(const char *core_path,
 	return NULL;
 }
 
+struct pyx_error *target_create_image(uint64_t vaddr, const void *data, size_t size,
+				      struct pyx_target **ret)
+{
+	if (vaddr + size < vaddr)
+		return pyx_error_create(PYX_ERR_INVALID_ARGUMENT,
+					"a memory image cannot wrap around");
+	struct pyx_target *t = target_new(TARGET_CORE);
+	if (!t)
+		return pyx_error_no_memory();
+	t->image = true;
+	uint8_t *copy = malloc(size ? size : 1);
+	t->core_path = strdup("(memory image)");
+	t->segments = calloc(1, sizeof(*t->segments));
+	if (!copy || !t->core_path || !t->segments) {
+		free(copy);
+		pyx_target_destroy(t);
+		return pyx_error_no_memory();
+	}
+	if (size)
+		memcpy(copy, data, size);
+	t->core_data = copy;
+	t->core_size = size;
+	t->segments[0] = (struct core_segment){ vaddr, size, size, 0, PF_R | PF_W };
+	t->nsegments = 1;
+	*ret = t;
+	return NULL;
+}
+
 void pyx_target_destroy(struct pyx_target *t)
 {
 	if (!t)
@@ -110,6 +138,14 @@ struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,
 		return pyx_error_fault(addr, "cannot read %zu bytes at 0x%llx: "
 				       "the range wraps around", len,
 				       (unsigned long long)addr);
+	if (len > PYX_MAX_READ) {
+		struct pyx_error *err = pyx_error_create(PYX_ERR_LIMIT,
+			"will not read %zu bytes at 0x%llx at once (at most %u MiB): "
+			"a size read from the target is corrupt?", len,
+			(unsigned long long)addr, PYX_MAX_READ >> 20);
+		err->address = addr;
+		return err;
+	}
 	if (t->kind == TARGET_PID) {
 		/* The common case: a small read inside a page seen lately. */
 		uint64_t pageno = addr >> PYX_PAGE_SHIFT;
@@ -174,7 +210,7 @@ struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || !(msg = message_one_line(msg)))
 		return pyx_error_no_memory();
 	struct pyx_error *err = NULL;
 	pthread_mutex_lock(&warnings_lock);
