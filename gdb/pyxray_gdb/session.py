@@ -80,13 +80,13 @@ def _requested_pid():
 def _not_attached(pid):
     """gdb -p PID did not attach: the engine says why (permissions)."""
     try:
-        lib.Program(pid=pid).close()
-    except lib.PyxrayError as e:
+        pyxray.attach(pid, block=False).close()
+    except Error as e:
         if e.code in ("permission", "not-found"):
-            return lib.PyxrayError("gdb is not attached to process %d: %s" % (pid, e), e.code)
-    return lib.PyxrayError("gdb is not attached to process %d (its attach failed, or it "
-                           "was detached): see gdb's message above, or `attach %d`"
-                           % (pid, pid), "no-target")
+            return Error("gdb is not attached to process %d: %s" % (pid, e), e.code)
+    return Error("gdb is not attached to process %d (its attach failed, or it "
+                 "was detached): see gdb's message above, or `attach %d`" % (pid, pid),
+                 "no-target")
 
 
 def program():

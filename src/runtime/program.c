@@ -158,6 +158,28 @@ static struct pyx_error *with_target_warnings(struct pyx_program *prog,
 	return err;
 }
 
+/* On a core cut short, a failure to make sense of it is most likely the
+ * cut's doing: say so first. */
+static struct pyx_error *truncated_core(struct pyx_program *prog, struct pyx_error *err)
+{
+	const struct pyx_target *t = prog->target;
+	if (!err || t->kind != TARGET_CORE || !(t->missing_bytes || t->notes_missing) ||
+	    pyx_error_code(err) == PYX_ERR_NO_MEMORY || pyx_error_code(err) == PYX_ERR_BAD_CORE)
+		return err;
+	char missing[64] = "";
+	if (t->missing_bytes)
+		snprintf(missing, sizeof(missing), "%llu bytes of memory",
+			 (unsigned long long)t->missing_bytes);
+	struct pyx_error *bad = pyx_error_create(PYX_ERR_BAD_CORE,
+		"core file %s is truncated (%s%s%s are missing): get a complete core (was the "
+		"disk full, or ulimit -c too small?); what is left could not be read: %s",
+		t->core_path, missing, t->missing_bytes && t->notes_missing ? " and " : "",
+		t->notes_missing ? "its notes, which name the mapped files," : "",
+		pyx_error_message(err));
+	pyx_error_destroy(err);
+	return bad;
+}
+
 static int minor_from_name(const char *name)
 {
 	const char *p = name;
@@ -492,8 +514,11 @@ struct pyx_error *program_open(struct pyx_target *target,
 					       &prog->modules);
 	if (!err)
 		err = find_runtime(prog);
-	if (!err)
-		err = with_target_warnings(prog, find_version(prog));
+	if (!err) {
+		err = truncated_core(prog, find_version(prog));
+		if (err && pyx_error_code(err) != PYX_ERR_BAD_CORE)
+			err = with_target_warnings(prog, err);
+	}
 	if (err) {
 		pyx_program_destroy(prog);
 		return err;

@@ -83,8 +83,9 @@ static int parse(int argc, char **argv, struct options *o)
 static struct pyx_error *open_program(const struct options *o, struct pyx_program **ret)
 {
 	struct pyx_target *target;
+	struct pyx_core_options co = { .executable = o->exe };
 	struct pyx_error *err = o->pid ? pyx_target_create_pid(o->pid, &target)
-				       : pyx_target_create_core(o->core, o->exe, &target);
+				       : pyx_target_create_core(o->core, &co, &target);
 	if (err)
 		return err;
 	struct pyx_program_options po = { .executable = o->exe };
