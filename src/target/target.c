@@ -115,7 +115,9 @@ const char *target_root(struct pyx_target *t)
 	return t->kind == TARGET_CORE ? t->sysroot : t->proc_root;
 }
 
-static __thread struct page_cache *thread_cache;
+/* initial-exec: a pointer fits the static TLS any dlopen may use, and
+ * reads of it need no __tls_get_addr call. */
+static __thread struct page_cache *thread_cache __attribute__((tls_model("initial-exec")));
 
 struct page_cache *target_cache(struct pyx_target *t)
 {
