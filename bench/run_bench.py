@@ -325,11 +325,24 @@ def bench(args, outdir, target, pid, cli):
             os.unlink(os.path.join(outdir, name))
         except FileNotFoundError:
             pass
+    # An interpreter unpacked outside /usr (make test-pythons: its
+    # usr/local/bin copies) has its libpython extension under that root's
+    # usr/share/gdb/auto-load, named for usr/bin: load it explicitly.
+    peer_script = []
+    real = os.path.realpath(args.python)
+    root = real.split("/usr/")[0] if "/usr/" in real else ""
+    if root:
+        candidate = os.path.join(root, "usr/share/gdb/auto-load/usr/bin",
+                                 os.path.basename(real) + "-gdb.py")
+        if os.path.exists(candidate):
+            peer_script = ["-iex", "set debug-file-directory %s:/usr/lib/debug"
+                           % os.path.join(root, "usr/lib/debug"),
+                           "-ex", "source " + candidate]
     gdb_cmd = [args.gdb, "-nx", "-q", "-batch",
                "-iex", "set auto-load safe-path /",
                "-iex", "set debuginfod enabled off",
                "-iex", "set pagination off",
-               "-p", str(pid),
+               "-p", str(pid)] + peer_script + [
                "-ex", "source " + os.path.join(ROOT, "gdb", "pyxray-gdb.py"),
                "-ex", "source " + os.path.join(HERE, "gdb_bench.py")]
     log("  running gdb (py-stack x%d, then thread apply all py-bt; ~15 s per py-bt) ..."
