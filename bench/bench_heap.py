@@ -105,6 +105,22 @@ def cli_times(pid):
             best = float(secs) if best is None else min(best, float(secs))
         out[name] = best
         out["index_bytes"] = int(size)
+    # census --all-heap: the block walk on one thread, then on all cores.
+    for name, threads in (("allheap_serial", "1"), ("allheap_parallel", "")):
+        env = dict(os.environ)
+        env.pop("PYXRAY_THREADS", None)
+        if threads:
+            env["PYXRAY_THREADS"] = threads
+        best = None
+        for _ in range(2):
+            t0 = time.perf_counter()
+            p = subprocess.run([CLI, "census", "--all-heap", "--top", "1", "--json", "--pid",
+                                str(pid)], capture_output=True, text=True, timeout=900, env=env)
+            t = time.perf_counter() - t0
+            if p.returncode != 0:
+                raise RuntimeError("census --all-heap: %s" % p.stderr[-300:])
+            best = t if best is None else min(best, t)
+        out[name] = best
     return out
 
 
@@ -171,6 +187,9 @@ def report(n, r):
             r["index_serial"], os.cpu_count() or 1, r["index_parallel"],
             r["index_parallel"] / r["index_serial"] if r["index_serial"] else 0,
             r["index_bytes"] / max(r["objects"], 1)))
+    log("  pyxray census --all-heap (the CLI), one thread %8.3f s; %d threads %8.3f s  -> "
+        "%.2fx" % (r["allheap_serial"], os.cpu_count() or 1, r["allheap_parallel"],
+                   r["allheap_parallel"] / r["allheap_serial"] if r["allheap_serial"] else 0))
     log("  Ctrl-C halfway through it: the CLI exited %.3f s later (status %d; the target's "
         "TracerPid after: %s)" % (r["ctrl_c_seconds"], r["ctrl_c_status"], r["traced_after"]))
     ok = abs(r["census_objects"] - r["objects"]) <= 100

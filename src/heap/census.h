@@ -56,6 +56,10 @@ struct pyx_error *census_all_heap(struct pyx_program *prog, const struct heap_ho
 				  bool keep_addresses, struct census *ret,
 				  struct heap_stats *stats);
 
+/* Add other's counts to c (without addresses). */
+struct pyx_error *census_merge(struct pyx_program *prog, struct census *c,
+			       const struct census *other);
+
 /* Count the objects of the generations in gen_mask. */
 struct pyx_error *census_take(struct pyx_program *prog, unsigned gen_mask,
 			      bool keep_addresses, struct census *ret);

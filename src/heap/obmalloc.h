@@ -160,6 +160,11 @@ struct pyx_error *obmalloc_foreach_block(struct pyx_program *prog,
 struct pyx_error *obmalloc_walk_blocks(struct pyx_program *prog,
 				       const struct obmalloc *om,
 				       obmalloc_block_fn visit, void *arg);
+/* ... over the arenas [first, last) only (a parallel walk gives each
+ * thread a range; report: the one that reports progress). */
+struct pyx_error *obmalloc_walk_arenas(struct pyx_program *prog, const struct obmalloc *om,
+				       size_t first, size_t last, bool report,
+				       obmalloc_block_fn visit, void *arg);
 
 /* The PYMEM_DEBUG header at the start of a block, if it has one:
  * [requested size, big-endian][api id 'r'/'m'/'o'][7 x 0xFD], then the
