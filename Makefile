@@ -73,9 +73,11 @@ $(BUILD)/python/.compiled: $(PY_STAGED)
 $(BUILD)/pyxray: tools/write-launcher | deps
 	tools/write-launcher $@ "$(PYTHON_EXE)" "$(abspath $(BUILD)/python)"
 
-# Fail early, with the package names, when the build needs are missing.
+# Fail early, with the package names, when the build needs are missing;
+# for make check or make demo, what they need too, so that a fresh machine
+# gets one apt-get line (tools/deps).
 deps:
-	@tools/deps build
+	@tools/deps build $(sort $(filter check demo,$(MAKECMDGOALS:check-gdb=check)))
 
 include tests/tests.mk
 include examples/examples.mk
