@@ -18,13 +18,16 @@
 # against gdb's thread apply all bt, live and on a core), py-triage on
 # 1,000 threads, py-tasks on 100,000 tasks and py-locks on 1,000 threads
 # against the processes' own walks.
+# bench/bench_rss.py prints the time and maximum RSS of every command on
+# a heap of 10M gc-tracked objects, each in its own process.
 
 .PHONY: bench
 
-bench: all
+bench: all $(BUILD)/pyx-drive
 	$(PYTHON) bench/run_bench.py $(BENCH_ARGS)
 	$(PYTHON) bench/bench_pools.py
 	$(PYTHON) bench/bench_heap.py
 	$(PYTHON) bench/bench_break.py
 	$(PYTHON) bench/bench_memory.py
 	$(PYTHON) bench/bench_hung.py
+	$(PYTHON) bench/bench_rss.py

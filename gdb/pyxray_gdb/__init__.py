@@ -15,6 +15,17 @@ from .command import PrefixCommand, TableCommand
 _registered = False
 
 
+def _alias(name, command):
+    """py-NAME for `pyxray NAME`, unless another script has the name
+    (CPython's libpython, loaded before pyxray): its command keeps it, as
+    it does when it loads after pyxray (pyxray-gdb(7) says so)."""
+    try:
+        gdb.execute("alias %s = %s" % (name, command), to_string=True)
+    except gdb.error as e:
+        if "existing command" not in str(e):
+            raise
+
+
 def register():
     global _registered
     if _registered:
@@ -25,7 +36,7 @@ def register():
             breaks.PyBreak(cmd)
         else:
             TableCommand(cmd)
-        gdb.execute("alias %s = pyxray %s" % (cmd.gdb_name, cmd.name), to_string=True)
+        _alias(cmd.gdb_name, "pyxray " + cmd.name)
     params.SetPyxray()
     params.ShowPyxray()
     params.BtPython(framefilter.set_enabled)

@@ -577,8 +577,9 @@ static void sender_text(const struct pyx_crash_info *crash, int self, const char
 		      ? "sigqueue()" : "kill()");
 }
 
-struct pyx_error *pyx_triage_json(struct pyx_program *prog,
-				  const struct pyx_native_stacks *native, char **ret)
+static struct pyx_error *triage_json_answer(struct pyx_program *prog,
+					    const struct pyx_native_stacks *native,
+					    char **ret)
 {
 	struct pyx_thread *threads;
 	size_t n;
@@ -783,4 +784,10 @@ struct pyx_error *pyx_triage_json(struct pyx_program *prog,
 		return err;
 	}
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_triage_json(struct pyx_program *prog,
+				  const struct pyx_native_stacks *native, char **ret)
+{
+	return program_explain(prog, triage_json_answer(prog, native, ret));
 }
