@@ -348,6 +348,16 @@ static bool stdlib_frame(const struct pyx_frame *f)
 	return strcmp(b, "threading.py") == 0 || strcmp(b, "queue.py") == 0;
 }
 
+/* Thread.run, _bootstrap, _bootstrap_inner: the frames every thread
+ * starts in (the function's name after its class, 3.11+). */
+static bool thread_own_frame(const struct pyx_frame *f)
+{
+	const char *dot = strrchr(f->function, '.');
+	const char *name = dot ? dot + 1 : f->function;
+	return strcmp(name, "run") == 0 || strcmp(name, "_bootstrap") == 0 ||
+	       strcmp(name, "_bootstrap_inner") == 0;
+}
+
 struct self_ctx {
 	struct pyx_program *prog;
 	uint64_t self;
@@ -459,6 +469,10 @@ static struct pyx_error *thread_wait(struct ctx *c, const struct pyx_thread *t)
 	for (size_t i = 0; i < n && stdlib_frame(&frames[i]); i++) {
 		uint64_t self = frame_self(prog, &frames[i]);
 		enum type_kind k = self ? kind_of(c, self) : T_OTHER;
+		/* A thread's own start-up frames (Thread(target=q.get)):
+		 * where it runs, not what it waits for. */
+		if (k == T_THREAD && thread_own_frame(&frames[i]))
+			break;
 		if (k != T_OTHER && k != T_CFUNCTION && k != T_METHODDESCR) {
 			object = self;
 			object_kind = k;
