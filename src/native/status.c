@@ -63,9 +63,22 @@ static bool is_libc(const char *module)
 
 static bool is_gc_function(const char *f)
 {
-	return f && (strcmp(f, "gc_collect_main") == 0 || strcmp(f, "gc_collect_region") == 0 ||
-		     strcmp(f, "gc_collect_increment") == 0 || strcmp(f, "gc_collect_full") == 0 ||
-		     strcmp(f, "gc_collect_young") == 0 || strcmp(f, "collect") == 0);
+	/* The collection, and what runs it with the gc's callbacks around
+	 * it (a callback that blocks keeps its thread collecting). */
+	static const char *const names[] = {
+		"gc_collect_main", "gc_collect_region", "gc_collect_increment", "gc_collect_full",
+		"gc_collect_young", "collect", "collect_with_callback", "gc_collect_with_callback",
+		"invoke_gc_callback",
+	};
+	for (size_t i = 0; f && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(f, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool is_libffi(const char *module)
+{
+	return module && strncmp(module, "libffi", 6) == 0;
 }
 
 /* In asyncio's event loop, waiting in its selector: BaseEventLoop._run_once
@@ -115,7 +128,9 @@ void thread_status(struct pyx_program *prog, const struct status_input *in,
 				gc = true;
 		}
 	}
-	if (gc || (in->gc_collecting && in->holds_gil)) {
+	/* Without native frames, the thread that holds the GIL while the gc
+	 * collects is the likely collector; with them, their word. */
+	if (gc || (!nt && in->gc_collecting && in->holds_gil)) {
 		ret->state = ST_GC;
 		snprintf(ret->text, sizeof(ret->text), "collecting garbage");
 		return;
@@ -176,7 +191,13 @@ void thread_status(struct pyx_program *prog, const struct status_input *in,
 				continue;
 			const char *f = native_function(prog, nt, i);
 			ret->state = ST_C_CALL;
-			if (f)
+			if (is_libffi(module) && i > 0 && native_function(prog, nt, i - 1)) {
+				/* ctypes through libffi: the C function it called. */
+				snprintf(ret->text, sizeof(ret->text),
+					 "in a C call: %s() via ctypes (%s)%s%s%s",
+					 native_function(prog, nt, i - 1), module,
+					 call ? " (in " : "", call ? call : "", call ? "())" : "");
+			} else if (f)
 				snprintf(ret->text, sizeof(ret->text), "in a C call: %s() in %s%s%s%s",
 					 f, module ? module : "??", call ? " (in " : "",
 					 call ? call : "", call ? "())" : "");
@@ -184,14 +205,20 @@ void thread_status(struct pyx_program *prog, const struct status_input *in,
 				snprintf(ret->text, sizeof(ret->text), "in a C call in %s%s%s%s",
 					 module ? module : "??", call ? " (in " : "",
 					 call ? call : "", call ? "())" : "");
+			if (in->holds_gil) {
+				size_t len = strlen(ret->text);
+				snprintf(ret->text + len, sizeof(ret->text) - len,
+					 ", holding the GIL");
+			}
 			return;
 		}
 	}
 	if (call) {
 		ret->state = ST_SYSCALL;
 		const char *py = in->nframes ? in->frames[0].function : NULL;
-		snprintf(ret->text, sizeof(ret->text), "in a system call: %s()%s%s%s", call,
-			 py ? " from " : "", py ? py : "", py ? "()" : "");
+		snprintf(ret->text, sizeof(ret->text), "in a system call: %s()%s%s%s%s", call,
+			 py ? " from " : "", py ? py : "", py ? "()" : "",
+			 in->holds_gil ? ", holding the GIL" : "");
 		return;
 	}
 	if (in->holds_gil) {

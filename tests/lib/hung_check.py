@@ -4,6 +4,8 @@ what the programs recorded about themselves.  Prints CHECK lines.
 
     hung_check.py CLI tasks RECORD LABEL pid|CORE     py-tasks (tasks_fixture.py)
     hung_check.py CLI locks RECORD LABEL pid|CORE     py-locks (locks_fixture.py)
+    hung_check.py CLI status RECORD LABEL pid|CORE    each thread's status in stack
+                                                      --native and triage (status_fixture.py)
     hung_check.py CLI verdict RECORD SCENARIO LABEL CORE
                                                       py-triage on a crash example's core
     hung_check.py CLI traced PID LABEL                stack --native of a process another
@@ -68,6 +70,15 @@ def main():
                 check("holds lock_a and waits for lock_b" in out or
                       "holds lock_b and waits for lock_a" in out,
                       label + ": the text names the deadlock", out[-500:])
+            elif mode == "status":
+                _, label, where = args
+                doc = run_cli(cli, ["stack", "--native"] + target(rec, where))
+                results.extend(hung_truth.compare_status(doc, rec, label + " stack --native"))
+                doc = run_cli(cli, ["triage"] + target(rec, where))
+                results.extend(hung_truth.compare_status(doc, rec, label + " triage"))
+                out, _ = text(cli, ["triage"] + target(rec, where))
+                check("  status: waiting for the GIL" in out,
+                      label + ": triage's text gives each thread's status line", out[:500])
             elif mode == "verdict":
                 _, scenario, label, core = args
                 doc = run_cli(cli, ["triage", "--core", core])

@@ -41,6 +41,15 @@ def check_tasks(record, label):
     _emit(results)
 
 
+def check_status(record, label):
+    try:
+        results = hung_truth.compare_status(_run("py-stack --native --json"), _load(record),
+                                            label)
+    except (gdb.error, ValueError, OSError) as e:
+        results = [(False, label + ": py-stack --native", str(e))]
+    _emit(results)
+
+
 def check_locks(record, label):
     try:
         results = hung_truth.compare_locks(_run("py-locks --json"), _load(record), label)

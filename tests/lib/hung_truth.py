@@ -1,6 +1,7 @@
-"""Comparisons of py-tasks, py-locks and py-triage's verdicts with what the
-programs recorded about themselves (tests/fixtures/tasks_fixture.py,
-tests/fixtures/locks_fixture.py, examples/crasher/*.py).  Shared by the
+"""Comparisons of py-tasks, py-locks, the threads' status lines and
+py-triage's verdicts with what the programs recorded about themselves
+(tests/fixtures/tasks_fixture.py, tests/fixtures/locks_fixture.py,
+tests/fixtures/status_fixture.py, examples/crasher/*.py).  Shared by the
 CLI checks (hung_check.py) and the gdb checks (hung_gdb.py); each
 function returns a list of (ok, name, detail).
 """
@@ -95,6 +96,37 @@ def compare_locks(doc, rec, label, live=True):
     cycles = [sorted(d["tids"]) for d in doc["deadlocks"]]
     report(cycles == [rec["deadlock"]], "deadlocks: the two threads waiting for each other",
            "got %s, want %s" % (cycles, [rec["deadlock"]]))
+    return out
+
+
+def compare_status(doc, rec, label):
+    """The status of each thread in a stack (or triage) document against
+    what the thread wrote down it was about to do; the main thread holds
+    the GIL while it stops or aborts itself."""
+    out = []
+
+    def report(ok, name, detail=""):
+        out.append((bool(ok), "%s: %s" % (label, name), detail))
+
+    got = {t["tid"]: t for t in doc["threads"]}
+    for tid, plan in sorted(rec["plans"].items(), key=lambda kv: kv[1]["name"]):
+        t = got.get(int(tid))
+        name = "thread %s" % plan["name"]
+        if t is None:
+            report(False, name + ": found", sorted(got))
+            continue
+        st = t.get("status") or {}
+        want = plan["state"]
+        if want == "gil_wait" and t["holds_gil"]:
+            want = "running"
+        report(st.get("state") == want and all(x in st.get("text", "") for x in plan["texts"]),
+               "%s: status %s%s" % (name, want,
+                                     " naming %s" % ", ".join(plan["texts"]) if plan["texts"]
+                                     else ""), repr(st))
+    main = got.get(rec["main_tid"])
+    st = (main or {}).get("status") or {}
+    report(main is not None and main["holds_gil"] and "holding the GIL" in st.get("text", ""),
+           "the main thread's status says it holds the GIL", repr(st))
     return out
 
 
