@@ -6,7 +6,9 @@ measured in the same run, printed as ratios (never judged).
                   gdb's own `thread apply all bt` against py-stack --native
                   in the same gdb session (cold and warm), and against
                   `pyxray stack --native` (whole CLI process, median), live
-                  and on a core gdb writes of the same process
+                  and on a core gdb writes of the same process (the CLI
+                  against a whole gdb -batch bt; in gdb, py-stack --native
+                  against bt in one session)
   py-triage       the CLI on 1,000 threads (the goal: at most 1 s)
   py-tasks        100,000 asyncio tasks (tests/fixtures/tasks_fixture.py):
                   the CLI against the process's own walk of them
@@ -135,6 +137,25 @@ with open("%(out)s", "w") as f:
 '''
 
 
+GDB_CORE_SCRIPT = r'''
+import json, statistics, time
+import gdb
+out = {}
+gdb.execute("source %(root)s/gdb/pyxray-gdb.py")
+t0 = time.perf_counter(); text = gdb.execute("py-stack --native", to_string=True)
+out["py_stack_cold"] = time.perf_counter() - t0
+warm = []
+for i in range(5):
+    t0 = time.perf_counter(); text = gdb.execute("py-stack --native", to_string=True)
+    warm.append(time.perf_counter() - t0)
+out["py_stack_warm"] = statistics.median(warm)
+t0 = time.perf_counter(); bt = gdb.execute("thread apply all bt", to_string=True)
+out["bt"] = time.perf_counter() - t0
+with open("%(out)s", "w") as f:
+    json.dump(out, f)
+'''
+
+
 def bench_native(tmp):
     log("native stacks: %s, 100 threads x 50 Python frames" % PYTHON)
     proc, pid = deep_threads(100, 50)
@@ -187,6 +208,23 @@ def bench_native(tmp):
         log("  %-58s %9s   %s" % ("core: pyxray stack --native --core (median of %d)" % RUNS,
                                   secs(statistics.median(cc)),
                                   ratio(t_bt, statistics.median(cc))))
+        # gdb on the core: its bt against py-stack --native in one session.
+        res = os.path.join(tmp, "gdb-core.json")
+        script = os.path.join(tmp, "bench_gdb_core.py")
+        with open(script, "w") as f:
+            f.write(GDB_CORE_SCRIPT % {"root": ROOT, "out": res})
+        timed([GDB, "-nx", "-q", "-batch", "-iex", "set pagination off", PYTHON, core,
+               "-ex", "source " + script], timeout=600)
+        with open(res) as f:
+            gc_ = json.load(f)
+        log("  %-58s %9s   %s" % ("core, in gdb: thread apply all bt", secs(gc_["bt"]),
+                                  "the peer"))
+        log("  %-58s %9s   %s" % ("core, in gdb: py-stack --native, first run",
+                                  secs(gc_["py_stack_cold"]),
+                                  ratio(gc_["bt"], gc_["py_stack_cold"])))
+        log("  %-58s %9s   %s" % ("core, in gdb: py-stack --native, median of 5 warm runs",
+                                  secs(gc_["py_stack_warm"]),
+                                  ratio(gc_["bt"], gc_["py_stack_warm"])))
         os.unlink(core)
 
 

@@ -472,10 +472,18 @@ static void verdict(struct pyx_program *prog, const struct pyx_crash_info *crash
 		strbuf_printf(sb, ": %s", f->abort_reason);
 	} else if (f->fatal_error) {
 		strbuf_puts(sb, ": Py_FatalError()");
-		if (f->fatal_caller >= 0)
-			strbuf_printf(sb, " called by %s()",
-				      native_function(prog, nt, (size_t)f->fatal_caller)
-				      ? native_function(prog, nt, (size_t)f->fatal_caller) : "??");
+		/* Its caller; ctypes through libffi is said below. */
+		const char *caller = f->fatal_caller >= 0
+			? native_function(prog, nt, (size_t)f->fatal_caller) : NULL;
+		const char *caller_module = f->fatal_caller >= 0
+			? native_module(prog, nt, (size_t)f->fatal_caller) : NULL;
+		uint64_t off;
+		if (caller)
+			strbuf_printf(sb, " called by %s()", caller);
+		else if (f->fatal_caller >= 0 && !is_libffi(caller_module) && caller_module &&
+			 native_module_offset(prog, nt->frames[f->fatal_caller].pc, &off))
+			strbuf_printf(sb, " called by unnamed code at %s+0x%llx", caller_module,
+				      (unsigned long long)off);
 	}
 	if (f->ctypes_callee >= 0) {
 		/* Named by the engine, whatever the front door called it: one
