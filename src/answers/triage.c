@@ -176,6 +176,52 @@ static void thread_report_json(struct pyx_program *prog, const struct triage_thr
 	strbuf_puts(sb, "}");
 }
 
+/* A lock as the deadlock line names it: the first Python name that
+ * refers to it (without where the name lives), else its type and address. */
+static void lock_short(const struct lock_wait *w, struct strbuf *sb)
+{
+	if (!w) {
+		strbuf_puts(sb, "?");
+		return;
+	}
+	if (w->nnames && w->names[0]) {
+		const char *paren = strstr(w->names[0], " (");
+		strbuf_printf(sb, "%.*s", paren ? (int)(paren - w->names[0]) : (int)strlen(w->names[0]),
+			      w->names[0]);
+	} else {
+		strbuf_printf(sb, "%s 0x%llx", w->type ? w->type : wait_kind_name(w->kind),
+			      (unsigned long long)w->object);
+	}
+}
+
+/* "; deadlock: thread A (name) holds X and waits for Y; thread B ..."
+ * for the first cycle py-locks found: what a hung process is stuck on. */
+static void deadlock_text(const struct pyx_locks *l, struct strbuf *sb)
+{
+	if (!l || !l->ncycles)
+		return;
+	const struct lock_cycle *c = &l->cycles[0];
+	strbuf_puts(sb, "; deadlock: ");
+	for (size_t k = 0; k < c->n; k++) {
+		const struct lock_wait *w = locks_wait_of(l, c->tids[k]);
+		const struct lock_wait *held = locks_wait_of(l, c->tids[(k + c->n - 1) % c->n]);
+		if (k)
+			strbuf_puts(sb, "; ");
+		strbuf_printf(sb, "thread %d", c->tids[k]);
+		if (w && w->thread_name)
+			strbuf_printf(sb, " (%s)", w->thread_name);
+		strbuf_puts(sb, " holds ");
+		if (c->n > 1)
+			lock_short(held, sb);
+		else
+			strbuf_puts(sb, "it");
+		strbuf_puts(sb, " and waits for ");
+		lock_short(w, sb);
+	}
+	if (l->ncycles > 1)
+		strbuf_printf(sb, " (and %zu more cycles: py-locks)", l->ncycles - 1);
+}
+
 static const char *file_base(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -732,8 +778,11 @@ static struct pyx_error *triage_json_answer(struct pyx_program *prog,
 				crash.sender_pid != prog->target->pid && !fd.faulthandler;
 		if (external && subject)
 			strbuf_printf(&head, ": the process did not fault; thread %d was", subject->tid);
-		if ((external || !crash.signo) && subject && (external || !subject->nbetween)) {
-			/* Nothing native to name: what it is doing. */
+		/* What the subject is doing, when no fault names a place: its
+		 * status, when that says more than a native frame would (nothing
+		 * native to name, or a wait: a lock, the GIL, the loop, the gc). */
+		struct thread_status st = { 0 };
+		if ((external || !crash.signo) && subject) {
 			struct status_input in = {
 				.tid = subject->tid, .has_python = subject->py != NULL,
 				.holds_gil = subject->py && subject->py->holds_gil,
@@ -741,8 +790,12 @@ static struct pyx_error *triage_json_answer(struct pyx_program *prog,
 				.nframes = subject->nframes, .native = subject->native,
 				.lock = locks_wait_of(ctx.locks, subject->tid),
 			};
-			struct thread_status st;
 			thread_status(prog, &in, &st);
+		}
+		bool waits = st.state == ST_LOCK_WAIT || st.state == ST_GIL_WAIT ||
+			     st.state == ST_LOOP_IDLE || st.state == ST_GC;
+		if ((external || !crash.signo) && subject &&
+		    (external || !subject->nbetween || waits)) {
 			strbuf_printf(&head, " %s", st.text);
 			struct finding none;
 			memset(&none, 0, sizeof(none));
@@ -757,6 +810,10 @@ static struct pyx_error *triage_json_answer(struct pyx_program *prog,
 					      "signal again"
 					    : "; a signal handler raised the signal again");
 		}
+		/* A hung process (no signal, or one another process sent): the
+		 * threads waiting for each other are what it is stuck on. */
+		if (external || !crash.signo)
+			deadlock_text(ctx.locks, &v);
 		json_key(&sb, "verdict");
 		json_string(&sb, v.s ? v.s : "");
 		strbuf_release(&v);

@@ -70,6 +70,13 @@ def main():
                 check("holds lock_a and waits for lock_b" in out or
                       "holds lock_b and waits for lock_a" in out,
                       label + ": the text names the deadlock", out[-500:])
+                if where == "pid":
+                    # A hung process: triage's verdict names the deadlock.
+                    v = run_cli(cli, ["triage"] + target(rec, where))["verdict"]
+                    a, b = rec["deadlock"]
+                    check("; deadlock: thread " in v and ("thread %d" % a) in v and
+                          ("thread %d" % b) in v and "waits for lock_" in v,
+                          label + ": triage's verdict names the deadlock", v)
             elif mode == "status":
                 _, label, where = args
                 doc = run_cli(cli, ["stack", "--native"] + target(rec, where))
