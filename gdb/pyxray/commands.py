@@ -1,16 +1,15 @@
 """Running a command: the parsed arguments, a Program, and the text to
 print.  Both front doors call run(), so `pyxray stack --pid N` and gdb's
 `py-stack` print the same text, and --json the same document."""
-import json
 
-from . import render
+from . import jsontext, render
 from .errors import Error, UsageError
 
 __all__ = ["run", "to_json"]
 
 
 def to_json(doc):
-    return json.dumps(doc, indent=2) + "\n"
+    return jsontext.dumps_indented(doc) + "\n"
 
 
 def _write(path, text):

@@ -736,6 +736,11 @@ struct tarjan {
 	struct pyx_tasks *out;
 	size_t *idx, *low, *stack;
 	bool *on;
+	/* Shared by every component (one per task when nothing cycles): the
+	 * depth-first stack, and the members of the component popped, which
+	 * are cleared again after it. */
+	struct tj_frame { size_t v, e; } *dfs;
+	bool *comp;
 	size_t counter, sp;
 	bool oom;
 };
@@ -802,18 +807,15 @@ static void strongconnect(struct tarjan *tj, size_t v)
 {
 	/* Iterative Tarjan: an explicit stack of (node, next edge). */
 	struct pyx_tasks *o = tj->out;
-	struct frame { size_t v, e; } *st = malloc(o->n * sizeof(*st));
-	if (!st) {
-		tj->oom = true;
-		return;
-	}
+	struct tj_frame *st = tj->dfs;
+	bool *comp = tj->comp;
 	size_t depth = 0;
-	st[depth++] = (struct frame){ v, 0 };
+	st[depth++] = (struct tj_frame){ v, 0 };
 	tj->idx[v] = tj->low[v] = ++tj->counter;
 	tj->stack[tj->sp++] = v;
 	tj->on[v] = true;
 	while (depth) {
-		struct frame *f = &st[depth - 1];
+		struct tj_frame *f = &st[depth - 1];
 		const struct pyx_task *t = &o->v[f->v];
 		if (f->e < t->nawaits) {
 			size_t w = t->awaits[f->e++];
@@ -821,7 +823,7 @@ static void strongconnect(struct tarjan *tj, size_t v)
 				tj->idx[w] = tj->low[w] = ++tj->counter;
 				tj->stack[tj->sp++] = w;
 				tj->on[w] = true;
-				st[depth++] = (struct frame){ w, 0 };
+				st[depth++] = (struct tj_frame){ w, 0 };
 			} else if (tj->on[w] && tj->idx[w] < tj->low[f->v]) {
 				tj->low[f->v] = tj->idx[w];
 			}
@@ -834,30 +836,25 @@ static void strongconnect(struct tarjan *tj, size_t v)
 		if (tj->low[u] != tj->idx[u])
 			continue;
 		/* u roots a component: pop it. */
-		bool *comp = calloc(o->n, sizeof(*comp));
 		size_t size = 0, first = u;
 		size_t w;
 		do {
 			w = tj->stack[--tj->sp];
 			tj->on[w] = false;
-			if (comp)
-				comp[w] = true;
+			comp[w] = true;
 			if (w < first)
 				first = w;
 			size++;
 		} while (w != u);
-		if (!comp) {
-			tj->oom = true;
-			continue;
-		}
 		bool self_loop = false;
 		for (size_t j = 0; j < o->v[u].nawaits; j++)
 			self_loop |= o->v[u].awaits[j] == u;
 		if (size > 1 || self_loop)
 			cycle_from(tj, comp, first);
-		free(comp);
+		/* The popped members are still in the stack's array. */
+		for (size_t k = 0; k < size; k++)
+			comp[tj->stack[tj->sp + k]] = false;
 	}
-	free(st);
 }
 
 static struct pyx_error *find_cycles(struct pyx_tasks *o)
@@ -867,11 +864,16 @@ static struct pyx_error *find_cycles(struct pyx_tasks *o)
 	tj.low = calloc(o->n + 1, sizeof(size_t));
 	tj.stack = calloc(o->n + 1, sizeof(size_t));
 	tj.on = calloc(o->n + 1, sizeof(bool));
-	if (tj.idx && tj.low && tj.stack && tj.on)
+	tj.dfs = malloc((o->n + 1) * sizeof(*tj.dfs));
+	tj.comp = calloc(o->n + 1, sizeof(bool));
+	bool ok = tj.idx && tj.low && tj.stack && tj.on && tj.dfs && tj.comp;
+	if (ok)
 		for (size_t v = 0; v < o->n && !tj.oom; v++)
 			if (!tj.idx[v])
 				strongconnect(&tj, v);
-	bool oom = tj.oom || !tj.idx || !tj.low || !tj.stack || !tj.on;
+	bool oom = tj.oom || !ok;
+	free(tj.dfs);
+	free(tj.comp);
 	free(tj.idx);
 	free(tj.low);
 	free(tj.stack);
