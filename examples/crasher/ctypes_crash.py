@@ -1,11 +1,12 @@
 """Crash in C code that ctypes calls through libffi.
 
-    python3 ctypes_crash.py EXTENSION_DIR memmove|abort
+    python3 ctypes_crash.py EXTENSION_DIR memmove|abort|fatal
 
 memmove: ctypes.memmove() to address 0 (SIGSEGV in the C library's
 memmove, called by libffi); abort: the C library's abort() called through
-ctypes (SIGABRT).  py-triage names the C function ctypes called, not
-libffi's trampoline.
+ctypes (SIGABRT); fatal: CPython's Py_FatalError() called through
+ctypes.pythonapi (it prints its message and aborts).  py-triage names the
+C function ctypes called, not libffi's trampoline.
 """
 import ctypes
 import os
@@ -31,8 +32,19 @@ def give_up():
     ctypes.CDLL(None).abort()
 
 
+class _Python:
+    __file__ = "libpython"
+
+
+def corrupt_cache():
+    expect("Py_FatalError", _Python, message="the cache index is corrupt")
+    ctypes.pythonapi.Py_FatalError(b"the cache index is corrupt")
+
+
 if __name__ == "__main__":
     if MODE == "abort":
         give_up()
+    elif MODE == "fatal":
+        corrupt_cache()
     else:
         copy_record(b"payload")

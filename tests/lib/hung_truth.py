@@ -186,6 +186,12 @@ def compare_verdict(doc, rec, scenario, label):
         reps = t.get("repeats" if scenario == "overflow-python" else "native_repeats") or []
         report(any(r["more"] >= 50 for r in reps), "the repeated frames are counted",
                repr(reps[:3]))
+    elif scenario == "fatal-error":
+        report(doc["signal"] == "SIGABRT" and (doc.get("signal_sender") or {}).get("self"),
+               "SIGABRT raised by the process itself", repr(doc.get("signal_sender")))
+        report("from abort() in the process itself: Py_FatalError()" in v and
+               "called by ctypes through libffi" in v and "??" not in v,
+               "the verdict names Py_FatalError() and ctypes", v)
     elif scenario in ("ctypes-memmove", "ctypes-abort"):
         fn = rec["c_function"]
         # Named, or, when the C library has no symbols for it (a libc
