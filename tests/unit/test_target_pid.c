@@ -169,7 +169,8 @@ static void test_open(void)
 	struct pyx_crash_info ci;
 	pyx_target_crash_info(t, &ci);
 	CHECK_EQ_INT(ci.signo, 0);
-	struct pyx_crash_info set = { SIGSEGV, child, true, 0x10 };
+	struct pyx_crash_info set = { .signo = SIGSEGV, .tid = child, .has_address = true,
+				      .address = 0x10 };
 	pyx_target_set_crash_info(t, &set);
 	pyx_target_crash_info(t, &ci);
 	CHECK_EQ_INT(ci.signo, SIGSEGV);
