@@ -19,6 +19,7 @@
 #include "native/native.h"
 #include "native/status.h"
 #include "threads/exceptions.h"
+#include "threads/tasks.h"
 #include "threads/threads.h"
 #include "util/repeats.h"
 
@@ -220,6 +221,36 @@ static void deadlock_text(const struct pyx_locks *l, struct strbuf *sb)
 	}
 	if (l->ncycles > 1)
 		strbuf_printf(sb, " (and %zu more cycles: py-locks)", l->ncycles - 1);
+}
+
+/* "; asyncio tasks deadlocked: a awaits b, which awaits a" for the first
+ * cycle of asyncio tasks awaiting each other; nothing when there is none
+ * or the tasks cannot be read (py-tasks says why). */
+static void task_deadlock_text(struct pyx_program *prog, struct strbuf *sb)
+{
+	struct pyx_tasks *t = NULL;
+	struct pyx_error *err = program_tasks(prog, &t);
+	if (err) {
+		pyx_error_destroy(err);
+		return;
+	}
+	if (t->ncycles && t->cycle_len[0]) {
+		const size_t *c = t->cycles[0];
+		size_t n = t->cycle_len[0];
+		strbuf_puts(sb, "; asyncio tasks deadlocked: ");
+		for (size_t k = 0; k <= n; k++) {
+			const struct pyx_task *task = &t->v[c[k % n]];
+			if (k)
+				strbuf_puts(sb, k == 1 ? " awaits " : ", which awaits ");
+			if (task->name)
+				strbuf_puts(sb, task->name);
+			else
+				strbuf_printf(sb, "task 0x%llx", (unsigned long long)task->addr);
+		}
+		if (t->ncycles > 1)
+			strbuf_printf(sb, " (and %zu more cycles: py-tasks)", t->ncycles - 1);
+	}
+	tasks_destroy(t);
 }
 
 static const char *file_base(const char *path)
@@ -812,8 +843,10 @@ static struct pyx_error *triage_json_answer(struct pyx_program *prog,
 		}
 		/* A hung process (no signal, or one another process sent): the
 		 * threads waiting for each other are what it is stuck on. */
-		if (external || !crash.signo)
+		if (external || !crash.signo) {
 			deadlock_text(ctx.locks, &v);
+			task_deadlock_text(prog, &v);
+		}
 		json_key(&sb, "verdict");
 		json_string(&sb, v.s ? v.s : "");
 		strbuf_release(&v);

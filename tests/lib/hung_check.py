@@ -62,6 +62,13 @@ def main():
                 check("(T) deadlock-a [" in out and "Deadlock: deadlock-" in out and
                       "└──  forgotten " in out, label + ": the text draws the tree",
                       out[:500])
+                if where == "pid":
+                    # A hung service: triage's verdict names the tasks.
+                    v = run_cli(cli, ["triage"] + target(rec, where))["verdict"]
+                    check("; asyncio tasks deadlocked: deadlock-" in v and
+                          "deadlock-a awaits deadlock-b, which awaits deadlock-a" in v or
+                          "deadlock-b awaits deadlock-a, which awaits deadlock-b" in v,
+                          label + ": triage's verdict names the tasks awaiting each other", v)
             elif mode == "locks":
                 _, label, where = args
                 doc = run_cli(cli, ["locks"] + target(rec, where))
