@@ -466,6 +466,21 @@ enum pyx_layout_id {
 	PYX_L__Py_hashtable_entry_t_key_hash,
 	PYX_L__Py_hashtable_entry_t_key,
 	PYX_L__Py_hashtable_entry_t_value,
+	PYX_L_PyCFunctionObject_m_ml,
+	PYX_L_PyCFunctionObject_m_self,
+	PYX_L_PyCFunctionObject_m_module,
+	PYX_L_PyMethodDef_ml_name,
+	PYX_L_PyDescrObject_d_type,
+	PYX_L_PyDescrObject_d_name,
+	PYX_L_wrapperobject_descr,
+	PYX_L_wrapperobject_self,
+	PYX_L_classmethod_cm_callable,
+	PYX_L_staticmethod_sm_callable,
+	PYX_L_lockobject_locked,
+	PYX_L_lockobject_mutex,
+	PYX_L_rlockobject_owner,
+	PYX_L_rlockobject_count,
+	PYX_L_rlockobject_mutex,
 	PYX_L_COUNT
 };
 

@@ -511,3 +511,33 @@ size("_Py_hashtable_entry_t", "_Py_hashtable_entry_t")
 off("_Py_hashtable_entry_t_key_hash", "_Py_hashtable_entry_t", "key_hash")
 off("_Py_hashtable_entry_t_key", "_Py_hashtable_entry_t", "key", since=(3, 9))
 off("_Py_hashtable_entry_t_value", "_Py_hashtable_entry_t", "value", since=(3, 9))
+
+# --- built-in callables, descriptors and locks (their reprs) -----------------
+# Built-in functions and methods: "<built-in method NAME of TYPE object at
+# ADDR>" names the method (m_ml->ml_name) and what it is bound to (m_self).
+off("PyCFunctionObject_m_ml", "PyCFunctionObject", "m_ml")
+off("PyCFunctionObject_m_self", "PyCFunctionObject", "m_self")
+off("PyCFunctionObject_m_module", "PyCFunctionObject", "m_module")
+off("PyMethodDef_ml_name", "PyMethodDef", "ml_name")
+# Descriptors of built-in types: "<method 'append' of 'list' objects>".
+off("PyDescrObject_d_type", "PyDescrObject", "d_type")
+off("PyDescrObject_d_name", "PyDescrObject", "d_name")
+# Objects/descrobject.c keeps method-wrappers' struct private (shims.h):
+# "<method-wrapper '__add__' of int object at ADDR>".
+off("wrapperobject_descr", "wrapperobject", "descr")
+off("wrapperobject_self", "wrapperobject", "self")
+# Objects/funcobject.c (shims.h): what classmethod() and staticmethod()
+# wrap.
+off("classmethod_cm_callable", "classmethod", "cm_callable")
+off("staticmethod_sm_callable", "staticmethod", "sm_callable")
+# Modules/_threadmodule.c (shims.h): threading.Lock and RLock.  Up to 3.13
+# a lock keeps a `locked` flag and an RLock its owner's thread ident and
+# its count; 3.14 keeps a PyMutex (bit 0: locked), and an RLock a
+# _PyRecursiveMutex whose level counts the acquisitions after the first.
+off("lockobject_locked", "lockobject", "locked", until=(3, 13))
+off("lockobject_mutex", "lockobject", "lock", since=(3, 14))
+off("rlockobject_owner", "rlockobject", "rlock_owner", until=(3, 13))
+off("rlockobject_count", "rlockobject", "rlock_count", until=(3, 13))
+off("rlockobject_owner", "rlockobject", "lock.thread", since=(3, 14))
+off("rlockobject_count", "rlockobject", "lock.level", since=(3, 14))
+off("rlockobject_mutex", "rlockobject", "lock.mutex", since=(3, 14))

@@ -145,4 +145,56 @@ typedef struct _Py_hashtable_t {
 } _Py_hashtable_t;
 #endif
 
+/* Objects/descrobject.c: a method-wrapper, a slot wrapper bound to an
+ * object ((1).__add__). */
+typedef struct {
+	PyObject_HEAD
+	PyWrapperDescrObject *descr;
+	PyObject *self;
+} wrapperobject;
+
+/* Objects/funcobject.c: classmethod and staticmethod objects. */
+typedef struct {
+	PyObject_HEAD
+	PyObject *cm_callable;
+	PyObject *cm_dict;
+} classmethod;
+
+typedef struct {
+	PyObject_HEAD
+	PyObject *sm_callable;
+	PyObject *sm_dict;
+} staticmethod;
+
+/* Modules/_threadmodule.c: _thread.lock (threading.Lock) and
+ * _thread.RLock.  3.13 gave the RLock's owner the type PyThread_ident_t
+ * (the same 8 bytes); 3.14 made both locks PyMutex based. */
+#if PY_VERSION_HEX < 0x030E0000
+typedef struct {
+	PyObject_HEAD
+	PyThread_type_lock lock_lock;
+	PyObject *in_weakreflist;
+	char locked;
+} lockobject;
+
+typedef struct {
+	PyObject_HEAD
+	PyThread_type_lock rlock_lock;
+	unsigned long rlock_owner;
+	unsigned long rlock_count;
+	PyObject *in_weakreflist;
+} rlockobject;
+#else
+#include "internal/pycore_lock.h"
+typedef struct {
+	PyObject_HEAD
+	PyMutex lock;
+} lockobject;
+
+typedef struct {
+	PyObject_HEAD
+	_PyRecursiveMutex lock;
+} rlockobject;
+#endif
+
 #endif
