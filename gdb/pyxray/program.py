@@ -476,12 +476,23 @@ class Program:
         return doc
 
     def object(self, address: int | str, *, depth: int | None = None,
-               items: int | None = None, string: int | None = None) -> dict:
+               items: int | None = None, string: int | None = None,
+               fields: bool = False) -> dict:
         """One object: type, refcount, size (as sys.getsizeof), gc state
         and a safe repr bounded by depth, items and string:
-        docs/py-object.md."""
+        docs/py-object.md.  fields: also "fields", each reference it holds
+        (attribute, item, dict value, C field) with the address, type and
+        a short repr of the object it points to."""
         limits = _lib.ReprLimits(depth or 0, items or 0, string or 0)
-        return self._query("pyx_object_json", _address(address), ctypes.byref(limits))
+        doc = self._query("pyx_object_json", _address(address), ctypes.byref(limits))
+        if fields:
+            more = self._query("pyx_object_fields_json", _address(address),
+                               ctypes.byref(_lib.ReprLimits(0, 0, 0)))
+            doc["fields"] = more["fields"]
+            doc["more_fields"] = more["more_fields"]
+            if more.get("fields_error"):
+                doc["fields_error"] = more["fields_error"]
+        return doc
 
     def repr(self, address: int | str, *, depth: int | None = None,
              items: int | None = None, string: int | None = None) -> str:
@@ -620,6 +631,29 @@ class Program:
         _lib.check(_lib.lib().pyx_frame_info_at(self._handle(), address,
                                                   ctypes.byref(info)))
         return info
+
+    def frame(self, address: int | str, *, name: str | None = None,
+              depth: int | None = None, items: int | None = None,
+              string: int | None = None) -> dict:
+        """One Python frame (its address is a stack frame's "address"):
+        function, file, line, kind, and its locals with their addresses,
+        types and reprs; or, with name, that name looked up as Python
+        would (locals, globals, builtins): docs/py-locals.md,
+        docs/py-print.md."""
+        limits = _lib.ReprLimits(depth or 0, items or 0, string or 0)
+        return self._query("pyx_frame_json", _address(address), _lib.encode(name),
+                           ctypes.byref(limits))
+
+    def code_find(self, *, root: int | str | None = None, name: str | None = None,
+                  file: str | None = None, line: int = 0) -> list[dict]:
+        """Code objects a Python breakpoint can watch (co_name name, file
+        name ending like file's last component, with instructions on
+        line): those the process has (root None), or root's and those
+        among its constants.  Each with "entry" and "line_addresses", the
+        instructions the eval loop reads when the code starts or the line
+        is reached."""
+        return self._query("pyx_code_find_json", _address(root) if root else 0,
+                           _lib.encode(name), _lib.encode(file), int(line or 0))["codes"]
 
     def code(self, address: int | str) -> dict:
         """A code object: function, name, file, first_line, lines."""
