@@ -95,7 +95,18 @@ struct fields_ctx {
 	struct pyx_repr_limits limits;
 	struct strbuf *sb;
 	size_t n, more;
+	bool attrs_done;   /* the instance's attributes are listed already */
 };
+
+static int field_visit(void *arg, const struct edge *e);
+
+/* An instance's attributes, whichever way it keeps them (a __dict__, a
+ * managed dict, inline values): ".name" fields first. */
+static int attr_field_visit(void *arg, uint64_t key, uint64_t value)
+{
+	struct edge e = { .kind = EDGE_ATTR, .target = value, .aux = key };
+	return field_visit(arg, &e);
+}
 
 static const char *edge_kind_name(enum edge_kind k)
 {
@@ -119,6 +130,8 @@ static const char *edge_kind_name(enum edge_kind k)
 static int field_visit(void *arg, const struct edge *e)
 {
 	struct fields_ctx *c = arg;
+	if (e->kind == EDGE_ATTR && c->attrs_done)
+		return 0;
 	if (c->n == MAX_FIELDS) {
 		c->more++;
 		return 0;
@@ -188,7 +201,13 @@ struct pyx_error *pyx_object_fields_json(struct pyx_program *prog, uint64_t addr
 	strbuf_puts(&sb, ", ");
 	json_key(&sb, "fields");
 	strbuf_puts(&sb, "[");
-	struct pyx_error *err = object_edges(prog, address, ti, field_visit, &c);
+	struct pyx_error *err = NULL;
+	if (ti->kind == KIND_INSTANCE || ti->kind == KIND_OTHER) {
+		err = instance_attrs_iterate(prog, address, &h, attr_field_visit, &c);
+		c.attrs_done = !err;
+		pyx_error_destroy(err);
+	}
+	err = object_edges(prog, address, ti, field_visit, &c);
 	strbuf_puts(&sb, "], ");
 	json_key(&sb, "more_fields");
 	strbuf_printf(&sb, "%zu", c.more);
