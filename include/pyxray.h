@@ -255,6 +255,12 @@ struct pyx_error *pyx_object_fields_json(struct pyx_program *prog, uint64_t addr
 					 const struct pyx_repr_limits *limits,
 					 char **ret);
 
+/* The qualified name of an object's type ("int", "app.Job"), checking
+ * that address holds an object; cheap (no repr, no gc walk), for
+ * breakpoint conditions. */
+struct pyx_error *pyx_object_type_name(struct pyx_program *prog, uint64_t address,
+				       char **ret);
+
 /* A safe repr alone (ret is a malloc'ed C string). */
 struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
 				  const struct pyx_repr_limits *limits,
@@ -454,7 +460,8 @@ struct pyx_frame_info {
 	int line;               /* the current line (first_line before the
 				 * first instruction ran) */
 	int first_line;         /* co_firstlineno */
-	bool started;           /* the frame has run an instruction */
+	bool started;           /* the frame is past its start: past its RESUME
+				 * (3.11+), or has run an instruction */
 	/* The code's co_name and co_filename objects: with code and
 	 * first_line, what tells a code object from an earlier one freed at
 	 * the same address. */
@@ -468,12 +475,26 @@ struct pyx_frame_info {
 	uint64_t previous;
 	bool entered_from_c;
 	uint64_t return_slot;
+	/* What the frame's instruction pointer holds: 3.11 and 3.12 the
+	 * last instruction started (prev_instr), from 3.13 the one running
+	 * (instr_ptr), up to 3.10 f_lasti (a byte offset, -1 before the
+	 * first); and (3.11+) the address of the RESUME its code starts
+	 * with, else 0. */
+	uint64_t instr;
+	uint64_t resume;
 };
 
 /* The innermost Python frame of the thread with OS thread id tid, also
  * one being entered.  PYX_ERR_NOT_FOUND if the thread runs no Python. */
 struct pyx_error *pyx_thread_frame(struct pyx_program *prog, int tid,
 				   struct pyx_frame_info *ret);
+
+/* The frame a call is pushing on thread tid's stack to run code (3.11+):
+ * the eval loop can read code's first instruction before the thread's
+ * current frame points at the new frame.  PYX_ERR_NOT_FOUND when the
+ * frame at the top of the thread's data stack does not run code. */
+struct pyx_error *pyx_thread_pushed_frame(struct pyx_program *prog, int tid, uint64_t code,
+					  struct pyx_frame_info *ret);
 
 /* The Python frame at address frame. */
 struct pyx_error *pyx_frame_info_at(struct pyx_program *prog, uint64_t frame,

@@ -31,13 +31,14 @@ def run(prog, name, args, *, width=0):
 
     if name == "stack":
         doc = prog.stack(thread=args.thread, locals=args.locals, native=args.native)
-        return out(doc, lambda: render.render_stack(doc, locals=args.locals, width=width))
+        return out(doc, lambda: render.render_stack(doc, locals=args.locals, width=width,
+                                                    group=not args.all))
     if name == "triage":
         doc = prog.triage()
         return out(doc, lambda: render.render_triage(doc, width=width))
     if name == "object":
         doc = prog.object(args.address, depth=args.depth, items=args.items,
-                          string=args.string)
+                          string=args.string, fields=args.fields)
         return out(doc, lambda: render.render_object(doc, width=width))
     if name == "info":
         doc = prog.info()

@@ -172,6 +172,10 @@ class Program:
         #: A front door that unwinds native stacks itself (gdb) sets this:
         #: fn(tid or None) -> NativeStacks (see _lib.native_stacks).
         self.native_source = None
+        #: A front door that sees more of each thread's C frames than the
+        #: engine (gdb, with their variables) sets this: fn(doc) adds to
+        #: stack() documents what it sees ("in_c", docs/py-stack.md).
+        self.stack_notes = None
         return self
 
     # ---- lifetime --------------------------------------------------------
@@ -437,28 +441,49 @@ class Program:
 
     # ---- the commands ----------------------------------------------------
 
-    def stack(self, *, thread: int | None = None, locals: bool = False, native: bool = False,
-              exceptions: bool = False) -> dict:
+    def stack(self, *, thread: int | str | None = None, locals: bool = False,
+              native: bool = False, exceptions: bool = False) -> dict:
         """Every thread's Python stack, frames outermost first (as
         traceback.extract_stack() lists them): docs/py-stack.md.
 
-        thread: one thread, by OS thread id or threading.get_ident().
-        locals: each frame's locals as safe reprs.  native: the C frames
-        too, merged with the Python ones ("kind": "native"/"python").
-        exceptions: each thread's exception being handled."""
+        thread: one thread, by OS thread id or threading.get_ident() (a
+        number, or its digits), or by its Python name.  locals: each
+        frame's locals as safe reprs.  native: the C frames too, merged
+        with the Python ones ("kind": "native"/"python").  exceptions:
+        each thread's exception being handled."""
         flags = ((_lib.STACK_LOCALS if locals else 0) |
                  (_lib.STACK_EXCEPTIONS if exceptions else 0))
+        name = None
+        if isinstance(thread, str):
+            if thread.strip().isdigit():
+                thread = int(thread)
+            else:
+                name, thread = thread, None
+        if name is not None:
+            # Names live in the threads' records: find its id first.
+            ids = [t["tid"] or t["thread_id"] for t in self._query("pyx_stack_json", 0, 0)
+                   ["threads"] if t.get("name") == name]
+            if not ids:
+                raise Error("no Python thread named '%s' (py-stack lists the threads "
+                            "with their names)" % name, "not-found")
+            if len(ids) > 1:
+                raise Error("%d threads are named '%s': give the thread's id instead"
+                            % (len(ids), name), "invalid-argument")
+            thread = ids[0]
         tid = int(thread or 0)
         if not native:
-            return self._query("pyx_stack_json", tid, flags)
-        stacks, destroy, warning = self._native_stacks(tid or None)
-        try:
-            doc = self._query("pyx_stack_native_json", tid, flags, stacks)
-        finally:
-            if destroy:
-                destroy(stacks)
-        if warning:
-            self._note(warning)
+            doc = self._query("pyx_stack_json", tid, flags)
+        else:
+            stacks, destroy, warning = self._native_stacks(tid or None)
+            try:
+                doc = self._query("pyx_stack_native_json", tid, flags, stacks)
+            finally:
+                if destroy:
+                    destroy(stacks)
+            if warning:
+                self._note(warning)
+        if self.stack_notes is not None:
+            self.stack_notes(doc)
         return doc
 
     def triage(self) -> dict:
@@ -500,6 +525,11 @@ class Program:
         limits = _lib.ReprLimits(depth or 0, items or 0, string or 0)
         return self._query("pyx_object_repr", _address(address), ctypes.byref(limits),
                            text=True)
+
+    def type_name(self, address: int | str) -> str:
+        """The qualified name of an object's type (cheap: no repr, no gc
+        walk; what $pyx_type() in a breakpoint condition calls)."""
+        return self._query("pyx_object_type_name", _address(address), text=True)
 
     def info(self) -> dict:
         """CPython version and build, where _PyRuntime is, the layout
@@ -625,10 +655,18 @@ class Program:
         _lib.check(_lib.lib().pyx_thread_frame(self._handle(), tid, ctypes.byref(info)))
         return info
 
-    def frame_info(self, address: int) -> _lib.FrameInfo:
+    def pushed_frame(self, tid: int, code: int) -> _lib.FrameInfo:
+        """The frame a call is pushing on thread tid's stack to run code
+        (3.11+; a FrameInfo), before the thread's current frame is it."""
+        info = _lib.FrameInfo()
+        _lib.check(_lib.lib().pyx_thread_pushed_frame(self._handle(), tid, code,
+                                                        ctypes.byref(info)))
+        return info
+
+    def frame_info(self, address: int | str) -> _lib.FrameInfo:
         """The Python frame at address (a FrameInfo)."""
         info = _lib.FrameInfo()
-        _lib.check(_lib.lib().pyx_frame_info_at(self._handle(), address,
+        _lib.check(_lib.lib().pyx_frame_info_at(self._handle(), _address(address),
                                                   ctypes.byref(info)))
         return info
 

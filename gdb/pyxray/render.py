@@ -8,7 +8,8 @@ lists, reprs, locals.
 """
 from __future__ import annotations
 
-__all__ = ["render_stack", "render_triage", "render_object", "render_info", "render_gc",
+__all__ = ["render_stack", "render_triage", "render_object", "render_bt", "render_frame",
+           "render_locals", "render_print", "render_source", "render_info", "render_gc",
            "render_census", "render_referrers", "render_path", "render_path_dot",
            "render_leaks_snapshot", "render_leaks_diff", "render_refcheck",
            "render_pools", "render_arenas", "render_arenas_map", "render_malloc",
@@ -69,6 +70,9 @@ def thread_header(t, crash):
         parts.append("crashed here: %s%s" % (crash["signal"], where))
     if t.get("holds_gil"):
         parts.append("holds the GIL")
+    in_c = t.get("in_c") or {}
+    if in_c.get("state"):
+        parts.append(in_c["state"])
     interp = " [interpreter %d]" % t["interpreter"] if t.get("interpreter") else ""
     head = "Thread %d%s%s" % (t["tid"], name, interp)
     return head + (" " + ", ".join(parts) if parts else "") + ":"
@@ -92,31 +96,153 @@ def native_frame_line(f):
     return "  (C) %s%s%s" % (f.get("function") or "?? (%s)" % f["address"], where, module)
 
 
-def render_stack(doc: dict, *, locals: bool = False, width: int = 0) -> str:
-    """py-stack: one block per thread, each like a traceback."""
+def _stack_key(t, locals):
+    """What makes two threads' stacks the same: their frames (and locals
+    when shown), not their ids, names or addresses."""
+    frames = tuple((f.get("kind"), f.get("function"), f.get("file"), f.get("line"),
+                    f.get("module"), f.get("entered_from_c"),
+                    tuple(sorted(f.get("locals", {}).items())) if locals else ())
+                   for f in t["frames"])
+    return (frames, t.get("error"), repr(t.get("in_c")))
+
+
+def _alone(t):
+    """A thread shown on its own even when others are at the same place."""
+    return bool(t.get("holds_gil") or t.get("is_crashed") or t.get("error") or
+                not t["frames"])
+
+
+def _thread_names(ts):
+    names = [t.get("name") or str(t["tid"]) for t in ts]
+    if len(names) <= 4:
+        return ", ".join(names)
+    return "%s \u2026 %s" % (names[0], names[-1])
+
+
+def _stack_body(t, locals, width):
+    out = []
+    if t.get("error"):
+        out.append("  error: %s" % t["error"])
+    frames = t["frames"]
+    if not frames and not t.get("error"):
+        out.append("  (no Python frames)")
+    elif frames:
+        out.append("Traceback (most recent call last):")
+    for i, f in enumerate(frames):
+        if f.get("kind") == "native":
+            out.append(native_frame_line(f))
+            continue
+        if f.get("entered_from_c") and i > 0 and frames[i - 1].get("kind") != "native":
+            out.append("  (called from C)")
+        out.extend(frame_lines(f))
+        if locals:
+            for name, value in f.get("locals", {}).items():
+                out.append(fit("      %s = %s" % (name, value), width))
+    calling = (t.get("in_c") or {}).get("calling")
+    if calling and frames:
+        out.append(fit("  (in C: %s)" % calling, width))
+    return out
+
+
+def render_stack(doc: dict, *, locals: bool = False, width: int = 0,
+                 group: bool = True) -> str:
+    """py-stack: one block per thread, each like a traceback; threads at
+    the same place (the same frames) are printed once, as a group, unless
+    group is False."""
     out = []
     crash = doc.get("crash")
-    for t in doc["threads"]:
-        out.append(thread_header(t, crash))
-        if t.get("error"):
-            out.append("  error: %s" % t["error"])
-        frames = t["frames"]
-        if not frames and not t.get("error"):
-            out.append("  (no Python frames)")
-        elif frames:
-            out.append("Traceback (most recent call last):")
-        for i, f in enumerate(frames):
-            if f.get("kind") == "native":
-                out.append(native_frame_line(f))
+    threads = doc["threads"]
+    groups = {}
+    if group:
+        for t in threads:
+            if not _alone(t):
+                groups.setdefault(_stack_key(t, locals), []).append(t)
+    done = set()
+    for t in threads:
+        key = _stack_key(t, locals) if group and not _alone(t) else None
+        members = groups.get(key, [t]) if key is not None else [t]
+        if len(members) > 1:
+            if key in done:
                 continue
-            if f.get("entered_from_c") and i > 0 and frames[i - 1].get("kind") != "native":
-                out.append("  (called from C)")
-            out.extend(frame_lines(f))
-            if locals:
-                for name, value in f.get("locals", {}).items():
-                    out.append(fit("      %s = %s" % (name, value), width))
+            done.add(key)
+            out.append("%d threads (%s) are here:" % (len(members), _thread_names(members)))
+        else:
+            out.append(thread_header(t, crash))
+        out.extend(_stack_body(t, locals, width))
         out.append("")
     return "\n".join(out)
+
+
+# ---- py-bt, py-frame, py-locals, py-print, py-list (gdb's selected frame) ---
+
+def _args_text(args, width=0):
+    return ", ".join("%s=%s" % (a["name"], a["repr"]) for a in args)
+
+
+def render_frame(f: dict, *, level: int | None = None, args: list | None = None,
+                 source: bool = True, width: int = 0) -> str:
+    """One Python frame the way gdb prints a frame: "#N  function (args)
+    at file:line" and its source line.  f: a stack frame (function, file,
+    line); args: its arguments ({"name", "repr"})."""
+    head = "#%-2d " % level if level is not None else ""
+    line = f["line"] if f.get("line", -1) >= 0 else "?"
+    out = [fit("%s%s (%s) at %s:%s" % (head, f["function"], _args_text(args or []), f["file"],
+                                       line), width)]
+    if source:
+        text = _raw_source_line(f["file"], f.get("line"))
+        if text is not None:
+            out.append("%s\t%s" % (line, text))
+    return "\n".join(out) + "\n"
+
+
+def _raw_source_line(path, line):
+    if not path or line is None or line <= 0:
+        return None
+    import linecache
+    text = linecache.getline(path, line)
+    return text.rstrip("\n") if text else None
+
+
+def render_bt(frames: list, *, full: bool = False, width: int = 0) -> str:
+    """py-bt: the selected thread's Python frames, innermost first, each
+    as py-frame prints it (without source); frames: {"function", "file",
+    "line", "entered_from_c", "args": [...], "locals": [...]}."""
+    if not frames:
+        return "No Python frames in this thread.\n"
+    out = []
+    for i, f in enumerate(frames):
+        out.append(render_frame(f, level=i, args=f.get("args"), source=False,
+                                width=width).rstrip("\n"))
+        if full:
+            rest = [l for l in f.get("locals", []) if l.get("kind") != "argument"]
+            if not rest:
+                out.append("No locals.")
+            for l in rest:
+                out.append(fit("        %s = %s" % (l["name"], l["repr"]), width))
+        if f.get("entered_from_c") and i + 1 < len(frames):
+            out.append("    (called from C)")
+    return "\n".join(out) + "\n"
+
+
+def render_locals(d: dict, *, width: int = 0) -> str:
+    """py-locals: name = repr, one per line."""
+    if not d["locals"]:
+        return "No locals.\n"
+    return "".join(fit("%s = %s" % (l["name"], l["repr"]), width) + "\n"
+                   for l in d["locals"])
+
+
+def render_print(d: dict, *, width: int = 0) -> str:
+    """py-print: "local 'x' = repr" (global, builtin), or "EXPR = repr"."""
+    if d.get("scope"):
+        return "%s '%s' = %s\n" % (d["scope"], d["name"], d["repr"])
+    return "%s = %s\n" % (d["name"], d["repr"])
+
+
+def render_source(path: str, lines: list, current: int | None) -> str:
+    """py-list: numbered lines (number, text), ">" at the current one."""
+    return "".join("%s%4d    %s\n" % (">" if n == current else " ", n, text.rstrip("\n"))
+                   for n, text in lines)
 
 
 # ---- py-triage ---------------------------------------------------------------
@@ -178,6 +304,17 @@ def render_object(d: dict, *, width: int = 0) -> str:
         lines.append("note      %s" % d["allocated_at_note"])
     for e in d.get("errors", []):
         lines.append("note      %s" % e)
+    if "fields" in d:
+        lines.append("fields    %d" % (len(d["fields"]) + d.get("more_fields", 0)))
+        col = max([len(f["name"]) for f in d["fields"]] + [4])
+        col = min(col, 30)
+        for f in d["fields"]:
+            lines.append(fit("  %-*s %s %-14s %s" % (col, f["name"], f["address"],
+                                                    f["type"] or "?", f["repr"]), width))
+        if d.get("more_fields"):
+            lines.append("  ... %d more fields not listed" % d["more_fields"])
+        if d.get("fields_error"):
+            lines.append("note      the fields stop early: %s" % d["fields_error"])
     return "\n".join(lines) + "\n"
 
 

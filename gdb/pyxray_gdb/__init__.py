@@ -2,17 +2,28 @@
 
 Loaded by gdb/pyxray-gdb.py (`source gdb/pyxray-gdb.py`).  Each command
 of the shared table (pyxray.options.COMMANDS) becomes `pyxray NAME`, with
-the alias py-NAME; what only gdb can do lives here: the `bt` frame filter,
-py-break, the Python location at each stop, `set/show pyxray`.
+the alias py-NAME; what only gdb can do lives here: the selected Python
+frame (py-bt, py-frame, py-up, py-down, py-list, py-locals, py-print),
+the `bt` frame filter, the pretty-printer and convenience functions,
+py-break and Python stepping (py-next, py-step, py-finish), the Python
+location at each stop, `set/show pyxray`.
 """
 import gdb
 
 from pyxray import options
 
-from . import breaks, framefilter, location, params, session
+from . import breaks, framefilter, location, params, printers, pyframes, session, stack, stepping
 from .command import PrefixCommand, TableCommand
 
 _registered = False
+
+
+def _command_class(name):
+    if name == "break":
+        return breaks.PyBreak
+    if name == "stack":
+        return stack.StackCommand
+    return pyframes.CLASSES.get(name) or stepping.CLASSES.get(name) or TableCommand
 
 
 def register():
@@ -21,17 +32,18 @@ def register():
         return
     PrefixCommand()
     for cmd in options.COMMANDS:
-        if cmd.name == "break":
-            breaks.PyBreak(cmd)
-        else:
-            TableCommand(cmd)
+        _command_class(cmd.name)(cmd)
         gdb.execute("alias %s = pyxray %s" % (cmd.gdb_name, cmd.name), to_string=True)
     params.SetPyxray()
     params.ShowPyxray()
     params.BtPython(framefilter.set_enabled)
     params.ShowLocation()
+    params.PrettyPrint()
     framefilter.install()
+    printers.install()
     location.install()
+    pyframes.install()
+    stack.install()
     gdb.events.exited.connect(breaks.on_exit)
     gdb.events.stop.connect(breaks.on_stop)
     gdb.events.new_objfile.connect(breaks.on_new_objfile)

@@ -18,6 +18,14 @@ struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
 	return strbuf_finish(&sb, ret);
 }
 
+struct pyx_error *pyx_object_type_name(struct pyx_program *prog, uint64_t address,
+				       char **ret)
+{
+	struct object_head h;
+	PYX_TRY(object_head(prog, address, &h));
+	return type_qualified_name(prog, h.type, ret);
+}
+
 struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
 				  const struct pyx_repr_limits *limits, char **ret)
 {

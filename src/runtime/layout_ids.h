@@ -481,6 +481,7 @@ enum pyx_layout_id {
 	PYX_L_rlockobject_owner,
 	PYX_L_rlockobject_count,
 	PYX_L_rlockobject_mutex,
+	PYX_L_PyThreadState_datastack_top,
 	PYX_L_COUNT
 };
 

@@ -87,8 +87,14 @@ static struct pyx_error *interpreter_frame_info(struct pyx_program *prog, uint64
 	ret->instr_address = frame + (uint64_t)LV(prog, _PyInterpreterFrame_instr);
 	ret->instr_size = 8;
 	ret->first_line = first;
-	ret->started = owner == LV(prog, FRAME_OWNED_BY_GENERATOR) ||
-		       instr >= base + (uint64_t)firsttraceable * unit;
+	/* Started: it is past the RESUME at co_firsttraceable, running its
+	 * first instruction of its own.  (3.11 and 3.12 point at the last
+	 * instruction started, prev_instr; from 3.13 at the one running,
+	 * instr_ptr: either way RESUME while it runs.) */
+	uint64_t resume = base + (uint64_t)firsttraceable * unit;
+	ret->started = owner == LV(prog, FRAME_OWNED_BY_GENERATOR) || instr > resume;
+	ret->instr = instr;
+	ret->resume = resume;
 	PYX_TRY(frame_return_info(prog, frame, ret));
 	if (!ret->started) {
 		ret->line = first;
@@ -114,6 +120,7 @@ static struct pyx_error *frame_object_info(struct pyx_program *prog, uint64_t fr
 	ret->first_line = first;
 	PYX_TRY(read_ptr(prog, frame + LV(prog, PyFrameObject_f_back), &ret->previous));
 	ret->started = lasti >= 0;
+	ret->instr = (uint64_t)(int64_t)lasti;
 	if (!ret->started) {
 		ret->line = first;
 		return NULL;
@@ -272,4 +279,47 @@ struct pyx_error *pyx_code_json(struct pyx_program *prog, uint64_t code, char **
 	if (err)
 		return err;
 	return strbuf_finish(&sb, ret);
+}
+
+/* The words a frame for code takes on the data stack: co_framesize
+ * (3.12+), or what 3.11 adds up for it (locals, value stack, and the
+ * frame's own fields, FRAME_SPECIALS_SIZE). */
+static struct pyx_error *frame_words(struct pyx_program *prog, uint64_t code, int64_t *ret)
+{
+	int32_t v;
+	if (HAS(prog, PyCodeObject_co_framesize)) {
+		PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_framesize), &v));
+		*ret = v;
+		return NULL;
+	}
+	int32_t stack;
+	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_nlocalsplus), &v));
+	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_stacksize), &stack));
+	*ret = (int64_t)v + stack + (LV(prog, _PyInterpreterFrame) - 1) / 8;
+	return NULL;
+}
+
+struct pyx_error *pyx_thread_pushed_frame(struct pyx_program *prog, int tid, uint64_t code,
+					  struct pyx_frame_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!HAS(prog, PyThreadState_datastack_top))
+		return pyx_error_create(PYX_ERR_NOT_FOUND, "CPython 3.%d pushes no frames on a "
+					"data stack", prog->minor);
+	uint64_t tstate, top;
+	int64_t words;
+	PYX_TRY(program_tstate_cached(prog, tid, &tstate));
+	PYX_TRY(read_ptr(prog, tstate + LV(prog, PyThreadState_datastack_top), &top));
+	PYX_TRY(frame_words(prog, code, &words));
+	if (!top || words <= 0 || words > (1 << 24) || (uint64_t)words * 8 > top)
+		return pyx_error_create(PYX_ERR_NOT_FOUND, "no frame of code 0x%llx at the top "
+					"of thread %d's data stack", (unsigned long long)code, tid);
+	struct pyx_error *err = pyx_frame_info_at(prog, top - (uint64_t)words * 8, ret);
+	if (err || ret->code != code) {
+		pyx_error_destroy(err);
+		memset(ret, 0, sizeof(*ret));
+		return pyx_error_create(PYX_ERR_NOT_FOUND, "no frame of code 0x%llx at the top "
+					"of thread %d's data stack", (unsigned long long)code, tid);
+	}
+	return NULL;
 }

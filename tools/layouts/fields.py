@@ -541,3 +541,10 @@ off("rlockobject_count", "rlockobject", "rlock_count", until=(3, 13))
 off("rlockobject_owner", "rlockobject", "lock.thread", since=(3, 14))
 off("rlockobject_count", "rlockobject", "lock.level", since=(3, 14))
 off("rlockobject_mutex", "rlockobject", "lock.mutex", since=(3, 14))
+
+# --- the frame a call is pushing (py-break) -----------------------------------------
+# 3.11+ push a Python call's frame at the top of the thread's data stack
+# (co_framesize words, 3.11: nlocalsplus + stacksize + the frame's own
+# fields); the eval loop may read the new code's first instruction before
+# the thread's current frame points at it.
+off("PyThreadState_datastack_top", "PyThreadState", "datastack_top", since=(3, 11))

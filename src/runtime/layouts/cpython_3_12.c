@@ -486,6 +486,7 @@ const struct pyx_layout pyx_layout_cpython_3_12 = {
 		[PYX_L_rlockobject_owner] = 24LL,
 		[PYX_L_rlockobject_count] = 32LL,
 		[PYX_L_rlockobject_mutex] = PYX_ABSENT,
+		[PYX_L_PyThreadState_datastack_top] = 240LL,
 	},
 	.members = {
 		[PYX_L_PyObject] = { "PyObject", NULL },
@@ -768,5 +769,6 @@ const struct pyx_layout pyx_layout_cpython_3_12 = {
 		[PYX_L_lockobject_locked] = { "lockobject", "locked" },
 		[PYX_L_rlockobject_owner] = { "rlockobject", "rlock_owner" },
 		[PYX_L_rlockobject_count] = { "rlockobject", "rlock_count" },
+		[PYX_L_PyThreadState_datastack_top] = { "PyThreadState", "datastack_top" },
 	},
 };

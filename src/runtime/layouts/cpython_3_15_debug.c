@@ -486,6 +486,7 @@ const struct pyx_layout pyx_layout_cpython_3_15_debug = {
 		[PYX_L_rlockobject_owner] = 24LL,
 		[PYX_L_rlockobject_count] = 32LL,
 		[PYX_L_rlockobject_mutex] = 16LL,
+		[PYX_L_PyThreadState_datastack_top] = 264LL,
 	},
 	.members = {
 		[PYX_L_PyObject] = { "PyObject", NULL },
@@ -878,5 +879,6 @@ const struct pyx_layout pyx_layout_cpython_3_15_debug = {
 		[PYX_L_rlockobject_owner] = { "rlockobject", "lock.thread" },
 		[PYX_L_rlockobject_count] = { "rlockobject", "lock.level" },
 		[PYX_L_rlockobject_mutex] = { "rlockobject", "lock.mutex" },
+		[PYX_L_PyThreadState_datastack_top] = { "PyThreadState", "datastack_top" },
 	},
 };

@@ -486,6 +486,7 @@ const struct pyx_layout pyx_layout_cpython_3_9 = {
 		[PYX_L_rlockobject_owner] = 24LL,
 		[PYX_L_rlockobject_count] = 32LL,
 		[PYX_L_rlockobject_mutex] = PYX_ABSENT,
+		[PYX_L_PyThreadState_datastack_top] = PYX_ABSENT,
 	},
 	.members = {
 		[PYX_L_PyObject] = { "PyObject", NULL },
