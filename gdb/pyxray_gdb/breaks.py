@@ -317,11 +317,10 @@ class CodeWatch(gdb.Breakpoint):
         if self.watch_kind == "entry":
             if not _entering(prog, info):
                 return False
-            if prog.python_version >= (3, 11):
-                # At its RESUME: stop at the first instruction of its body.
-                _pending[:] = [("watch", bp, info, tid, None)]
-            else:
-                _pending[:] = [("report", [bp], tid, None)]
+            # Stop once the frame is past its first instruction (its
+            # RESUME from 3.11): in its body, and past the eval loop's
+            # reads of that instruction.
+            _pending[:] = [("watch", bp, info, tid, None)]
             return True
         # A line: up to 3.10 f_lasti says it already; from 3.11 the frame
         # writes its instruction pointer once the instruction starts.
@@ -343,16 +342,19 @@ def _entering(prog, info):
     """Is the frame starting its code now, not reading its first
     instruction again?  From 3.11 the first instruction is a RESUME: 3.11
     and 3.12 have not started it yet (prev_instr is before it), 3.13 and
-    later point at it until they are past it.  Up to 3.10 the first
-    instruction can also be a loop's: a frame that has bound a local of
-    its own is past its start."""
+    later point at it until they are past it.  Up to 3.10 f_lasti is -1
+    or 0 (the eval loop sets it before or after reading, depending on the
+    version and path), and the first instruction can also be a loop's: a
+    frame that has bound a local of its own is past its start."""
     v = prog.python_version
     if v >= (3, 13):
         return info.instr <= info.resume
     if v >= (3, 11):
         return info.instr < info.resume
     if not info.started:
-        return False    # the eval breaker's peek, before f_lasti is set
+        return True     # read before f_lasti is set (3.10, the eval breaker's peek)
+    if info.instr != 0:
+        return False
     try:
         doc = prog.frame(info.frame, depth=1, items=1, string=1)
     except PyxrayError:
@@ -559,7 +561,9 @@ class LineWatch(gdb.Breakpoint):
             _pending.append(("report", [self.owner], self.tid, self.target))
             return True
         if self.target is None:
-            if not info.started:
+            # Past its first instruction: from 3.11 its RESUME, up to 3.10
+            # offset 0 (f_lasti 0).
+            if not info.started or (info.resume == 0 and info.instr == 0):
                 return False
             _pending.clear()
             _pending.append(("unwatch", self))
@@ -657,7 +661,7 @@ def _delete_line_watch(w):
 
 def _report(bps, tid, line=None):
     prog = session.program()
-    data = prog.stack(thread=tid, locals=True)
+    data = prog.stack(thread=tid)
     frames = data["threads"][0]["frames"] if data["threads"] else []
     if not frames:
         gdb.write("Python breakpoint %s (no Python frame?)\n"
@@ -667,7 +671,12 @@ def _report(bps, tid, line=None):
     line = line or f["line"]
     args = ""
     if any(b.kind == "function" for b in bps):
-        args = " (%s)" % ", ".join("%s=%s" % kv for kv in f.get("locals", {}).items())
+        try:
+            doc = prog.frame(f["address"], depth=2, items=8, string=80)
+            args = " (%s)" % ", ".join("%s=%s" % (l["name"], l["repr"]) for l in doc["locals"]
+                                       if l.get("kind") == "argument")
+        except PyxrayError:
+            args = " (...)"
     gdb.write("\nPython breakpoint %s, %s%s at %s:%s\n"
               % (", ".join(str(b.number) for b in bps), f["function"], args,
                  f["file"], line))

@@ -22,7 +22,7 @@ from pyxray.errors import Error
 from . import native, params, session
 
 # The repr's bounds in gdb's one-line value displays.
-LIMITS = dict(depth=2, items=10, string=100)
+LIMITS = dict(depth=2, items=6, string=80)
 
 # struct name -> is it a CPython object struct (PyObject_HEAD first)?
 _is_object_struct = {}
