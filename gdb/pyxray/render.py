@@ -165,7 +165,9 @@ def render_stack(doc: dict, *, locals: bool = False, width: int = 0,
             if key in done:
                 continue
             done.add(key)
-            out.append("%d threads (%s) are here:" % (len(members), _thread_names(members)))
+            state = (t.get("in_c") or {}).get("state")
+            out.append("%d threads (%s) are here%s:" % (len(members), _thread_names(members),
+                                                      ", " + state if state else ""))
         else:
             out.append(thread_header(t, crash))
         out.extend(_stack_body(t, locals, width))

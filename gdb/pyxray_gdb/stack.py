@@ -148,8 +148,13 @@ def _callable_repr(frame, prog):
 
 
 def thread_in_c(thread, prog):
-    """{"state": ..., "calling": ...} for one gdb thread, or None."""
+    """{"state": ..., "calling": ...} for one gdb thread, or None.  The
+    built-in called is named from the C frames inside the innermost
+    eval-loop frame; the state from those and the ones just below it (a
+    finalizer or weakref callback runs Python code from inside a garbage
+    collection)."""
     state = calling = None
+    evals = 0
     with native.selected_thread(thread):
         try:
             frame = gdb.newest_frame()
@@ -163,15 +168,17 @@ def thread_in_c(thread, prog):
             except gdb.error:
                 name = ""
             if name in EVAL:
-                break
-            if state is None:
+                evals += 1
+                if evals > 2 or state is not None:
+                    break
+            elif state is None:
                 if name in GIL_WAIT:
                     state = "waiting for the GIL"
                 elif name in GIL_DROP:
                     state = "dropping the GIL"
                 elif name in GC:
                     state = "garbage-collecting"
-            if CALLERS.match(name):
+            if evals == 0 and CALLERS.match(name):
                 # The outermost one (nearest the eval loop) names the
                 # built-in the Python code called.
                 calling = _callable_repr(frame, prog) or calling
