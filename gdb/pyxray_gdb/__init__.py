@@ -26,14 +26,34 @@ def _command_class(name):
     return pyframes.CLASSES.get(name) or stepping.CLASSES.get(name) or TableCommand
 
 
+class _PyName(gdb.Command):
+    """py-NAME where an alias cannot be made: another extension (CPython's
+    own libpython: py-bt, py-list, py-up, py-down, py-print, py-locals)
+    took the name first.  pyxray's command replaces it."""
+
+    def __init__(self, name, command):
+        self.__doc__ = command.__doc__
+        self._command = command
+        super().__init__(name, gdb.COMMAND_NONE)
+
+    def invoke(self, arg, from_tty):
+        self._command.invoke(arg, from_tty)
+
+    def complete(self, text, word):
+        return self._command.complete(text, word)
+
+
 def register():
     global _registered
     if _registered:
         return
     PrefixCommand()
     for cmd in options.COMMANDS:
-        _command_class(cmd.name)(cmd)
-        gdb.execute("alias %s = pyxray %s" % (cmd.gdb_name, cmd.name), to_string=True)
+        command = _command_class(cmd.name)(cmd)
+        try:
+            gdb.execute("alias %s = pyxray %s" % (cmd.gdb_name, cmd.name), to_string=True)
+        except gdb.error:
+            _PyName(cmd.gdb_name, command)
     params.SetPyxray()
     params.ShowPyxray()
     params.BtPython(framefilter.set_enabled)
