@@ -308,11 +308,12 @@ def render_object(d: dict, *, width: int = 0) -> str:
         lines.append("note      %s" % e)
     if "fields" in d:
         lines.append("fields    %d" % (len(d["fields"]) + d.get("more_fields", 0)))
-        col = max([len(f["name"]) for f in d["fields"]] + [4])
-        col = min(col, 30)
+        col = min(max([len(f["name"]) for f in d["fields"]] + [4]), 30)
+        acol = max([len(f["address"]) for f in d["fields"]] + [4])
+        tcol = min(max([len(f["type"] or "?") for f in d["fields"]] + [4]), 24)
         for f in d["fields"]:
-            lines.append(fit("  %-*s %s %-14s %s" % (col, f["name"], f["address"],
-                                                    f["type"] or "?", f["repr"]), width))
+            lines.append(fit("  %-*s %-*s %-*s %s" % (col, f["name"], acol, f["address"], tcol,
+                                                      f["type"] or "?", f["repr"]), width))
         if d.get("more_fields"):
             lines.append("  ... %d more fields not listed" % d["more_fields"])
         if d.get("fields_error"):
