@@ -5,6 +5,7 @@
 #   make check      unit tests (also under ASan/UBSan) and the gdb test suites
 #   make demo       start an example program, attach gdb, show py-stack/py-object
 #   make bench      py-stack against libpython's py-bt, as ratios
+#   make fuzz       libFuzzer targets over cores and decoders (FUZZ_SECONDS=60 each)
 #   make install    PREFIX=/usr/local (DESTDIR honoured; PYTHON picks the python3)
 #   make layouts    regenerate src/runtime/layouts/ from the CPython headers found here
 
@@ -17,7 +18,7 @@ WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wmissi
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Iinclude -Isrc
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(BASE_CFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
-LIBS := -ldw -lelf -lz -lzstd
+LIBS := -ldw -lelf -lz -lzstd -lpthread
 
 LIB_SRCS := $(wildcard src/*/*.c) $(wildcard src/runtime/layouts/*.c)
 LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
@@ -103,4 +104,4 @@ uninstall:
 		$(DESTDIR)$(PYTHONDIR)/pyxray.pth
 
 clean:
-	rm -rf build build-asan tests/work
+	rm -rf build build-asan build-fuzz tests/work

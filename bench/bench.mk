@@ -14,12 +14,15 @@
 # chunks (against glibc's own mallinfo2/malloc_info in the target),
 # diff --by-site against the process's tracemalloc snapshots and
 # compare_to, and the memory the CLI takes per object.
+# bench/bench_rss.py prints the time and maximum RSS of every command on
+# a heap of 10M gc-tracked objects, each in its own process.
 
 .PHONY: bench
 
-bench: all
+bench: all $(BUILD)/pyx-drive
 	$(PYTHON) bench/run_bench.py $(BENCH_ARGS)
 	$(PYTHON) bench/bench_pools.py
 	$(PYTHON) bench/bench_heap.py
 	$(PYTHON) bench/bench_break.py
 	$(PYTHON) bench/bench_memory.py
+	$(PYTHON) bench/bench_rss.py

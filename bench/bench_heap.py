@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 
+import copy_limit
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -82,6 +84,43 @@ def cli_times(pid):
     out["ctrl_c_status"] = r.returncode
     with open("/proc/%d/status" % pid) as fp:
         out["traced_after"] = [l.split()[1] for l in fp if l.startswith("TracerPid:")][0]
+    # The referrer index built by one thread, then by as many as there are
+    # cores (the default on big heaps), through the API.
+    code = ("import sys; sys.path.insert(0, %r); import pyxray; "
+            "p = pyxray.attach(%d); p.referrers(%r); i = p.index(); "
+            "print(i['build_seconds'], i['bytes'])" % (os.path.join(ROOT, "build", "python"),
+                                                      pid, addr))
+    for name, threads in (("index_serial", "1"), ("index_parallel", "")):
+        env = dict(os.environ)
+        env.pop("PYXRAY_THREADS", None)
+        if threads:
+            env["PYXRAY_THREADS"] = threads
+        best = None
+        for _ in range(2):
+            p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               timeout=900, env=env)
+            if p.returncode != 0:
+                raise RuntimeError("index through the API: %s" % p.stderr[-300:])
+            secs, size = p.stdout.split()
+            best = float(secs) if best is None else min(best, float(secs))
+        out[name] = best
+        out["index_bytes"] = int(size)
+    # census --all-heap: the block walk on one thread, then on all cores.
+    for name, threads in (("allheap_serial", "1"), ("allheap_parallel", "")):
+        env = dict(os.environ)
+        env.pop("PYXRAY_THREADS", None)
+        if threads:
+            env["PYXRAY_THREADS"] = threads
+        best = None
+        for _ in range(2):
+            t0 = time.perf_counter()
+            p = subprocess.run([CLI, "census", "--all-heap", "--top", "1", "--json", "--pid",
+                                str(pid)], capture_output=True, text=True, timeout=900, env=env)
+            t = time.perf_counter() - t0
+            if p.returncode != 0:
+                raise RuntimeError("census --all-heap: %s" % p.stderr[-300:])
+            best = t if best is None else min(best, t)
+        out[name] = best
     return out
 
 
@@ -103,6 +142,9 @@ def run(python, n, budget):
             with open(out) as fp:
                 res = json.load(fp)
         res.update(cli_times(pid))
+        ranges = copy_limit.arena_ranges(CLI, pid)
+        res["heap_bytes"] = sum(n for _, n in ranges)
+        res["copy_seconds"] = copy_limit.copy_seconds(pid, ranges)
     finally:
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
@@ -122,7 +164,10 @@ def report(n, r):
     rss_delta = max(r["rss_after_index_mb"] - r["rss_before_index_mb"], 0) * 1024 * 1024
     log("%s gc-tracked objects (python3.11, %d types)" % ("{:,}".format(r["objects"]),
                                                           len(r["census_top"])))
-    log("  py-census, warm (best of 2)             %8.3f s" % warm)
+    log("  physical limit: copying the %.0f MB of pymalloc arenas with process_vm_readv "
+        "%8.3f s" % (r["heap_bytes"] / 1e6, r["copy_seconds"]))
+    log("  py-census, warm (best of 2)             %8.3f s  (%.1fx the copy)"
+        % (warm, warm / r["copy_seconds"] if r["copy_seconds"] else 0))
     log("  py-census, cold (first read of the heap) %8.3f s" % cold)
     log("  peer (a) gdb.Value walk, libpython-style %8.1f s%s  -> py-census %.0fx faster"
         % (peer_full, how, peer_full / warm))
@@ -137,6 +182,14 @@ def report(n, r):
         "(%.1f bytes per object)" % (idx["bytes_per_object"], rss_delta / 2 ** 20,
                                      rss_delta / max(idx["objects"], 1)))
     log("  pyxray referrers (the CLI: pause, index, let go) %8.3f s" % r["cli_referrers"])
+    log("  index build, one thread %8.3f s; %d threads %8.3f s  -> %.2fx the one-thread time "
+        "(goal: at most 0.5x); %.1f bytes per object" % (
+            r["index_serial"], os.cpu_count() or 1, r["index_parallel"],
+            r["index_parallel"] / r["index_serial"] if r["index_serial"] else 0,
+            r["index_bytes"] / max(r["objects"], 1)))
+    log("  pyxray census --all-heap (the CLI), one thread %8.3f s; %d threads %8.3f s  -> "
+        "%.2fx" % (r["allheap_serial"], os.cpu_count() or 1, r["allheap_parallel"],
+                   r["allheap_parallel"] / r["allheap_serial"] if r["allheap_serial"] else 0))
     log("  Ctrl-C halfway through it: the CLI exited %.3f s later (status %d; the target's "
         "TracerPid after: %s)" % (r["ctrl_c_seconds"], r["ctrl_c_status"], r["traced_after"]))
     ok = abs(r["census_objects"] - r["objects"]) <= 100

@@ -22,7 +22,7 @@ check-python: all
 	@$(PYTHON) tests/python/run.py
 
 # One suite: make check-gdb RUNTESTFLAGS="live.exp"
-check-gdb: all check-deps
+check-gdb: all check-deps test-tools
 	@mkdir -p $(TESTS_WORK)
 	cd $(TESTS_WORK) && $(RUNTEST) --tool pyxray --srcdir $(CURDIR)/tests \
 		--outdir $(TESTS_WORK) $(RUNTESTFLAGS)
@@ -32,3 +32,4 @@ check-gdb: all check-deps
 test-pythons:
 	@tools/deps fetch
 	@tests/lib/fetch-pythons
+-include tests/fuzz/fuzz.mk

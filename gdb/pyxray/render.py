@@ -270,6 +270,9 @@ def render_triage(doc: dict, *, width: int = 0) -> str:
             out.append("Traceback (most recent call last):")
         for f in t["frames"]:
             out.extend(frame_lines(f))
+        if t.get("native_frames_truncated"):
+            out.append("  ... (more native frames; the innermost %d follow)"
+                       % t["native_frames_limit"])
         for f in t["native_frames"]:
             out.append(native_frame_line(f))
         if not t["frames"] and not t["native_frames"]:
@@ -304,7 +307,7 @@ def render_object(d: dict, *, width: int = 0) -> str:
             lines.append('  File "%s", line %d' % (f["file"], f["line"]))
     if d.get("allocated_at_note"):
         lines.append("note      %s" % d["allocated_at_note"])
-    for e in d.get("errors", []):
+    for e in d.get("errors", []) + d.get("notes", []):
         lines.append("note      %s" % e)
     if "fields" in d:
         lines.append("fields    %d" % (len(d["fields"]) + d.get("more_fields", 0)))
@@ -360,6 +363,7 @@ def render_gc(d: dict, *, width: int = 0) -> str:
         out.append("incremental collector (3.14.0 to 3.14.4): generation 0 is the young "
                    "list, 1 and 2 the two old spaces%s" % (
                        "" if visited is None else "; old space %d is being visited" % visited))
+    out += ["warning: %s" % w for w in d.get("warnings", [])]
     return "\n".join(out) + "\n"
 
 
@@ -467,9 +471,11 @@ def render_referrers(d: dict, *, width: int = 0) -> str:
 def render_path(d: dict, *, width: int = 0) -> str:
     """py-path: the root, then a hop per line."""
     if not d["found"]:
-        return ("no path from a root to %s within %d references (%s); it may be held "
-                "only by C code, the C stack, or a cycle the gc has not collected yet\n"
-                % (d["target"], d["max_depth"], d["target_repr"]))
+        return ("no path from a root to %s within %d references (%s); %s\n"
+                % (d["target"], d["max_depth"], d["target_repr"],
+                   "the search stopped there with referrers left: try a larger --max-depth"
+                   if d.get("truncated") else "it may be held only by C code, the C stack, "
+                   "or a cycle the gc has not collected yet"))
     out = ["%s" % d["root"]]
     for hop in d["path"]:
         what = "%s at %s" % (hop["type"], hop["address"])
@@ -634,6 +640,7 @@ def render_pools(d: dict, *, width: int = 0) -> str:
             printone("Total", b["allocated_blocks"] + b["available_blocks"]
                      + b["unused_pools"] + b["pool_headers"] + b["quantization"]
                      + b["arena_alignment"])]
+    out += ["warning: %s" % w for w in d.get("warnings", [])]
     return "\n".join(out) + "\n"
 
 
@@ -682,6 +689,7 @@ def render_arenas(d: dict, *, width: int = 0) -> str:
                           plural(f["blocks_in_use"], "block"), thousands(f["bytes_in_use"]),
                           f["pools_used"], plural(f["pools_used"], "pool"),
                           size_text(d["arena_size"]), 100 * f["utilization"]))
+    out += ["warning: %s" % w for w in d.get("warnings", [])]
     return "\n".join(out) + "\n"
 
 

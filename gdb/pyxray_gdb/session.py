@@ -62,9 +62,38 @@ def _key():
     return (inf.num, inf.pid, core, exe, _debuginfo_path()) + _file_roots()
 
 
+def _requested_pid():
+    """The process gdb was started to attach to (gdb -p PID), or None."""
+    try:
+        with open("/proc/self/cmdline", "rb") as f:
+            args = f.read().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return None
+    for i, a in enumerate(args):
+        if a in ("-p", "-pid", "--pid") and i + 1 < len(args) and args[i + 1].isdigit():
+            return int(args[i + 1])
+        if a.startswith(("-p=", "-pid=", "--pid=")) and a.partition("=")[2].isdigit():
+            return int(a.partition("=")[2])
+    return None
+
+
+def _not_attached(pid):
+    """gdb -p PID did not attach: the engine says why (permissions)."""
+    try:
+        pyxray.attach(pid, block=False).close()
+    except Error as e:
+        if e.code in ("permission", "not-found"):
+            return Error("gdb is not attached to process %d: %s" % (pid, e), e.code)
+    return Error("gdb is not attached to process %d (its attach failed, or it "
+                 "was detached): see gdb's message above, or `attach %d`" % (pid, pid),
+                 "no-target")
+
+
 def program():
     """The pyxray.Program for the selected inferior; raises pyxray.Error."""
     inf = gdb.selected_inferior()
+    if not inf.pid and _requested_pid():
+        raise _not_attached(_requested_pid())
     if not inf.pid:
         raise Error("no process or core file: attach with "
                     "`gdb -p PID` or load a core with `gdb PYTHON CORE`",

@@ -27,12 +27,15 @@ void census_types_json(const struct census *c, const struct pyx_census_options *
 		       struct strbuf *sb)
 {
 	int shown = 0;
+	bool cut = false;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct census_entry *e = &c->v[i];
 		if (!type_matches(e->ti->name, o->type))
 			continue;
-		if (o->top > 0 && shown == o->top)
+		if (o->top > 0 && shown == o->top) {
+			cut = true;
 			break;
+		}
 		strbuf_puts(sb, shown ? ", {" : "{");
 		json_key(sb, "type");
 		json_string(sb, e->ti->name);
@@ -46,10 +49,16 @@ void census_types_json(const struct census *c, const struct pyx_census_options *
 		strbuf_puts(sb, "]}");
 		shown++;
 	}
+	strbuf_printf(sb, "], \"truncated\": %s, \"limit\": {\"top\": ", cut ? "true" : "false");
+	if (o->top > 0)
+		strbuf_printf(sb, "%d}", o->top);
+	else
+		strbuf_puts(sb, "null}");
 }
 
-struct pyx_error *pyx_census_json(struct pyx_program *prog,
-				  const struct pyx_census_options *opts, char **ret)
+static struct pyx_error *census_json_answer(struct pyx_program *prog,
+					    const struct pyx_census_options *opts,
+					    char **ret)
 {
 	struct pyx_census_options o = { .generation = -1 };
 	if (opts)
@@ -71,7 +80,13 @@ struct pyx_error *pyx_census_json(struct pyx_program *prog,
 	strbuf_printf(&sb, ", \"types_total\": %zu, \"unreadable_objects\": %llu, \"types\": [",
 		      c.n, (unsigned long long)c.bad_objects);
 	census_types_json(&c, &o, &sb);
-	strbuf_puts(&sb, "]}");
+	strbuf_puts(&sb, "}");
 	census_release(&c);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_census_json(struct pyx_program *prog,
+				  const struct pyx_census_options *opts, char **ret)
+{
+	return program_explain(prog, census_json_answer(prog, opts, ret));
 }

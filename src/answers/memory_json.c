@@ -10,8 +10,8 @@ static void json_i64_or_null(struct strbuf *sb, int64_t v)
 		strbuf_printf(sb, "%lld", (long long)v);
 }
 
-struct pyx_error *pyx_memory_json(struct pyx_program *prog,
-				  const struct pyx_memory_options *opts, char **ret)
+static struct pyx_error *memory_answer(struct pyx_program *prog,
+				       const struct pyx_memory_options *opts, char **ret)
 {
 	struct pyx_memory_options o = { 0 };
 	if (opts)
@@ -89,4 +89,10 @@ struct pyx_error *pyx_memory_json(struct pyx_program *prog,
 	strbuf_puts(&sb, "]}");
 	memory_account_release(&m);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_memory_json(struct pyx_program *prog,
+				  const struct pyx_memory_options *opts, char **ret)
+{
+	return program_explain(prog, memory_answer(prog, opts, ret));
 }

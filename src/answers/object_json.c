@@ -66,10 +66,20 @@ struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
 	else
 		strbuf_puts(&sb, "null, ");
 	json_key(&sb, "repr");
-	struct strbuf r = STRBUF_INIT;
-	repr_object(prog, address, limits, &r);
-	json_string_n(&sb, r.s ? r.s : "", r.len);
-	strbuf_release(&r);
+	/* The repr streams into the document: no copy of it is made. */
+	json_string_begin(&sb);
+	bool truncated = repr_object_limited(prog, address, limits, &sb);
+	json_string_end(&sb);
+	struct pyx_repr_limits used = { 0 };
+	if (limits)
+		used = *limits;
+	repr_limits_normalize(&used);
+	strbuf_printf(&sb, ", \"truncated\": %s, \"limits\": {\"depth\": %d, \"items\": %d, "
+		      "\"string\": %d}", truncated ? "true" : "false", used.max_depth,
+		      used.max_items, used.max_string);
+	if (limits && limits->max_depth > REPR_MAX_DEPTH)
+		strbuf_printf(&sb, ", \"notes\": [\"a depth of %d was asked for; reprs nest "
+			      "at most %d levels\"]", limits->max_depth, REPR_MAX_DEPTH);
 	const struct type_info *ti = type_info_lookup(prog, h.type);
 	strbuf_puts(&sb, ", ");
 	tracemalloc_object_json(prog, address, ti ? ti->preheader : 0, &sb);

@@ -10,9 +10,21 @@
 
 #define DEFAULT_TOP 10
 
+/* , "warnings": [...]: where pymalloc's bookkeeping disagrees. */
+static void warnings_json(const struct obmalloc *om, struct strbuf *sb)
+{
+	strbuf_puts(sb, ", \"warnings\": [");
+	for (size_t i = 0; i < om->nwarnings; i++) {
+		if (i)
+			strbuf_puts(sb, ", ");
+		json_string(sb, om->warnings[i]);
+	}
+	strbuf_puts(sb, "]");
+}
+
 /* ---- py-pools ---------------------------------------------------------------*/
 
-struct pyx_error *pyx_pools_json(struct pyx_program *prog, char **ret)
+static struct pyx_error *pools_json_answer(struct pyx_program *prog, char **ret)
 {
 	struct obmalloc *om;
 	PYX_TRY(obmalloc_open(prog, OBMALLOC_POOLS, &om));
@@ -47,7 +59,7 @@ struct pyx_error *pyx_pools_json(struct pyx_program *prog, char **ret)
 		      (unsigned long long)st.narenas);
 	strbuf_printf(&sb, "\"bytes\": {\"allocated_blocks\": %llu, \"available_blocks\": %llu, "
 		      "\"unused_pools\": %llu, \"pool_headers\": %llu, "
-		      "\"quantization\": %llu, \"arena_alignment\": %llu, \"total\": %llu}}",
+		      "\"quantization\": %llu, \"arena_alignment\": %llu, \"total\": %llu}",
 		      (unsigned long long)st.allocated_bytes,
 		      (unsigned long long)st.available_bytes,
 		      (unsigned long long)st.unused_pool_bytes,
@@ -55,8 +67,15 @@ struct pyx_error *pyx_pools_json(struct pyx_program *prog, char **ret)
 		      (unsigned long long)st.quantization,
 		      (unsigned long long)st.arena_alignment,
 		      (unsigned long long)st.narenas * om->arena_size);
+	warnings_json(om, &sb);
+	strbuf_puts(&sb, "}");
 	obmalloc_close(om);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_pools_json(struct pyx_program *prog, char **ret)
+{
+	return program_explain(prog, pools_json_answer(prog, ret));
 }
 
 /* ---- py-arenas ---------------------------------------------------------------*/
@@ -113,7 +132,8 @@ static void arena_fields(struct strbuf *sb, const struct obmalloc *om,
 		      (double)s->bytes / om->arena_size);
 }
 
-struct pyx_error *pyx_arenas_json(struct pyx_program *prog, unsigned top, char **ret)
+static struct pyx_error *arenas_json_answer(struct pyx_program *prog, unsigned top,
+					    char **ret)
 {
 	struct obmalloc *om;
 	PYX_TRY(obmalloc_open(prog, OBMALLOC_POOLS, &om));
@@ -173,11 +193,19 @@ struct pyx_error *pyx_arenas_json(struct pyx_program *prog, unsigned top, char *
 		arena_fields(&sb, om, rank[i]);
 		strbuf_puts(&sb, "}");
 	}
-	strbuf_puts(&sb, "]}");
+	strbuf_printf(&sb, "], \"truncated\": %s, \"limit\": {\"top\": %u}",
+		      nrank > top ? "true" : "false", top);
+	warnings_json(om, &sb);
+	strbuf_puts(&sb, "}");
 	free(s);
 	free(rank);
 	obmalloc_close(om);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_arenas_json(struct pyx_program *prog, unsigned top, char **ret)
+{
+	return program_explain(prog, arenas_json_answer(prog, top, ret));
 }
 
 /* ---- py-malloc -----------------------------------------------------------------*/
@@ -303,7 +331,8 @@ static void object_fields(struct pyx_program *prog, struct strbuf *sb,
 	strbuf_puts(sb, "}");
 }
 
-struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address, char **ret)
+static struct pyx_error *malloc_json_answer(struct pyx_program *prog, uint64_t address,
+					    char **ret)
 {
 	struct obmalloc *om;
 	PYX_TRY(obmalloc_open(prog, 0, &om));
@@ -387,4 +416,10 @@ struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address, ch
 	free(w);
 	obmalloc_close(om);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_malloc_json(struct pyx_program *prog, uint64_t address,
+				  char **ret)
+{
+	return program_explain(prog, malloc_json_answer(prog, address, ret));
 }

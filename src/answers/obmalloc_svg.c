@@ -22,7 +22,7 @@ static void shade(struct strbuf *sb, double full)
 	strbuf_printf(sb, "#%02x%02x%02x", c[0], c[1], c[2]);
 }
 
-struct pyx_error *pyx_arenas_map_svg(struct pyx_program *prog, char **ret)
+static struct pyx_error *arenas_map_svg_answer(struct pyx_program *prog, char **ret)
 {
 	struct obmalloc *om;
 	PYX_TRY(obmalloc_open(prog, OBMALLOC_POOLS, &om));
@@ -103,4 +103,9 @@ struct pyx_error *pyx_arenas_map_svg(struct pyx_program *prog, char **ret)
 		      (unsigned long long)untouched);
 	obmalloc_close(om);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_arenas_map_svg(struct pyx_program *prog, char **ret)
+{
+	return program_explain(prog, arenas_map_svg_answer(prog, ret));
 }

@@ -104,7 +104,8 @@ static int referrer_json(void *arg, uint32_t s, const struct edge *e)
 	return 0;
 }
 
-struct pyx_error *pyx_referrers_json(struct pyx_program *prog, uint64_t address, char **ret)
+static struct pyx_error *referrers_json_answer(struct pyx_program *prog,
+					       uint64_t address, char **ret)
 {
 	struct object_head h;
 	PYX_TRY(object_head(prog, address, &h));
@@ -125,6 +126,12 @@ struct pyx_error *pyx_referrers_json(struct pyx_program *prog, uint64_t address,
 	return strbuf_finish(&sb, ret);
 }
 
+struct pyx_error *pyx_referrers_json(struct pyx_program *prog, uint64_t address,
+				     char **ret)
+{
+	return program_explain(prog, referrers_json_answer(prog, address, ret));
+}
+
 /* ---- py-path ------------------------------------------------------------ */
 
 #define NO_PARENT UINT32_MAX
@@ -141,6 +148,7 @@ struct bfs {
 	uint32_t cur;           /* the node whose referrers are being listed */
 	uint32_t found;         /* the root source reached, or NO_PARENT */
 	bool frames_are_roots;
+	bool depth_reached;     /* stopped at max_depth with objects left to visit */
 	struct pyx_error *err;
 };
 
@@ -295,6 +303,7 @@ static struct pyx_error *bfs_run(struct bfs *b, uint64_t target, int max_depth,
 			}
 		}
 	}
+	b->depth_reached = b->qhead < b->qtail;
 	return NULL;
 }
 
@@ -321,8 +330,8 @@ static struct pyx_error *shortest_path(struct pyx_program *prog, const struct re
 	return err;
 }
 
-struct pyx_error *pyx_path_json(struct pyx_program *prog, uint64_t address, int max_depth,
-				char **ret)
+static struct pyx_error *path_json_answer(struct pyx_program *prog, uint64_t address,
+					  int max_depth, char **ret)
 {
 	struct object_head h;
 	PYX_TRY(object_head(prog, address, &h));
@@ -336,8 +345,10 @@ struct pyx_error *pyx_path_json(struct pyx_program *prog, uint64_t address, int 
 	if (!err) {
 		strbuf_puts(&sb, "{\"target\": ");
 		json_hex(&sb, address);
-		strbuf_printf(&sb, ", \"max_depth\": %d, \"found\": %s", max_depth,
-			      b.found != NO_PARENT ? "true" : "false");
+		bool found = b.found != NO_PARENT;
+		strbuf_printf(&sb, ", \"max_depth\": %d, \"found\": %s, \"truncated\": %s, "
+			      "\"limit\": {\"max_depth\": %d}", max_depth, found ? "true" : "false",
+			      !found && b.depth_reached ? "true" : "false", max_depth);
 		if (b.found != NO_PARENT) {
 			char buf[64];
 			strbuf_puts(&sb, ", \"root\": ");
@@ -376,6 +387,12 @@ struct pyx_error *pyx_path_json(struct pyx_program *prog, uint64_t address, int 
 		return err;
 	}
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_path_json(struct pyx_program *prog, uint64_t address,
+				int max_depth, char **ret)
+{
+	return program_explain(prog, path_json_answer(prog, address, max_depth, ret));
 }
 
 /* ---- Graphviz ----------------------------------------------------------- */
@@ -466,8 +483,8 @@ static int drawn_edge_visit(void *arg, const struct edge *e)
 	return 0;
 }
 
-struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int depth,
-			       int max_nodes, const char *path)
+static struct pyx_error *path_dot_answer(struct pyx_program *prog, uint64_t address,
+					 int depth, int max_nodes, const char *path)
 {
 	struct object_head h;
 	PYX_TRY(object_head(prog, address, &h));
@@ -475,6 +492,7 @@ struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int d
 		depth = 4;
 	if (max_nodes <= 0)
 		max_nodes = 60;
+	int asked_nodes = max_nodes;
 	if (max_nodes > 250)
 		max_nodes = 250;
 	const struct ref_index *ri;
@@ -525,8 +543,9 @@ struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int d
 			dot_node(prog, ri, chain[i], drawn[ndrawn - 1],
 				 is_root(ri, chain[i]) ? "#a6dba0" : "#fee391", &sb);
 		}
-		for (size_t i = 0; i < b.norder && ndrawn <= (size_t)max_nodes; i++) {
-			uint32_t s = b.order[i];
+		size_t next = 0;
+		for (; next < b.norder && ndrawn <= (size_t)max_nodes; next++) {
+			uint32_t s = b.order[next];
 			uint64_t a = ref_source_addr(ri, s);
 			bool seen = a == address;
 			for (size_t k = 0; k < nchain && !seen; k++)
@@ -537,6 +556,13 @@ struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int d
 			drawn_src[ndrawn++] = s;
 			dot_node(prog, ri, s, a, is_root(ri, s) ? "#a6dba0" : "#f7f7f7", &sb);
 		}
+		/* Say what the limits left out. */
+		if (next < b.norder)
+			strbuf_printf(&sb, "  // truncated: %zu more referrers within %d levels are not "
+				      "drawn (at most %d nodes)\n", b.norder - next, depth, max_nodes);
+		if (asked_nodes > max_nodes)
+			strbuf_printf(&sb, "  // %d nodes were asked for; a graph holds at most %d\n",
+				      asked_nodes, max_nodes);
 		for (size_t i = 1; i < ndrawn; i++) {
 			struct drawn_edges d = {
 				.prog = prog, .ri = ri, .src = drawn_src[i], .src_addr = drawn[i],
@@ -579,7 +605,13 @@ struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int d
 	return err;
 }
 
-struct pyx_error *pyx_index_json(struct pyx_program *prog, char **ret)
+struct pyx_error *pyx_path_dot(struct pyx_program *prog, uint64_t address, int depth,
+			       int max_nodes, const char *path)
+{
+	return program_explain(prog, path_dot_answer(prog, address, depth, max_nodes, path));
+}
+
+static struct pyx_error *index_json_answer(struct pyx_program *prog, char **ret)
 {
 	const struct ref_index *ri;
 	PYX_TRY(ref_index_get(prog, &ri));
@@ -591,4 +623,9 @@ struct pyx_error *pyx_index_json(struct pyx_program *prog, char **ret)
 		      ri->bytes, ri->nobjs ? (double)ri->bytes / (double)ri->nobjs : 0.0,
 		      ri->build_seconds);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_index_json(struct pyx_program *prog, char **ret)
+{
+	return program_explain(prog, index_json_answer(prog, ret));
 }

@@ -240,11 +240,11 @@ struct pyx_error *pyx_stack_native_json(struct pyx_program *prog, uint64_t tid,
 					const struct pyx_native_stacks *native,
 					char **ret)
 {
-	return stack_json(prog, tid, flags | STACK_KIND, native, ret);
+	return program_explain(prog, stack_json(prog, tid, flags | STACK_KIND, native, ret));
 }
 
 struct pyx_error *pyx_stack_json(struct pyx_program *prog, uint64_t tid, unsigned flags,
 				 char **ret)
 {
-	return stack_json(prog, tid, flags & ~STACK_KIND, NULL, ret);
+	return program_explain(prog, stack_json(prog, tid, flags & ~STACK_KIND, NULL, ret));
 }

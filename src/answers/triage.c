@@ -36,6 +36,7 @@ struct triage_thread {
 	struct pyx_error *frames_err;
 	size_t *between;   /* native frames inner to the last Python one, innermost first */
 	size_t nbetween;
+	size_t between_left; /* more of them than MAX_SHOWN_NATIVE: how many not shown */
 	int tid;
 	bool crashed;
 	struct exception_text exc;
@@ -65,8 +66,11 @@ static struct pyx_error *triage_thread_fill(struct pyx_program *prog, struct tri
 		free(merged);
 		return pyx_error_no_memory();
 	}
-	for (size_t i = 0; i < n && !merged[i].python && t->nbetween < MAX_SHOWN_NATIVE; i++)
+	size_t i = 0;
+	for (; i < n && !merged[i].python && t->nbetween < MAX_SHOWN_NATIVE; i++)
 		t->between[t->nbetween++] = merged[i].index;
+	for (; i < n && !merged[i].python; i++)
+		t->between_left++;
 	free(merged);
 	return NULL;
 }
@@ -107,7 +111,8 @@ static void thread_report_json(struct pyx_program *prog, const struct triage_thr
 		if (i)
 			strbuf_puts(sb, ", ");
 	}
-	strbuf_puts(sb, "], ");
+	strbuf_printf(sb, "], \"native_frames_truncated\": %s, \"native_frames_limit\": %d, ",
+		      t->between_left ? "true" : "false", MAX_SHOWN_NATIVE);
 	exception_text_json(&t->exc, sb);
 	strbuf_puts(sb, "}");
 }
@@ -159,8 +164,9 @@ static void verdict(struct pyx_program *prog, const char *head, const struct tri
 			      t->exc.message ? t->exc.message : "<unreadable>");
 }
 
-struct pyx_error *pyx_triage_json(struct pyx_program *prog,
-				  const struct pyx_native_stacks *native, char **ret)
+static struct pyx_error *triage_json_answer(struct pyx_program *prog,
+					    const struct pyx_native_stacks *native,
+					    char **ret)
 {
 	struct pyx_thread *threads;
 	size_t n;
@@ -288,4 +294,10 @@ struct pyx_error *pyx_triage_json(struct pyx_program *prog,
 		return err;
 	}
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_triage_json(struct pyx_program *prog,
+				  const struct pyx_native_stacks *native, char **ret)
+{
+	return program_explain(prog, triage_json_answer(prog, native, ret));
 }

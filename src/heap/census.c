@@ -148,6 +148,28 @@ struct pyx_error *census_add_sized(struct pyx_program *prog, struct census *c,
 	return add(prog, c, obj, type, size);
 }
 
+struct pyx_error *census_merge(struct pyx_program *prog, struct census *c,
+				const struct census *other)
+{
+	for (size_t i = 0; i < other->n; i++) {
+		const struct census_entry *o = &other->v[i];
+		uint32_t index;
+		PYX_TRY(entry_for(prog, c, o->ti->type, &index));
+		if (!index)
+			continue;
+		struct census_entry *e = &c->v[index - 1];
+		for (uint64_t k = 0; k < o->count && k < CENSUS_SAMPLES && e->count + k <
+		     CENSUS_SAMPLES; k++)
+			e->sample[e->count + k] = o->sample[k];
+		e->count += o->count;
+		e->bytes += o->bytes;
+	}
+	c->total_objects += other->total_objects;
+	c->total_bytes += other->total_bytes;
+	c->bad_objects += other->bad_objects;
+	return NULL;
+}
+
 static int visit(void *arg, uint64_t obj, uint64_t type, int gen)
 {
 	(void)gen;
@@ -210,7 +232,8 @@ static int by_bytes(const void *a, const void *b)
 
 void census_sort(struct census *c, bool by_size)
 {
-	qsort(c->v, c->n, sizeof(*c->v), by_size ? by_bytes : by_count);
+	if (c->n)
+		qsort(c->v, c->n, sizeof(*c->v), by_size ? by_bytes : by_count);
 	/* the type -> index table is stale now */
 	free(c->slot_keys);
 	free(c->slot_vals);

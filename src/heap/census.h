@@ -56,6 +56,10 @@ struct pyx_error *census_all_heap(struct pyx_program *prog, const struct heap_ho
 				  bool keep_addresses, struct census *ret,
 				  struct heap_stats *stats);
 
+/* Add other's counts to c (without addresses). */
+struct pyx_error *census_merge(struct pyx_program *prog, struct census *c,
+			       const struct census *other);
+
 /* Count the objects of the generations in gen_mask. */
 struct pyx_error *census_take(struct pyx_program *prog, unsigned gen_mask,
 			      bool keep_addresses, struct census *ret);
@@ -65,7 +69,8 @@ void census_release(struct census *c);
 void census_sort(struct census *c, bool by_bytes);
 
 /* The "types" entries of a census answer (after "types": [), as the
- * options filter (--type) and cut (--top) them. */
+ * options filter (--type) and cut (--top) them; then closes the list
+ * and adds "truncated" (did --top cut it?) and "limit". */
 struct strbuf;
 void census_types_json(const struct census *c, const struct pyx_census_options *o,
 		       struct strbuf *sb);

@@ -16,11 +16,15 @@
  *
  * What is left unattributed in pymalloc is memory that is not an object
  * (list item arrays, dict keys objects, buffers of C code). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "heap/census.h"
 #include "heap/obmalloc.h"
+#include "target/page_cache.h"
+#include "target/target.h"
 #include "util/strbuf.h"
 
 struct range {
@@ -56,6 +60,9 @@ struct heap_walk {
 	uint64_t heads[64];       /* generation list heads */
 	size_t nheads;
 	const struct heap_hooks *hooks;
+	bool worker;              /* a thread of a parallel walk: objects outside
+				   * pymalloc are only noted (in seen), the
+				   * calling thread counts them once */
 	struct pyx_error *err;
 };
 
@@ -244,7 +251,7 @@ static int outside_visit(void *arg, const struct edge *e)
 	const struct type_info *ti = type_info_lookup(w->prog, h.type);
 	if (!ti)
 		return 0;
-	if (tracked(w->prog, t, ti) || !seen_add(w, t))
+	if (tracked(w->prog, t, ti) || !seen_add(w, t) || w->worker)
 		return w->err != NULL;
 	w->err = count(w, t, h.type, ti, UINT64_MAX, false);
 	w->outside_objects++;
@@ -489,6 +496,150 @@ static int block_visit(void *arg, uint64_t addr, uint32_t size, const uint8_t *d
 	return 0;
 }
 
+/* ---- the block walk on several threads ---------------------------------------- */
+
+#define PARALLEL_MIN_ARENAS 16
+#define MAX_WORKERS 8
+
+struct block_worker {
+	struct heap_walk w;
+	const struct obmalloc *om;
+	size_t first, last;
+	struct pyx_error *err;
+	pthread_t thread;
+};
+
+static void *block_worker_main(void *arg)
+{
+	struct block_worker *bw = arg;
+	struct page_cache cache;
+	page_cache_init(&cache);
+	target_set_thread_cache(&cache);
+	bw->err = obmalloc_walk_arenas(bw->w.prog, bw->om, bw->first, bw->last, false,
+				       block_visit, &bw->w);
+	if (!bw->err)
+		bw->err = bw->w.err;
+	target_set_thread_cache(NULL);
+	page_cache_clear(&cache);
+	return NULL;
+}
+
+static size_t walk_threads(size_t narenas)
+{
+	const char *env = getenv("PYXRAY_THREADS");
+	long n = env ? strtol(env, NULL, 10) : 0;
+	if (n <= 0) {
+		if (narenas < PARALLEL_MIN_ARENAS)
+			return 1;
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	}
+	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (size_t)n;
+}
+
+/* Fold a worker's walk into the calling thread's: its census, its
+ * counters, the gc nodes outside pymalloc it met (still to follow), and
+ * the objects outside pymalloc it saw (counted here, once). */
+static struct pyx_error *absorb_walk(struct heap_walk *w, struct heap_walk *o)
+{
+	PYX_TRY(census_merge(w->prog, w->c, o->c));
+	w->pymalloc_bytes += o->pymalloc_bytes;
+	w->attributed_bytes += o->attributed_bytes;
+	w->tracked_blocks += o->tracked_blocks;
+	for (size_t i = 0; i < o->outside.slots; i++) {
+		uint64_t node = o->outside.v[i];
+		if (!node || !set_add(w, &w->outside, node))
+			continue;
+		if (w->ntodo == w->todo_cap) {
+			size_t cap = w->todo_cap ? w->todo_cap * 2 : 256;
+			uint64_t *t = realloc(w->todo, cap * sizeof(*t));
+			if (!t)
+				return pyx_error_no_memory();
+			w->todo = t;
+			w->todo_cap = cap;
+		}
+		w->todo[w->ntodo++] = node;
+	}
+	for (size_t i = 0; i < o->seen.slots && !w->err; i++) {
+		uint64_t obj = o->seen.v[i];
+		struct object_head h;
+		if (!obj || !seen_add(w, obj))
+			continue;
+		struct pyx_error *err = object_head(w->prog, obj, &h);
+		const struct type_info *ti = err ? NULL : type_info_lookup(w->prog, h.type);
+		pyx_error_destroy(err);
+		if (!ti)
+			continue;
+		w->err = count(w, obj, h.type, ti, UINT64_MAX, false);
+		w->outside_objects++;
+	}
+	return w->err;
+}
+
+/* Step 1 over the arenas, split between threads when there are many and
+ * nobody hooks into the walk; each thread reads through its own page
+ * cache and counts into its own census. */
+static struct pyx_error *walk_blocks(struct heap_walk *w, const struct obmalloc *om)
+{
+	size_t n = om->narenas;
+	size_t nthreads = w->hooks || w->c->keep_addresses ? 1 : walk_threads(n);
+	if (nthreads < 2)
+		return obmalloc_walk_blocks(w->prog, om, block_visit, w);
+	PYX_TRY(type_cache_prepare(w->prog));
+	struct block_worker *bw = calloc(nthreads, sizeof(*bw));
+	struct census *cs = calloc(nthreads, sizeof(*cs));
+	if (!bw || !cs) {
+		free(bw);
+		free(cs);
+		return pyx_error_no_memory();
+	}
+	size_t started = 0;
+	struct pyx_error *err = NULL;
+	for (size_t k = 1; k < nthreads && !err; k++) {
+		err = census_init(&cs[k], false);
+		if (err)
+			break;
+		bw[k].w = *w;
+		bw[k].w.worker = true;
+		bw[k].w.c = &cs[k];
+		bw[k].w.seen = (struct addr_set){ 0 };
+		bw[k].w.outside = (struct addr_set){ 0 };
+		bw[k].w.todo = NULL;
+		bw[k].w.ntodo = bw[k].w.todo_cap = 0;
+		bw[k].w.pymalloc_bytes = bw[k].w.attributed_bytes = bw[k].w.tracked_blocks = 0;
+		bw[k].om = om;
+		bw[k].first = n * k / nthreads;
+		bw[k].last = n * (k + 1) / nthreads;
+		if (pthread_create(&bw[k].thread, NULL, block_worker_main, &bw[k]) != 0) {
+			census_release(&cs[k]);
+			break;
+		}
+		started = k;
+	}
+	if (!err)
+		err = obmalloc_walk_arenas(w->prog, om, 0, n / nthreads, true, block_visit, w);
+	if (!err)
+		err = w->err;
+	for (size_t k = 1; k <= started; k++) {
+		pthread_join(bw[k].thread, NULL);
+		if (!err)
+			err = bw[k].err;
+		else
+			pyx_error_destroy(bw[k].err);
+		if (!err)
+			err = absorb_walk(w, &bw[k].w);
+		census_release(&cs[k]);
+		free(bw[k].w.seen.v);
+		free(bw[k].w.outside.v);
+		free(bw[k].w.todo);
+	}
+	if (!err && started + 1 < nthreads)
+		err = obmalloc_walk_arenas(w->prog, om, n * (started + 1) / nthreads, n, true,
+					   block_visit, w);
+	free(bw);
+	free(cs);
+	return err ? err : w->err;
+}
+
 struct pyx_error *census_all_heap(struct pyx_program *prog, const struct heap_hooks *hooks,
 				  bool keep_addresses, struct census *ret,
 				  struct heap_stats *stats)
@@ -511,7 +662,7 @@ struct pyx_error *census_all_heap(struct pyx_program *prog, const struct heap_ho
 	if (!err)
 		err = find_heads(&w);
 	if (!err)
-		err = obmalloc_walk_blocks(prog, om, block_visit, &w);
+		err = walk_blocks(&w, om);
 	if (!err)
 		err = w.err;
 	if (!err)
@@ -534,9 +685,9 @@ struct pyx_error *census_all_heap(struct pyx_program *prog, const struct heap_ho
 	return NULL;
 }
 
-struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
-					   const struct pyx_census_options *opts,
-					   char **ret)
+static struct pyx_error *census_all_heap_json_answer(struct pyx_program *prog,
+						     const struct pyx_census_options *opts,
+						     char **ret)
 {
 	struct pyx_census_options o = { .generation = -1 };
 	if (opts)
@@ -558,7 +709,14 @@ struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
 		      st.pymalloc_bytes ? (double)st.attributed_bytes / (double)st.pymalloc_bytes : 0.0,
 		      (unsigned long long)st.outside_objects);
 	census_types_json(&c, &o, &sb);
-	strbuf_puts(&sb, "]}");
+	strbuf_puts(&sb, "}");
 	census_release(&c);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_census_all_heap_json(struct pyx_program *prog,
+					   const struct pyx_census_options *opts,
+					   char **ret)
+{
+	return program_explain(prog, census_all_heap_json_answer(prog, opts, ret));
 }

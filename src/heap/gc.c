@@ -3,13 +3,23 @@
  * Each generation is a circular doubly-linked list of PyGC_Head, which
  * sits right before the object; the list head lives in the gc state
  * (in _PyRuntime for 3.8, in each interpreter from 3.9).  _gc_next's low
- * bits are flags during a collection, so they are masked off. */
+ * bits are flags during a collection, so they are masked off; so are
+ * _gc_prev's (finalized, collecting).
+ *
+ * A walk checks the list in both directions: every object's _gc_prev must
+ * name the object before it, and the head's _gc_prev the last one, so a
+ * list cut short by a bad link (a head pointing back at itself) is an
+ * error, not a short answer. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "heap/heap.h"
 
 #define MAX_GC_OBJECTS (1ull << 32)
+/* _PyGC_PREV_MASK_COLLECTING: the object's _gc_prev holds gc_refs while a
+ * collection runs, not a link. */
+#define PREV_COLLECTING 2ull
+#define LINK_MASK (~3ull)
 
 static uint64_t generation_addr(struct pyx_program *prog, uint64_t state, int g)
 {
@@ -60,19 +70,34 @@ static struct pyx_error *generation_stats_addr(struct pyx_program *prog, uint64_
 	return NULL;
 }
 
-/* Walk one list from its head; visit each object. */
+static struct pyx_error *broken_link(int gen, uint64_t at, const char *what,
+				      uint64_t link, uint64_t want, uint64_t n)
+{
+	struct pyx_error *err = pyx_error_create(PYX_ERR_INVALID_OBJECT,
+		"gc generation %d's list is broken: %s at 0x%llx links back to 0x%llx, "
+		"but the %s is 0x%llx (%llu objects walked; corrupted memory, or a "
+		"collection was under way)", gen, what, (unsigned long long)at,
+		(unsigned long long)link, n ? "object before it" : "head",
+		(unsigned long long)want, (unsigned long long)n);
+	err->address = at;
+	return err;
+}
+
+/* Walk one list from its head; visit each object.  With check_links, the
+ * _gc_prev links are checked against the walk (see above). */
 static struct pyx_error *walk_list(struct pyx_program *prog, uint64_t head, int gen,
 				   gc_visit_fn visit, void *arg, int64_t *count,
-				   bool *stop)
+				   bool *stop, bool check_links)
 {
-	uint64_t next;
+	uint64_t next, head_prev;
 	PYX_TRY(read_ptr(prog, head + LV(prog, PyGC_Head_gc_next), &next));
+	PYX_TRY(read_ptr(prog, head + LV(prog, PyGC_Head_gc_prev), &head_prev));
 	int64_t gc_size = LV(prog, PyGC_Head);
 	int64_t type_off = gc_size + LV(prog, PyObject_ob_type);
-	uint64_t saved = 0, n = 0;
+	uint64_t saved = 0, n = 0, before = head;
 	size_t power = 1, steps = 0;
-	while ((next & ~3ull) != head) {
-		uint64_t p = next & ~3ull;
+	while ((next & LINK_MASK) != head) {
+		uint64_t p = next & LINK_MASK;
 		if (!p)
 			return pyx_error_create(PYX_ERR_INVALID_OBJECT,
 				"gc generation %d is broken: a NULL link after %llu objects",
@@ -98,14 +123,69 @@ static struct pyx_error *walk_list(struct pyx_program *prog, uint64_t head, int 
 		if (err)
 			return pyx_error_wrap(err, "walking gc generation %d", gen);
 		next = buf[LV(prog, PyGC_Head_gc_next) / 8];
+		uint64_t prev = buf[LV(prog, PyGC_Head_gc_prev) / 8];
+		if (check_links && !(prev & PREV_COLLECTING) && (prev & LINK_MASK) != before)
+			return broken_link(gen, p, "the object", prev & LINK_MASK, before, n - 1);
+		before = p;
 		if (visit && visit(arg, p + (uint64_t)gc_size, buf[type_off / 8], gen)) {
 			*stop = true;
 			break;
 		}
 	}
+	if (check_links && !*stop && (head_prev & LINK_MASK) != before) {
+		if (!n)
+			return pyx_error_create(PYX_ERR_INVALID_OBJECT,
+				"gc generation %d's list is broken: its head at 0x%llx "
+				"links forward to itself (an empty list) but back to 0x%llx "
+				"(corrupted memory, or a collection was under way)", gen,
+				(unsigned long long)head, (unsigned long long)(head_prev & LINK_MASK));
+		return broken_link(gen, head, "the list head", head_prev & LINK_MASK, before, n);
+	}
 	if (count)
 		*count = (int64_t)n;
 	return NULL;
+}
+
+/* While a collection runs the lists are in flux and _gc_prev holds
+ * reference counts: links are checked only when none does. */
+static bool collection_running(struct pyx_program *prog, uint64_t state)
+{
+	int32_t collecting = 0;
+	struct pyx_error *err = read_i32(prog, state + LV(prog, _gc_runtime_state_collecting),
+					 &collecting);
+	bool unknown = err != NULL;
+	pyx_error_destroy(err);
+	return unknown || collecting;
+}
+
+/* The collector's own count: after each full collection long_lived_total
+ * is the oldest generation's length, and each collection of the middle
+ * generation adds its survivors to long_lived_pending; only those
+ * collections move objects there (and gc.unfreeze()).  A longer list than
+ * both say is worth a warning.  (3.8 - 3.13, the generational gc.) */
+static void oldest_generation_check(struct pyx_program *prog, uint64_t state,
+				    struct gc_state_info *ret)
+{
+	if (!HAS(prog, _gc_runtime_state_long_lived_total) ||
+	    !HAS(prog, _gc_runtime_state_long_lived_pending) || prog->minor > 13 ||
+	    ret->ngenerations < 1)
+		return;
+	int64_t total, pending;
+	struct pyx_error *err = read_i64(prog, state + LV(prog, _gc_runtime_state_long_lived_total),
+					 &total);
+	if (!err)
+		err = read_i64(prog, state + LV(prog, _gc_runtime_state_long_lived_pending),
+			       &pending);
+	if (err) {
+		pyx_error_destroy(err);
+		return;
+	}
+	ret->long_lived_total = total;
+	ret->long_lived_pending = pending;
+	ret->long_lived_known = true;
+	int oldest = ret->ngenerations - 1;
+	ret->oldest_too_long = total >= 0 && pending >= 0 &&
+			       ret->gen[oldest].objects - total > pending;
 }
 
 struct pyx_error *gc_state_read(struct pyx_program *prog, uint64_t interp,
@@ -120,6 +200,7 @@ struct pyx_error *gc_state_read(struct pyx_program *prog, uint64_t interp,
 	PYX_TRY(read_i32(prog, st + LV(prog, _gc_runtime_state_collecting), &collecting));
 	ret->enabled = enabled;
 	ret->collecting = collecting;
+	bool check_links = !collecting;
 	int64_t ngen = LV(prog, NUM_GENERATIONS);
 	if (ngen < 1 || ngen > 3)
 		return pyx_error_create(PYX_ERR_UNSUPPORTED_VERSION,
@@ -148,9 +229,12 @@ struct pyx_error *gc_state_read(struct pyx_program *prog, uint64_t interp,
 		}
 		if (walk_lists) {
 			bool stop = false;
-			PYX_TRY(walk_list(prog, gen->head, gi, NULL, NULL, &gen->objects, &stop));
+			PYX_TRY(walk_list(prog, gen->head, gi, NULL, NULL, &gen->objects, &stop,
+					  check_links));
 		}
 	}
+	if (walk_lists)
+		oldest_generation_check(prog, st, ret);
 	return NULL;
 }
 
@@ -167,6 +251,7 @@ struct pyx_error *gc_foreach(struct pyx_program *prog, unsigned gen_mask,
 	size_t ninterp = HAS(prog, PyInterpreterState_gc) ? n : 1;
 	for (size_t i = ninterp; i-- > 0 && !err && !stop;) {
 		uint64_t st = program_gc_state(prog, interps[i]);
+		bool check_links = !collection_running(prog, st);
 		int64_t ngen = LV(prog, NUM_GENERATIONS);
 		for (int g = 0; g <= ngen && !err && !stop; g++) {
 			int gi = g == ngen ? GEN_PERMANENT : g;
@@ -174,7 +259,7 @@ struct pyx_error *gc_foreach(struct pyx_program *prog, unsigned gen_mask,
 				continue;
 			uint64_t head = generation_addr(prog, st, gi) +
 					(uint64_t)LV(prog, gc_generation_head);
-			err = walk_list(prog, head, gi, visit, arg, NULL, &stop);
+			err = walk_list(prog, head, gi, visit, arg, NULL, &stop, check_links);
 		}
 	}
 	free(interps);

@@ -41,6 +41,12 @@ struct gc_state_info {
 	bool collecting;
 	int ngenerations;
 	struct gc_generation_info gen[4]; /* 0-2 and the permanent one */
+	/* With walk_lists (3.8 - 3.13): the collector's long_lived_total and
+	 * long_lived_pending, and whether the oldest generation holds more
+	 * objects than the two (see gc.c). */
+	bool long_lived_known;
+	int64_t long_lived_total, long_lived_pending;
+	bool oldest_too_long;
 };
 
 struct pyx_error *gc_state_read(struct pyx_program *prog, uint64_t interp,
@@ -51,7 +57,8 @@ typedef int (*gc_visit_fn)(void *arg, uint64_t obj, uint64_t type, int gen);
 
 /* Visit the objects of the generations in gen_mask (bit g for generation
  * g, bit 3 for the permanent generation), for every interpreter.  Bounded
- * and loop-safe; a broken list ends the walk with an error. */
+ * and loop-safe; a broken list (a link that does not lead back to the
+ * head, or whose _gc_prev disagrees) ends the walk with an error. */
 struct pyx_error *gc_foreach(struct pyx_program *prog, unsigned gen_mask,
 			     gc_visit_fn visit, void *arg);
 

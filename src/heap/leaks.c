@@ -227,7 +227,8 @@ static void header_json(struct pyx_program *prog, const struct heap_state *hs,
 	}
 }
 
-struct pyx_error *pyx_leaks_snapshot(struct pyx_program *prog, const char *path, char **ret)
+static struct pyx_error *leaks_snapshot_answer(struct pyx_program *prog, const char *path,
+					       char **ret)
 {
 	struct heap_state hs;
 	PYX_TRY(heap_state_take(prog, HS_OBJECTS | HS_HEAP | HS_SITES, &hs));
@@ -823,8 +824,8 @@ static struct pyx_error *sites_diff(const char *path, const struct snapshot *sna
 	return NULL;
 }
 
-struct pyx_error *pyx_leaks_diff_json(struct pyx_program *prog, const char *path,
-				      const struct pyx_leaks_diff_options *opts, char **ret)
+static struct pyx_error *leaks_diff_answer(struct pyx_program *prog, const char *path,
+					   const struct pyx_leaks_diff_options *opts, char **ret)
 {
 	struct pyx_leaks_diff_options o = { 0 };
 	if (opts)
@@ -871,4 +872,17 @@ struct pyx_error *pyx_leaks_diff_json(struct pyx_program *prog, const char *path
 		return err;
 	}
 	return strbuf_finish(&sb, ret);
+}
+
+/* The public answers say, when a read failed on a running process, how to
+ * pause it (program_explain). */
+struct pyx_error *pyx_leaks_snapshot(struct pyx_program *prog, const char *path, char **ret)
+{
+	return program_explain(prog, leaks_snapshot_answer(prog, path, ret));
+}
+
+struct pyx_error *pyx_leaks_diff_json(struct pyx_program *prog, const char *path,
+				      const struct pyx_leaks_diff_options *opts, char **ret)
+{
+	return program_explain(prog, leaks_diff_answer(prog, path, opts, ret));
 }

@@ -1,6 +1,7 @@
 /* obmalloc.c - finding pymalloc's state in a target, reading its arenas
  * and pool headers, and its statistics as sys._debugmallocstats() prints
  * them (_PyObject_DebugMallocStats in Objects/obmalloc.c). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@ void obmalloc_close(struct obmalloc *om)
 	free(om->arenas);
 	free(om->pools);
 	free(om->allocator_name);
+	for (size_t i = 0; i < om->nwarnings; i++)
+		free(om->warnings[i]);
 	free(om);
 }
 
@@ -76,8 +79,7 @@ static struct pyx_error *read_state(struct pyx_program *prog, struct obmalloc *o
 		PYX_TRY(read_ptr(prog, prog->runtime +
 				 LV(prog, _PyRuntimeState_interpreters_main), &interp));
 		if (!interp)
-			return pyx_error_create(PYX_ERR_NOT_INITIALIZED,
-				"the interpreter is not initialized (no main interpreter)");
+			return program_not_initialized(prog);
 		state = interp + LV(prog, PyInterpreterState_obmalloc);
 		if (prog->minor >= 13) {
 			PYX_TRY(read_ptr(prog, state, &state));
@@ -203,6 +205,23 @@ static struct pyx_error *find_allocator(struct pyx_program *prog, struct obmallo
 
 /* ---- arenas and pools -----------------------------------------------------*/
 
+static void om_warn(struct obmalloc *om, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void om_warn(struct obmalloc *om, const char *fmt, ...)
+{
+	if (om->nwarnings == sizeof(om->warnings) / sizeof(om->warnings[0]))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s)
+		om->warnings[om->nwarnings++] = s;
+}
+
 static struct pyx_error *corrupt_arena(uint64_t record, uint32_t slot, const char *why,
 				       unsigned long long value)
 {
@@ -278,7 +297,74 @@ static struct pyx_error *read_arenas(struct pyx_program *prog, struct obmalloc *
 		om->narenas++;
 	}
 	free(vec);
+	if (om->narenas != om->narenas_currently_allocated)
+		om_warn(om, "pymalloc counts %llu arenas (narenas_currently_allocated), but "
+			"its arena table at 0x%llx holds %zu", (unsigned long long)
+			om->narenas_currently_allocated, (unsigned long long)om->arenas_vector,
+			om->narenas);
 	return NULL;
+}
+
+/* usable_arenas: the arenas with free pools, a list through nextarena and
+ * prevarena, fullest first.  Checked in both directions against the
+ * arena table; what disagrees is a warning (the statistics come from the
+ * table, not from this list). */
+static void check_usable_arenas(struct pyx_program *prog, struct obmalloc *om,
+				uint64_t head_addr)
+{
+	uint64_t p;
+	struct pyx_error *err = read_ptr(prog, head_addr, &p);
+	if (err) {
+		pyx_error_destroy(err);
+		return;
+	}
+	uint64_t recsize = (uint64_t)LV(prog, arena_object), before = 0, n = 0;
+	uint8_t *seen = calloc(om->maxarenas ? om->maxarenas : 1, 1);
+	if (!seen)
+		return;
+	while (p) {
+		uint64_t off = p - om->arenas_vector;
+		if (p < om->arenas_vector || off % recsize || off / recsize >= om->maxarenas) {
+			om_warn(om, "pymalloc's usable_arenas list is broken: 0x%llx (after %llu "
+				"arenas) is not in its arena table at 0x%llx",
+				(unsigned long long)p, (unsigned long long)n,
+				(unsigned long long)om->arenas_vector);
+			break;
+		}
+		uint32_t slot = (uint32_t)(off / recsize);
+		if (seen[slot]) {
+			om_warn(om, "pymalloc's usable_arenas list loops at arena %u (0x%llx)",
+				slot, (unsigned long long)p);
+			break;
+		}
+		seen[slot] = 1;
+		uint64_t address, prev, next;
+		err = read_ptr(prog, p + LV(prog, arena_object_address), &address);
+		if (!err)
+			err = read_ptr(prog, p + LV(prog, arena_object_prevarena), &prev);
+		if (!err)
+			err = read_ptr(prog, p + LV(prog, arena_object_nextarena), &next);
+		if (err) {
+			pyx_error_destroy(err);
+			break;
+		}
+		if (prev != before) {
+			om_warn(om, "pymalloc's usable_arenas list is broken: arena %u (0x%llx) "
+				"links back to 0x%llx, but the one before it is 0x%llx", slot,
+				(unsigned long long)p, (unsigned long long)prev,
+				(unsigned long long)before);
+			break;
+		}
+		if (!address) {
+			om_warn(om, "pymalloc's usable_arenas list holds arena %u (0x%llx), "
+				"which has no memory", slot, (unsigned long long)p);
+			break;
+		}
+		before = p;
+		p = next;
+		n++;
+	}
+	free(seen);
 }
 
 static struct pyx_error *read_pools(struct pyx_program *prog, struct obmalloc *om)
@@ -376,6 +462,15 @@ struct pyx_error *obmalloc_open(struct pyx_program *prog, unsigned flags,
 		err = pyx_error_create(PYX_ERR_NOT_FOUND,
 			"pymalloc has no arenas in this process: it is not in use "
 			"(PYTHONMALLOC=malloc?)");
+	if (!err && om->maxarenas <= MAX_ARENA_SLOTS) {
+		uint64_t usable = 0;
+		if (prog->minor <= 11)
+			module_lookup(prog->python, "usable_arenas", &usable, NULL);
+		else if (om->state && HAS(prog, _obmalloc_state_mgmt_usable_arenas))
+			usable = om->state + (uint64_t)LV(prog, _obmalloc_state_mgmt_usable_arenas);
+		if (usable)
+			check_usable_arenas(prog, om, usable);
+	}
 	if (!err && (flags & OBMALLOC_POOLS))
 		err = read_pools(prog, om);
 	if (err) {

@@ -86,6 +86,10 @@ struct obmalloc {
 	/* With OBMALLOC_POOLS: every carved pool, arena by arena. */
 	struct obmalloc_pool *pools;
 	size_t npools;
+	/* Where pymalloc's own bookkeeping disagrees with the arena table
+	 * (its count of arenas, the usable_arenas list walked both ways). */
+	char *warnings[4];
+	size_t nwarnings;
 };
 
 enum obmalloc_flags {
@@ -155,6 +159,11 @@ struct pyx_error *obmalloc_foreach_block(struct pyx_program *prog,
 /* The same walk over an already opened state (om need not have pools). */
 struct pyx_error *obmalloc_walk_blocks(struct pyx_program *prog,
 				       const struct obmalloc *om,
+				       obmalloc_block_fn visit, void *arg);
+/* ... over the arenas [first, last) only (a parallel walk gives each
+ * thread a range; report: the one that reports progress). */
+struct pyx_error *obmalloc_walk_arenas(struct pyx_program *prog, const struct obmalloc *om,
+				       size_t first, size_t last, bool report,
 				       obmalloc_block_fn visit, void *arg);
 
 /* The PYMEM_DEBUG header at the start of a block, if it has one:

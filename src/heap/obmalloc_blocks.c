@@ -87,8 +87,19 @@ struct pyx_error *obmalloc_walk_blocks(struct pyx_program *prog,
 				       const struct obmalloc *om,
 				       obmalloc_block_fn visit, void *arg)
 {
-	size_t max_pools = om->arena_size / om->pool_size;
-	uint8_t *buf = malloc((size_t)om->arena_size);
+	return obmalloc_walk_arenas(prog, om, 0, om->narenas, true, visit, arg);
+}
+
+struct pyx_error *obmalloc_walk_arenas(struct pyx_program *prog, const struct obmalloc *om,
+				       size_t first, size_t last, bool report,
+				       obmalloc_block_fn visit, void *arg)
+{
+	size_t max_pools = om->arena_size / om->pool_size, most = 1;
+	for (size_t i = 0; i < om->narenas; i++)
+		if (om->arenas[i].ncarved > most && om->arenas[i].ncarved <= max_pools)
+			most = om->arenas[i].ncarved;
+	/* Room for the arena with the most pools carved, not a whole arena. */
+	uint8_t *buf = malloc(most * om->pool_size);
 	uint16_t *free_pos = malloc(om->pool_size / om->alignment * sizeof(*free_pos));
 	if (!buf || !free_pos) {
 		free(buf);
@@ -96,9 +107,11 @@ struct pyx_error *obmalloc_walk_blocks(struct pyx_program *prog,
 		return pyx_error_no_memory();
 	}
 	struct pyx_error *err = NULL;
-	for (size_t i = 0; i < om->narenas && !err; i++) {
+	for (size_t i = first; i < last && i < om->narenas && !err; i++) {
 		const struct obmalloc_arena *a = &om->arenas[i];
-		target_progress(prog->target, "walking pymalloc's arenas", i, om->narenas);
+		if (report)
+			target_progress(prog->target, "walking pymalloc's arenas", i - first,
+					last - first);
 		if (!a->ncarved || a->ncarved > max_pools)
 			continue;
 		/* The arena's carved pools in one read; pool by pool only

@@ -206,7 +206,7 @@ static const char *explanation(struct pyx_program *prog, const struct object_hea
 	       "cannot see; take two refchecks a while apart: a leak grows";
 }
 
-struct pyx_error *pyx_leaks_refcheck_json(struct pyx_program *prog, int top, char **ret)
+static struct pyx_error *refcheck_answer(struct pyx_program *prog, int top, char **ret)
 {
 	if (top <= 0)
 		top = 20;
@@ -306,7 +306,8 @@ struct pyx_error *pyx_leaks_refcheck_json(struct pyx_program *prog, int top, cha
 					   : "the object could not be read");
 		strbuf_puts(&sb, "}");
 	}
-	strbuf_puts(&sb, "], \"blind_spots\": [");
+	strbuf_printf(&sb, "], \"truncated\": %s, \"limit\": {\"top\": %d}, \"blind_spots\": [",
+		      nsus > (size_t)top ? "true" : "false", top);
 	for (size_t i = 0; i < sizeof(blind_spots) / sizeof(blind_spots[0]); i++) {
 		if (i)
 			strbuf_puts(&sb, ", ");
@@ -315,4 +316,9 @@ struct pyx_error *pyx_leaks_refcheck_json(struct pyx_program *prog, int top, cha
 	strbuf_puts(&sb, "]}");
 	free(sus);
 	return strbuf_finish(&sb, ret);
+}
+
+struct pyx_error *pyx_leaks_refcheck_json(struct pyx_program *prog, int top, char **ret)
+{
+	return program_explain(prog, refcheck_answer(prog, top, ret));
 }

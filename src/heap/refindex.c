@@ -9,14 +9,18 @@
  * src[start[i] .. start[i+1]).  Steady state: 13 bytes per object plus 4
  * per reference between gc objects; while building, 8 more per reference
  * and a page table. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "heap/heap.h"
 #include "objects/repr.h"
+#include "target/page_cache.h"
+#include "target/target.h"
 #include "threads/frames.h"
 #include "threads/threads.h"
 #include "util/sorted.h"
@@ -53,11 +57,15 @@ struct builder {
 	/* code objects met through __code__ / f_code, each once */
 	uint64_t *code_set;
 	size_t code_slots, ncode;
+	uint64_t *codes;
+	/* static types seen as ob_type: their dicts are roots */
+	uint64_t *static_types;
+	size_t nstatic, scap;
+	size_t unknown_layout;
 };
 
 static void note_code(struct builder *b, uint64_t code)
 {
-	struct ref_index *ri = b->ri;
 	if ((b->ncode + 1) * 2 > b->code_slots) {
 		size_t slots = b->code_slots ? b->code_slots * 2 : 1024;
 		uint64_t *set = calloc(slots, sizeof(*set));
@@ -85,13 +93,13 @@ static void note_code(struct builder *b, uint64_t code)
 		j = (j + 1) & (b->code_slots - 1);
 	}
 	b->code_set[j] = code;
-	uint64_t *codes = realloc(ri->codes, (b->ncode + 1) * sizeof(*codes));
+	uint64_t *codes = realloc(b->codes, (b->ncode + 1) * sizeof(*codes));
 	if (!codes) {
 		b->err = pyx_error_no_memory();
 		return;
 	}
-	ri->codes = codes;
-	ri->codes[b->ncode++] = code;
+	b->codes = codes;
+	b->codes[b->ncode++] = code;
 }
 
 static int collect_obj(void *arg, uint64_t obj, uint64_t type, int gen)
@@ -123,9 +131,21 @@ static int varying_bits(uint64_t lo, uint64_t hi)
 #define RADIX_BITS 16
 #define RADIX_SIZE (1u << RADIX_BITS)
 
-/* LSD radix sort of 64-bit keys on their low `bits` bits. */
+static int cmp_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* LSD radix sort of 64-bit keys on their low `bits` bits (a small heap
+ * is sorted with qsort: the counting table alone is 512 KiB). */
 static bool radix_sort_u64(uint64_t *v, size_t n, int bits)
 {
+	if (n < RADIX_SIZE / 4) {
+		if (n)
+			qsort(v, n, sizeof(*v), cmp_key);
+		return true;
+	}
 	uint64_t *tmp = malloc((n ? n : 1) * sizeof(*tmp));
 	size_t *count = malloc((RADIX_SIZE + 1) * sizeof(*count));
 	if (!tmp || !count) {
@@ -248,9 +268,22 @@ static struct pyx_error *collect_frames(struct pyx_program *prog, struct ref_ind
 	size_t cap = 0;
 	struct pyx_error *err = NULL;
 	for (size_t t = 0; t < nthreads && !err; t++) {
-		uint64_t iframe = 0;
+		uint64_t iframe = 0, saved = 0;
+		size_t power = 1, steps = 0;
 		err = thread_newest_frame(prog, threads[t].tstate, &iframe);
 		for (size_t k = 0; iframe && !err && k < MAX_FRAMES; k++) {
+			/* Brent: a chain that loops is an error, not a million frames. */
+			if (iframe == saved) {
+				err = pyx_error_create(PYX_ERR_LIMIT, "the frame chain of thread "
+					"%d loops at 0x%llx (corrupted memory?)", threads[t].tid,
+					(unsigned long long)iframe);
+				break;
+			}
+			if (++steps == power) {
+				saved = iframe;
+				power *= 2;
+				steps = 0;
+			}
 			int8_t owner;
 			uint64_t prev;
 			err = pyx_target_read(prog->target, iframe + LV(prog, _PyInterpreterFrame_owner),
@@ -369,18 +402,179 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static bool push_u64(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		uint64_t *g = realloc(*v, c * sizeof(*g));
+		if (!g)
+			return false;
+		*v = g;
+		*cap = c;
+	}
+	(*v)[(*n)++] = x;
+	return true;
+}
+
+/* The references of objs[from, to) into b's pairs. */
+static struct pyx_error *index_range(struct builder *b, size_t from, size_t to, bool report)
+{
+	struct pyx_program *prog = b->prog;
+	struct ref_index *ri = b->ri;
+	struct pyx_error *err = NULL;
+	for (size_t i = from; i < to && !err && !b->err; i++) {
+		if (report)
+			target_progress(prog->target, "indexing references", i - from, to - from);
+		uint64_t type;
+		err = read_ptr(prog, ri->objs[i] + LV(prog, PyObject_ob_type), &type);
+		if (err)
+			break;
+		const struct type_info *ti;
+		struct pyx_error *terr = type_info_get(prog, type, &ti);
+		if (terr) {
+			pyx_error_destroy(terr);
+			continue;
+		}
+		if (!ti->heap && (b->nstatic == 0 || b->static_types[b->nstatic - 1] != type) &&
+		    !push_u64(&b->static_types, &b->nstatic, &b->scap, type)) {
+			err = pyx_error_no_memory();
+			break;
+		}
+		if (ti->kind == KIND_OTHER)
+			b->unknown_layout++;
+		b->cur = (uint32_t)i;
+		struct pyx_error *e = object_edges(prog, ri->objs[i], ti, collect_edge, b);
+		/* A broken object contributes what it could; keep going. */
+		pyx_error_destroy(e);
+	}
+	return err;
+}
+
+/* Heaps this big are indexed by two threads (or PYXRAY_THREADS). */
+#define PARALLEL_MIN_OBJECTS 200000
+#define MAX_WORKERS 8
+
+struct worker {
+	struct builder b;
+	size_t from, to;
+	struct pyx_error *err;
+	pthread_t thread;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct page_cache cache;
+	page_cache_init(&cache);
+	target_set_thread_cache(&cache);
+	w->err = index_range(&w->b, w->from, w->to, false);
+	target_set_thread_cache(NULL);
+	page_cache_clear(&cache);
+	return NULL;
+}
+
+static size_t thread_count(size_t nobjs)
+{
+	const char *env = getenv("PYXRAY_THREADS");
+	long n = env ? strtol(env, NULL, 10) : 0;
+	if (n <= 0) {
+		if (nobjs < PARALLEL_MIN_OBJECTS)
+			return 1;
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	}
+	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (size_t)n;
+}
+
+/* Fold a worker's findings into b (the worker's objects come after b's). */
+static bool absorb(struct builder *b, struct builder *w)
+{
+	if (w->npairs) {
+		if (b->npairs + w->npairs > b->pcap) {
+			size_t cap = b->npairs + w->npairs;
+			struct pair *p = realloc(b->pairs, cap * sizeof(*p));
+			if (!p)
+				return false;
+			b->pairs = p;
+			b->pcap = cap;
+		}
+		memcpy(b->pairs + b->npairs, w->pairs, w->npairs * sizeof(*w->pairs));
+		b->npairs += w->npairs;
+	}
+	for (size_t i = 0; i < w->nstatic; i++)
+		if (!push_u64(&b->static_types, &b->nstatic, &b->scap, w->static_types[i]))
+			return false;
+	for (size_t i = 0; i < w->ncode; i++) {
+		note_code(b, w->codes[i]);
+		if (b->err)
+			return false;
+	}
+	b->unknown_layout += w->unknown_layout;
+	return true;
+}
+
+/* Every indexed object's references: the objects are split in ranges,
+ * one per thread, each thread reading through its own page cache; the
+ * calling thread takes the first range (and reports progress). */
+static struct pyx_error *index_objects(struct builder *b)
+{
+	size_t n = b->ri->nobjs, nthreads = thread_count(n);
+	PYX_TRY(type_cache_prepare(b->prog));
+	struct worker *w = calloc(nthreads, sizeof(*w));
+	if (!w)
+		return pyx_error_no_memory();
+	size_t started = 0;
+	for (size_t k = 1; k < nthreads; k++) {
+		w[k].b = (struct builder){ .prog = b->prog, .ri = b->ri, .pages = b->pages,
+					   .static_lo = b->static_lo, .static_hi = b->static_hi };
+		w[k].b.pcap = n / nthreads * 2 + 1024;
+		w[k].b.pairs = malloc(w[k].b.pcap * sizeof(*w[k].b.pairs));
+		w[k].from = n * k / nthreads;
+		w[k].to = n * (k + 1) / nthreads;
+		if (!w[k].b.pairs || pthread_create(&w[k].thread, NULL, worker_main, &w[k]) != 0) {
+			free(w[k].b.pairs);
+			w[k].b.pairs = NULL;
+			break;
+		}
+		started = k;
+	}
+	/* The calling thread takes its own range, and any a thread could
+	 * not be started for. */
+	struct pyx_error *err = index_range(b, 0, n * 1 / nthreads, true);
+	for (size_t k = 1; k <= started; k++) {
+		pthread_join(w[k].thread, NULL);
+		if (!err)
+			err = w[k].err ? w[k].err : w[k].b.err;
+		else {
+			pyx_error_destroy(w[k].err);
+			pyx_error_destroy(w[k].b.err);
+		}
+		if (!err && !absorb(b, &w[k].b))
+			err = pyx_error_no_memory();
+		free(w[k].b.pairs);
+		free(w[k].b.code_set);
+		free(w[k].b.codes);
+		free(w[k].b.static_types);
+	}
+	free(w);
+	if (started + 1 < nthreads && !err)
+		err = index_range(b, n * (started + 1) / nthreads, n, true);
+	return err;
+}
+
 static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 {
 	struct builder b = { .prog = prog, .ri = ri };
 	b.static_lo = prog->python->start;
 	b.static_hi = prog->python->end;
-	struct pyx_error *werr = gc_foreach(prog, GEN_MASK_ALL, collect_obj, &b);
-	if (werr || b.err) {
-		/* Stopped (an interrupt, a broken list): nothing is kept. */
+	struct pyx_error *walk_err = gc_foreach(prog, GEN_MASK_ALL, collect_obj, &b);
+	if (walk_err || b.err) {
+		/* The keys can be 64 MiB: a failed walk must not keep them. */
 		free(b.keys);
-		if (werr)
+		if (walk_err) {
 			pyx_error_destroy(b.err);
-		return werr ? werr : b.err;
+			return walk_err;
+		}
+		return b.err;
 	}
 	uint64_t lo = UINT64_MAX, hi = 0;
 	for (size_t i = 0; i < b.n; i++) {
@@ -425,71 +619,40 @@ static struct pyx_error *build(struct pyx_program *prog, struct ref_index *ri)
 		return err;
 	}
 
-	/* Static types seen as ob_type: their dicts are roots. */
-	uint64_t *static_types = NULL;
-	size_t nstatic = 0, scap = 0;
-
-	for (size_t i = 0; i < ri->nobjs && !err && !b.err; i++) {
-		target_progress(prog->target, "indexing references", i, ri->nobjs);
-		uint64_t type;
-		err = read_ptr(prog, ri->objs[i] + LV(prog, PyObject_ob_type), &type);
-		if (err)
-			break;
-		const struct type_info *ti;
-		struct pyx_error *terr = type_info_get(prog, type, &ti);
-		if (terr) {
-			pyx_error_destroy(terr);
-			continue;
-		}
-		if (!ti->heap && (nstatic == 0 || static_types[nstatic - 1] != type)) {
-			if (nstatic == scap) {
-				scap = scap ? scap * 2 : 64;
-				uint64_t *st = realloc(static_types, scap * 8);
-				if (!st) {
-					err = pyx_error_no_memory();
-					break;
-				}
-				static_types = st;
-			}
-			static_types[nstatic++] = type;
-		}
-		if (ti->kind == KIND_OTHER)
-			ri->unknown_layout++;
-		b.cur = (uint32_t)i;
-		struct pyx_error *e = object_edges(prog, ri->objs[i], ti, collect_edge, &b);
-		/* A broken object contributes what it could; keep going. */
-		pyx_error_destroy(e);
-	}
+	err = index_objects(&b);
 	for (size_t f = 0; f < ri->nframes && !err && !b.err; f++) {
 		b.cur = (uint32_t)(ri->nobjs + f);
 		struct pyx_error *e = iframe_edges(prog, ri->frames[f], collect_edge, &b);
 		pyx_error_destroy(e);
 	}
-	/* Code objects are not gc objects, but they hold constants and names. */
+	/* Code objects are not gc objects, but they hold constants and names
+	 * (more are met on the way, each once). */
 	for (size_t k = 0; k < b.ncode && !err && !b.err; k++) {
 		b.cur = (uint32_t)(ri->nobjs + ri->nframes + k);
-		struct pyx_error *e = code_edges(prog, ri->codes[k], collect_edge, &b);
+		struct pyx_error *e = code_edges(prog, b.codes[k], collect_edge, &b);
 		pyx_error_destroy(e);
 	}
+	ri->codes = b.codes;
 	ri->ncodes = b.ncode;
+	ri->unknown_layout = b.unknown_layout;
 	free(b.code_set);
 	if (!err && b.err)
 		err = b.err;
-	if (!err && static_types) {
-		qsort(static_types, nstatic, 8, cmp_u64);
-		for (size_t i = 0; i < nstatic && !err; i++) {
-			if (i && static_types[i] == static_types[i - 1])
+	if (!err && b.static_types) {
+		qsort(b.static_types, b.nstatic, 8, cmp_u64);
+		for (size_t i = 0; i < b.nstatic && !err; i++) {
+			if (i && b.static_types[i] == b.static_types[i - 1])
 				continue;
 			uint64_t dict = 0;
-			err = type_dict(prog, static_types[i], &dict);
+			err = type_dict(prog, b.static_types[i], &dict);
 			if (!err && dict) {
 				const struct type_info *ti;
-				if (!type_info_get(prog, static_types[i], &ti))
+				if (!type_info_get(prog, b.static_types[i], &ti))
 					err = add_root(ri, dict, "%s.__dict__", ti->name);
 			}
 		}
 	}
-	free(static_types);
+	free(b.static_types);
 	page_map_free(&b.pages);
 	if (err) {
 		free(b.pairs);

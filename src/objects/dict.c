@@ -63,20 +63,21 @@ static struct pyx_error *keys_view(struct pyx_program *prog, uint64_t keys,
 	return NULL;
 }
 
-/* Read the entry array of a keys object. */
-static struct pyx_error *read_entries(struct pyx_program *prog,
-				      const struct keys_view *kv, uint8_t **ret)
+/* Entries are read this many at a time: a repr that shows ten items of
+ * a dict of ten million reads one piece of it. */
+#define ENTRY_CHUNK 2048
+
+/* Entries [first, first + n) of a keys object, and with values_array the
+ * values of the same slots. */
+static struct pyx_error *read_entries(struct pyx_program *prog, const struct keys_view *kv,
+				      int64_t first, size_t n, uint8_t *entries,
+				      uint64_t values_array, uint64_t *values)
 {
-	size_t bytes = (size_t)kv->nentries * kv->entry_size;
-	uint8_t *buf = malloc(bytes ? bytes : 1);
-	if (!buf)
-		return pyx_error_no_memory();
-	struct pyx_error *err = pyx_target_read(prog->target, kv->entries, buf, bytes);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*ret = buf;
+	PYX_TRY(pyx_target_read(prog->target, kv->entries + (uint64_t)first * kv->entry_size,
+				entries, n * kv->entry_size));
+	if (values_array)
+		PYX_TRY(pyx_target_read(prog->target, values_array + (uint64_t)first * 8,
+					values, n * 8));
 	return NULL;
 }
 
@@ -88,32 +89,61 @@ static uint64_t entry_word(const uint8_t *entries, const struct keys_view *kv,
 	return v;
 }
 
+/* Visit a keys object's entries in order, a chunk at a time; the values
+ * are in the entries, or (split tables, inline values) in values_array. */
+static struct pyx_error *iterate_entries(struct pyx_program *prog, uint64_t keys,
+					 uint64_t values_array, dict_visit_fn visit,
+					 void *arg)
+{
+	struct keys_view kv;
+	PYX_TRY(keys_view(prog, keys, &kv));
+	size_t room = kv.nentries < ENTRY_CHUNK ? (size_t)kv.nentries + 1 : ENTRY_CHUNK;
+	uint8_t *entries = malloc(room * kv.entry_size);
+	uint64_t *values = values_array ? malloc(room * 8) : NULL;
+	struct pyx_error *err = entries && (values || !values_array) ? NULL : pyx_error_no_memory();
+	bool stop = false;
+	for (int64_t first = 0; !err && !stop && first < kv.nentries; first += ENTRY_CHUNK) {
+		size_t n = kv.nentries - first < ENTRY_CHUNK ? (size_t)(kv.nentries - first)
+							     : ENTRY_CHUNK;
+		err = read_entries(prog, &kv, first, n, entries, values_array, values);
+		for (size_t i = 0; !err && !stop && i < n; i++) {
+			uint64_t key = entry_word(entries, &kv, (int64_t)i, kv.key_off);
+			uint64_t value = values_array ? values[i]
+				: entry_word(entries, &kv, (int64_t)i, kv.value_off);
+			stop = key && value && visit(arg, key, value);
+		}
+	}
+	free(entries);
+	free(values);
+	return err;
+}
+
 /* Iterate a keys object whose values live in a separate array (split
  * tables and inline values).  order/norder give the insertion order when
- * the version keeps one (3.11+); otherwise entry order is insertion order. */
+ * the version keeps one (3.11+: byte indices, so below 256); otherwise
+ * entry order is insertion order. */
 static struct pyx_error *iterate_split(struct pyx_program *prog, uint64_t keys,
 				       uint64_t values_array, const uint8_t *order,
 				       size_t norder, dict_visit_fn visit, void *arg)
 {
+	if (!order)
+		return iterate_entries(prog, keys, values_array, visit, arg);
 	struct keys_view kv;
 	PYX_TRY(keys_view(prog, keys, &kv));
-	uint8_t *entries;
-	PYX_TRY(read_entries(prog, &kv, &entries));
-	size_t count = order ? norder : (size_t)kv.nentries;
-	uint64_t *values = malloc((size_t)(kv.nentries ? kv.nentries : 1) * 8);
-	struct pyx_error *err = values ? NULL : pyx_error_no_memory();
+	size_t n = kv.nentries < 256 ? (size_t)kv.nentries : 256;
+	uint8_t *entries = malloc((n ? n : 1) * kv.entry_size);
+	uint64_t values[256];
+	struct pyx_error *err = entries ? NULL : pyx_error_no_memory();
 	if (!err)
-		err = pyx_target_read(prog->target, values_array, values,
-				      (size_t)kv.nentries * 8);
-	for (size_t j = 0; !err && j < count; j++) {
-		int64_t i = order ? order[j] : (int64_t)j;
-		if (i >= kv.nentries)
+		err = read_entries(prog, &kv, 0, n, entries, values_array, values);
+	for (size_t j = 0; !err && j < norder; j++) {
+		size_t i = order[j];
+		if (i >= n)
 			continue;
-		uint64_t key = entry_word(entries, &kv, i, kv.key_off);
+		uint64_t key = entry_word(entries, &kv, (int64_t)i, kv.key_off);
 		if (key && values[i] && visit(arg, key, values[i]))
 			break;
 	}
-	free(values);
 	free(entries);
 	return err;
 }
@@ -193,18 +223,7 @@ struct pyx_error *dict_iterate(struct pyx_program *prog, uint64_t dict,
 					(unsigned long long)dict);
 	if (values)
 		return iterate_values(prog, keys, values, visit, arg);
-	struct keys_view kv;
-	PYX_TRY(keys_view(prog, keys, &kv));
-	uint8_t *entries;
-	PYX_TRY(read_entries(prog, &kv, &entries));
-	for (int64_t i = 0; i < kv.nentries; i++) {
-		uint64_t key = entry_word(entries, &kv, i, kv.key_off);
-		uint64_t value = entry_word(entries, &kv, i, kv.value_off);
-		if (key && value && visit(arg, key, value))
-			break;
-	}
-	free(entries);
-	return NULL;
+	return iterate_entries(prog, keys, 0, visit, arg);
 }
 
 struct pyx_error *dict_used(struct pyx_program *prog, uint64_t dict, int64_t *ret)
@@ -264,16 +283,20 @@ struct pyx_error *set_iterate(struct pyx_program *prog, uint64_t set,
 			"set at 0x%llx has an impossible mask %lld",
 			(unsigned long long)set, (long long)mask);
 	size_t esize = (size_t)LV(prog, setentry);
-	size_t bytes = (size_t)(mask + 1) * esize;
-	uint8_t *buf = malloc(bytes);
-	if (!buf)
-		return pyx_error_no_memory();
-	struct pyx_error *err = pyx_target_read(prog->target, table, buf, bytes);
-	for (int64_t i = 0; !err && i <= mask; i++) {
-		uint64_t key;
-		memcpy(&key, buf + (size_t)i * esize + LV(prog, setentry_key), 8);
-		if (key && key != prog->wk.set_dummy && visit(arg, key))
-			break;
+	size_t room = mask < ENTRY_CHUNK ? (size_t)mask + 1 : ENTRY_CHUNK;
+	uint8_t *buf = malloc(room * esize);
+	struct pyx_error *err = buf ? NULL : pyx_error_no_memory();
+	bool stop = false;
+	for (int64_t first = 0; !err && !stop && first <= mask; first += ENTRY_CHUNK) {
+		size_t n = mask + 1 - first < ENTRY_CHUNK ? (size_t)(mask + 1 - first)
+							  : ENTRY_CHUNK;
+		err = pyx_target_read(prog->target, table + (uint64_t)first * esize, buf,
+				      n * esize);
+		for (size_t i = 0; !err && !stop && i < n; i++) {
+			uint64_t key;
+			memcpy(&key, buf + i * esize + LV(prog, setentry_key), 8);
+			stop = key && key != prog->wk.set_dummy && visit(arg, key);
+		}
 	}
 	free(buf);
 	return err;
@@ -290,14 +313,17 @@ static struct pyx_error *dict_pointer(struct pyx_program *prog, uint64_t obj,
 	if (off == 0)
 		return NULL;
 	if (off < 0) {
-		int64_t basic, item, size;
-		PYX_TRY(read_i64(prog, h->type + LV(prog, PyTypeObject_tp_basicsize), &basic));
-		PYX_TRY(read_i64(prog, h->type + LV(prog, PyTypeObject_tp_itemsize), &item));
+		/* From the end of a var-sized object (ints count their size
+		 * negative when they are). */
+		int64_t basic, item, size, total;
+		PYX_TRY(type_sizes(prog, h->type, &basic, &item));
 		PYX_TRY(var_size(prog, obj, &size));
-		if (size < 0)
+		if (size < 0 && size > -MAX_OBJECT_BYTES)
 			size = -size;
-		int64_t total = (basic + size * item + 7) & ~7ll;
-		off += total;
+		PYX_TRY(object_items_size(obj, "ob_size", basic, size, item, &total));
+		if (off < -MAX_OBJECT_BYTES)
+			return NULL;
+		off += (total + 7) & ~7ll;
 		if (off < 0 || off > (1ll << 32))
 			return NULL;
 	}
@@ -339,10 +365,9 @@ struct pyx_error *instance_attrs_iterate(struct pyx_program *prog, uint64_t obj,
 			return dict_iterate(prog, dict, visit, arg);
 		if (HAS(prog, Py_TPFLAGS_INLINE_VALUES) &&
 		    (h->type_flags & (uint64_t)LV(prog, Py_TPFLAGS_INLINE_VALUES)) && keys) {
-			int64_t basic;
+			int64_t basic, item;
 			uint8_t valid;
-			PYX_TRY(read_i64(prog, h->type + LV(prog, PyTypeObject_tp_basicsize),
-					 &basic));
+			PYX_TRY(type_sizes(prog, h->type, &basic, &item));
 			uint64_t values = obj + (uint64_t)basic;
 			PYX_TRY(read_u8(prog, values + LV(prog, PyDictValues_valid), &valid));
 			if (valid)

@@ -131,24 +131,32 @@ static struct pyx_error *body_size(struct pyx_program *prog, uint64_t obj,
 	if (ti->itemsize) {
 		int64_t n;
 		PYX_TRY(var_size(prog, obj, &n));
-		if (n < 0)
-			n = -n;
-		if (n > (1 << 24))
+		if (n < -(1 << 24) || n > (1 << 24))
 			n = 1 << 24;
+		else if (n < 0)
+			n = -n;
 		size += n * ti->itemsize;
 	}
 	*ret = size < 0 ? 0 : (uint64_t)size;
 	return NULL;
 }
 
+/* The items of a list or tuple, read a piece at a time. */
+#define ITEM_CHUNK (1u << 16)
+
 static struct pyx_error *sequence(struct emit *em, uint64_t obj, bool is_list)
 {
-	uint64_t *items;
-	size_t n, total;
-	PYX_TRY(sequence_items(em->prog, obj, is_list, MAX_ITEMS, &items, &n, &total));
-	for (size_t i = 0; i < n && !em->stop; i++)
-		emit(em, EDGE_ITEM, items[i], i, 0, NULL);
-	free(items);
+	size_t total = 1;
+	for (size_t first = 0; first < total && first < MAX_ITEMS && !em->stop;
+	     first += ITEM_CHUNK) {
+		uint64_t *items;
+		size_t n;
+		PYX_TRY(sequence_items_at(em->prog, obj, is_list, first, ITEM_CHUNK, &items,
+					  &n, &total));
+		for (size_t i = 0; i < n && !em->stop; i++)
+			emit(em, EDGE_ITEM, items[i], first + i, 0, NULL);
+		free(items);
+	}
 	return NULL;
 }
 

@@ -27,7 +27,7 @@ struct pyx_error *long_digits(struct pyx_program *prog, uint64_t addr,
 		int64_t size;
 		PYX_TRY(var_size(prog, addr, &size));
 		*sign = size > 0 ? 1 : size < 0 ? -1 : 0;
-		*ndigits = (uint64_t)(size < 0 ? -size : size);
+		*ndigits = size < 0 ? 0 - (uint64_t)size : (uint64_t)size;
 	}
 	if (*ndigits > MAX_INT_DIGITS)
 		return pyx_error_create(PYX_ERR_INVALID_OBJECT,
@@ -150,6 +150,13 @@ struct pyx_error *sequence_items(struct pyx_program *prog, uint64_t addr,
 				 bool is_list, size_t max, uint64_t **items,
 				 size_t *n, size_t *total)
 {
+	return sequence_items_at(prog, addr, is_list, 0, max, items, n, total);
+}
+
+struct pyx_error *sequence_items_at(struct pyx_program *prog, uint64_t addr,
+				    bool is_list, size_t first, size_t max,
+				    uint64_t **items, size_t *n, size_t *total)
+{
 	int64_t size;
 	PYX_TRY(var_size(prog, addr, &size));
 	if (size < 0 || size > MAX_ITEMS)
@@ -170,11 +177,16 @@ struct pyx_error *sequence_items(struct pyx_program *prog, uint64_t addr,
 	} else {
 		base = addr + (uint64_t)LV(prog, PyTupleObject_ob_item);
 	}
-	size_t count = (size_t)size < max ? (size_t)size : max;
+	size_t left = first < (size_t)size ? (size_t)size - first : 0;
+	size_t count = left < max ? left : max;
+	if (count > PYX_MAX_READ / 8)
+		return pyx_error_create(PYX_ERR_LIMIT, "%s at 0x%llx: %zu items are more "
+			"than pyxray reads at once", is_list ? "list" : "tuple",
+			(unsigned long long)addr, count);
 	uint64_t *v = malloc((count ? count : 1) * sizeof(*v));
 	if (!v)
 		return pyx_error_no_memory();
-	struct pyx_error *err = pyx_target_read(prog->target, base, v, count * 8);
+	struct pyx_error *err = pyx_target_read(prog->target, base + first * 8, v, count * 8);
 	if (err) {
 		free(v);
 		return err;
@@ -195,6 +207,9 @@ struct pyx_error *bytes_read(struct pyx_program *prog, uint64_t addr, size_t max
 			"bytes at 0x%llx has an impossible size %lld",
 			(unsigned long long)addr, (long long)size);
 	size_t count = (size_t)size < max ? (size_t)size : max;
+	if (count > PYX_MAX_READ)
+		return pyx_error_create(PYX_ERR_LIMIT, "bytes at 0x%llx: %zu bytes are more "
+			"than pyxray reads at once", (unsigned long long)addr, count);
 	uint8_t *b = malloc(count ? count : 1);
 	if (!b)
 		return pyx_error_no_memory();

@@ -47,6 +47,17 @@ struct pyx_error *type_flags(struct pyx_program *prog, uint64_t type, uint64_t *
 bool type_is_subtype(struct pyx_program *prog, uint64_t type, uint64_t base);
 
 /* ---- str ---------------------------------------------------------------*/
+/* A checked str header: where its characters are and how wide. */
+struct str_view {
+	uint64_t addr;
+	uint64_t data;
+	unsigned kind;     /* 1, 2 or 4 bytes per code point */
+	size_t length;
+};
+struct pyx_error *str_view(struct pyx_program *prog, uint64_t addr, struct str_view *ret);
+/* Code points [first, first + n) into out, read in small pieces. */
+struct pyx_error *str_view_read(struct pyx_program *prog, const struct str_view *v,
+				size_t first, size_t n, uint32_t *out);
 /* Decode up to max code points of a str; *length gets its full length. */
 struct pyx_error *str_read(struct pyx_program *prog, uint64_t addr, size_t max,
 			   uint32_t **cps, size_t *n, size_t *length);
@@ -73,6 +84,10 @@ struct pyx_error *var_size(struct pyx_program *prog, uint64_t addr, int64_t *ret
 struct pyx_error *sequence_items(struct pyx_program *prog, uint64_t addr,
 				 bool is_list, size_t max, uint64_t **items,
 				 size_t *n, size_t *total);
+/* The same from item first on. */
+struct pyx_error *sequence_items_at(struct pyx_program *prog, uint64_t addr,
+				    bool is_list, size_t first, size_t max,
+				    uint64_t **items, size_t *n, size_t *total);
 struct pyx_error *bytes_read(struct pyx_program *prog, uint64_t addr, size_t max,
 			     uint8_t **data, size_t *n, size_t *length);
 
@@ -102,6 +117,21 @@ struct pyx_error *instance_attr(struct pyx_program *prog, uint64_t obj,
 struct pyx_error *type_dict(struct pyx_program *prog, uint64_t type, uint64_t *ret);
 
 /* ---- size -------------------------------------------------------------*/
+/* No object is bigger than this (16 TiB): a size computed from target
+ * memory beyond it is corruption, and stopping there keeps every size
+ * computation inside int64_t. */
+#define MAX_OBJECT_BYTES (1ll << 44)
+
+/* tp_basicsize and tp_itemsize of a type, checked to be sizes a type can
+ * have (a corrupted type fails with PYX_ERR_INVALID_OBJECT). */
+struct pyx_error *type_sizes(struct pyx_program *prog, uint64_t type,
+			     int64_t *basic, int64_t *item);
+/* base + count * item for the object at obj, or PYX_ERR_INVALID_OBJECT
+ * naming what (a list's "allocated", ...) when count is negative or the
+ * total is beyond MAX_OBJECT_BYTES. */
+struct pyx_error *object_items_size(uint64_t obj, const char *what, int64_t base,
+				    int64_t count, int64_t item, int64_t *ret);
+
 /* sys.getsizeof() of the object, as CPython computes it for the built-in
  * types; tp_basicsize + items + gc header for the rest. */
 struct pyx_error *object_size(struct pyx_program *prog, const struct object_head *h,

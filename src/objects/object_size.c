@@ -5,11 +5,39 @@
 #include "objects/object.h"
 #include "objects/owned.h"
 
-static struct pyx_error *basic_item_size(struct pyx_program *prog, uint64_t type,
-					 int64_t *basic, int64_t *item)
+/* Types in CPython are at most a few KiB, items at most a few words. */
+#define MAX_DICT_KEYS (1ll << 40)
+#define MAX_BASICSIZE (1ll << 24)
+#define MAX_ITEMSIZE (1ll << 16)
+
+struct pyx_error *type_sizes(struct pyx_program *prog, uint64_t type,
+			     int64_t *basic, int64_t *item)
 {
 	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_basicsize), basic));
-	return read_i64(prog, type + LV(prog, PyTypeObject_tp_itemsize), item);
+	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_itemsize), item));
+	if (*basic < 0 || *basic > MAX_BASICSIZE || *item < 0 || *item > MAX_ITEMSIZE) {
+		struct pyx_error *err = pyx_error_create(PYX_ERR_INVALID_OBJECT,
+			"type 0x%llx is corrupt: tp_basicsize %lld, tp_itemsize %lld",
+			(unsigned long long)type, (long long)*basic, (long long)*item);
+		err->address = type;
+		return err;
+	}
+	return NULL;
+}
+
+struct pyx_error *object_items_size(uint64_t obj, const char *what, int64_t base,
+				    int64_t count, int64_t item, int64_t *ret)
+{
+	if (base < 0 || base > MAX_OBJECT_BYTES || count < 0 || item < 0 ||
+	    (item && count > (MAX_OBJECT_BYTES - base) / item)) {
+		struct pyx_error *err = pyx_error_create(PYX_ERR_INVALID_OBJECT,
+			"object at 0x%llx is corrupt: its %s is %lld",
+			(unsigned long long)obj, what, (long long)count);
+		err->address = obj;
+		return err;
+	}
+	*ret = base + count * item;
+	return NULL;
 }
 
 static struct pyx_error *str_sizeof(struct pyx_program *prog, uint64_t addr, int64_t *ret)
@@ -22,17 +50,19 @@ static struct pyx_error *str_sizeof(struct pyx_program *prog, uint64_t addr, int
 	unsigned kind = (state & km) >> __builtin_ctz(km);
 	bool compact = state & (uint32_t)LV(prog, PyASCIIObject_state_compact);
 	bool ascii = state & (uint32_t)LV(prog, PyASCIIObject_state_ascii);
-	if (compact && ascii) {
-		*ret = LV(prog, PyASCIIObject) + len + 1;
-		return NULL;
-	}
+	if (len < 0 || len >= MAX_OBJECT_BYTES)
+		return object_items_size(addr, "length", 0, -1, 1, ret);
+	if (compact && ascii)
+		return object_items_size(addr, "length", LV(prog, PyASCIIObject), len + 1, 1, ret);
 	uint64_t data;
 	if (compact) {
-		*ret = LV(prog, PyCompactUnicodeObject) + (len + 1) * kind;
+		PYX_TRY(object_items_size(addr, "length", LV(prog, PyCompactUnicodeObject),
+					  len + 1, kind, ret));
 		data = addr + (uint64_t)LV(prog, PyCompactUnicodeObject);
 	} else {
 		PYX_TRY(read_ptr(prog, addr + LV(prog, PyUnicodeObject_data), &data));
-		*ret = LV(prog, PyUnicodeObject) + (data ? (len + 1) * kind : 0);
+		PYX_TRY(object_items_size(addr, "length", LV(prog, PyUnicodeObject),
+					  data ? len + 1 : 0, kind, ret));
 	}
 	uint64_t utf8;
 	int64_t utf8_len;
@@ -40,7 +70,9 @@ static struct pyx_error *str_sizeof(struct pyx_program *prog, uint64_t addr, int
 	if (utf8 && utf8 != data) {
 		PYX_TRY(read_i64(prog, addr + LV(prog, PyCompactUnicodeObject_utf8_length),
 				 &utf8_len));
-		*ret += utf8_len + 1;
+		if (utf8_len < 0 || utf8_len >= MAX_OBJECT_BYTES)
+			return object_items_size(addr, "utf8_length", 0, -1, 1, ret);
+		PYX_TRY(object_items_size(addr, "utf8_length", *ret, utf8_len + 1, 1, ret));
 	}
 	return NULL;
 }
@@ -49,20 +81,23 @@ static struct pyx_error *str_sizeof(struct pyx_program *prog, uint64_t addr, int
 static struct pyx_error *keys_size(struct pyx_program *prog, uint64_t keys, int64_t *ret)
 {
 	if (!HAS(prog, PyDictKeysObject_dk_log2_size)) {
-		int64_t size;
+		int64_t size, indices;
 		PYX_TRY(read_i64(prog, keys + LV(prog, PyDictKeysObject_dk_size), &size));
+		if (size < 0 || size > MAX_DICT_KEYS)
+			return object_items_size(keys, "dk_size", 0, -1, 1, ret);
 		int64_t ix = size <= 0xff ? 1 : size <= 0xffff ? 2
 			   : size <= 0xffffffffll ? 4 : 8;
-		*ret = LV(prog, PyDictKeysObject) + ix * size +
-		       LV(prog, PyDictKeyEntry) * ((size << 1) / 3);
-		return NULL;
+		PYX_TRY(object_items_size(keys, "dk_size", LV(prog, PyDictKeysObject),
+					  size, ix, &indices));
+		return object_items_size(keys, "dk_size", indices, (size << 1) / 3,
+					 LV(prog, PyDictKeyEntry), ret);
 	}
 	uint8_t log2_size, log2_index_bytes, kind;
 	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_log2_size), &log2_size));
 	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_log2_index_bytes),
 			&log2_index_bytes));
 	PYX_TRY(read_u8(prog, keys + LV(prog, PyDictKeysObject_dk_kind), &kind));
-	if (log2_size > 40 || log2_index_bytes > 40)
+	if (log2_size > 40 || log2_index_bytes > 43)
 		return pyx_error_create(PYX_ERR_INVALID_OBJECT,
 			"dict keys at 0x%llx are corrupted", (unsigned long long)keys);
 	int64_t esize = kind == LV(prog, DICT_KEYS_GENERAL)
@@ -88,7 +123,9 @@ static struct pyx_error *dict_sizeof(struct pyx_program *prog, uint64_t addr,
 		if (!HAS(prog, PyDictKeysObject_dk_log2_size)) {
 			int64_t size;
 			PYX_TRY(read_i64(prog, keys + LV(prog, PyDictKeysObject_dk_size), &size));
-			res += ((size << 1) / 3) * 8;
+			if (size < 0 || size > MAX_DICT_KEYS)
+				return object_items_size(keys, "dk_size", 0, -1, 1, ret);
+			PYX_TRY(object_items_size(addr, "values", res, (size << 1) / 3, 8, &res));
 		} else {
 			bool embedded = false;
 			if (HAS(prog, PyDictValues_embedded)) {
@@ -96,8 +133,11 @@ static struct pyx_error *dict_sizeof(struct pyx_program *prog, uint64_t addr,
 				PYX_TRY(read_u8(prog, values + LV(prog, PyDictValues_embedded), &e));
 				embedded = e;
 			}
+			if (!embedded && (nentries < 0 || usable < 0 ||
+					  nentries > MAX_DICT_KEYS || usable > MAX_DICT_KEYS))
+				return object_items_size(keys, "dk_nentries + dk_usable", 0, -1, 1, ret);
 			if (!embedded)
-				res += (nentries + usable) * 8;
+				PYX_TRY(object_items_size(addr, "values", res, nentries + usable, 8, &res));
 		}
 	}
 	if (refcnt == 1) {
@@ -148,8 +188,8 @@ static struct pyx_error *frame_sizeof(struct pyx_program *prog, uint64_t obj, bo
 		int32_t nlocalsplus, stacksize;
 		PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_nlocalsplus), &nlocalsplus));
 		PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_stacksize), &stacksize));
-		*ret = basic + ((int64_t)nlocalsplus + stacksize) * 8;
-		return NULL;
+		return object_items_size(code, "co_nlocalsplus + co_stacksize", basic,
+					 (int64_t)nlocalsplus + stacksize, 8, ret);
 	}
 	if (gen) {
 		*ret = basic;
@@ -168,8 +208,13 @@ static struct pyx_error *frame_sizeof(struct pyx_program *prog, uint64_t obj, bo
 		PYX_TRY(var_size(prog, cells, &ncells));
 	if (frees)
 		PYX_TRY(var_size(prog, frees, &nfrees));
-	*ret = LV(prog, PyFrameObject) + (stacksize + nlocals + ncells + nfrees - 1) * 8;
-	return NULL;
+	if (nlocals < 0 || stacksize < 0 || ncells < 0 || nfrees < 0 ||
+	    ncells > INT32_MAX || nfrees > INT32_MAX)
+		return object_items_size(code, "count of locals, cells and free variables",
+					 0, -1, 1, ret);
+	return object_items_size(code, "count of locals, cells and free variables",
+				 LV(prog, PyFrameObject) - 8,
+				 (int64_t)stacksize + nlocals + ncells + nfrees, 8, ret);
 }
 
 struct pyx_error *object_size(struct pyx_program *prog, const struct object_head *h,
@@ -178,7 +223,7 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 	const struct well_known *wk = &prog->wk;
 	const struct type_info *ti = NULL;
 	int64_t basic, item, res;
-	PYX_TRY(basic_item_size(prog, h->type, &basic, &item));
+	PYX_TRY(type_sizes(prog, h->type, &basic, &item));
 	uint64_t f = h->type_flags;
 	if (f & TPF_LONG_SUBCLASS) {
 		uint64_t n;
@@ -192,14 +237,14 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 	} else if (f & TPF_LIST_SUBCLASS) {
 		int64_t allocated;
 		PYX_TRY(read_i64(prog, h->addr + LV(prog, PyListObject_allocated), &allocated));
-		res = basic + allocated * 8;
+		PYX_TRY(object_items_size(h->addr, "allocated", basic, allocated, 8, &res));
 	} else if (f & TPF_TYPE_SUBCLASS) {
 		PYX_TRY(type_sizeof(prog, h->addr, &res));
 	} else if (h->type == wk->bytearray_type ||
 		   type_is_subtype(prog, h->type, wk->bytearray_type)) {
 		int64_t alloc;
 		PYX_TRY(read_i64(prog, h->addr + LV(prog, PyByteArrayObject_ob_alloc), &alloc));
-		res = basic + alloc;
+		PYX_TRY(object_items_size(h->addr, "ob_alloc", basic, alloc, 1, &res));
 		/* 3.15 keeps the bytes in a bytes object and counts its
 		 * header too (not the shared empty one's). */
 		if (HAS(prog, PyByteArrayObject_ob_bytes_object) && alloc > 0)
@@ -220,8 +265,11 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 		PYX_TRY(read_ptr(prog, h->addr + LV(prog, PySetObject_table), &table));
 		PYX_TRY(read_i64(prog, h->addr + LV(prog, PySetObject_mask), &mask));
 		res = basic;
+		if (mask < 0 || mask >= MAX_OBJECT_BYTES)
+			return object_items_size(h->addr, "mask", 0, -1, 1, &res);
 		if (table != h->addr + (uint64_t)LV(prog, PySetObject_smalltable))
-			res += (mask + 1) * LV(prog, setentry);
+			PYX_TRY(object_items_size(h->addr, "mask + 1", basic, mask + 1,
+						  LV(prog, setentry), &res));
 	} else if ((ti = type_info_lookup(prog, h->type)) && ti->kind == KIND_NDARRAY) {
 		/* numpy's array_sizeof: dimensions and strides, and the data
 		 * when the array owns it. */
@@ -242,11 +290,7 @@ struct pyx_error *object_size(struct pyx_program *prog, const struct object_head
 		if (item > 0) {
 			int64_t size;
 			PYX_TRY(var_size(prog, h->addr, &size));
-			if (size < 0 || size > (1ll << 40) / item)
-				return pyx_error_create(PYX_ERR_INVALID_OBJECT,
-					"object at 0x%llx has an impossible size %lld",
-					(unsigned long long)h->addr, (long long)size);
-			res += size * item;
+			PYX_TRY(object_items_size(h->addr, "ob_size", res, size, item, &res));
 		}
 		if (h->type == wk->code_type)
 			res = (res + 7) & ~7ll; /* code.__sizeof__: _PyObject_VAR_SIZE */

@@ -18,14 +18,15 @@ struct repr_ctx {
 	struct strbuf *sb;
 	uint64_t stack[MAX_STACK];
 	int depth;
+	bool truncated;   /* a limit cut something short */
 };
 
 void repr_limits_normalize(struct pyx_repr_limits *l)
 {
 	if (l->max_depth <= 0)
 		l->max_depth = REPR_DEFAULT_DEPTH;
-	if (l->max_depth > MAX_STACK - 2)
-		l->max_depth = MAX_STACK - 2;
+	if (l->max_depth > REPR_MAX_DEPTH)
+		l->max_depth = REPR_MAX_DEPTH;
 	if (l->max_items <= 0)
 		l->max_items = REPR_DEFAULT_ITEMS;
 	if (l->max_string <= 0)
@@ -127,70 +128,154 @@ void repr_float(double v, struct strbuf *sb)
 	}
 }
 
+/* repr() quotes with ' unless the text has ' and no ". */
+static char str_quote(bool has_sq, bool has_dq)
+{
+	return (has_sq && !has_dq) ? '"' : '\'';
+}
+
+static void scan_quotes(const uint32_t *cps, size_t n, bool *has_sq, bool *has_dq)
+{
+	for (size_t i = 0; i < n; i++) {
+		*has_sq |= cps[i] == '\'';
+		*has_dq |= cps[i] == '"';
+	}
+}
+
+/* Escaped text gathered in a small buffer and appended a piece at a time:
+ * a repr of millions of characters is not millions of appends. */
+struct outbuf {
+	struct strbuf *sb;
+	size_t n;
+	char b[2048];
+};
+
+static void ob_flush(struct outbuf *o)
+{
+	strbuf_append(o->sb, o->b, o->n);
+	o->n = 0;
+}
+
+static void ob_put(struct outbuf *o, const char *s, size_t n)
+{
+	if (o->n + n > sizeof(o->b))
+		ob_flush(o);
+	memcpy(o->b + o->n, s, n);
+	o->n += n;
+}
+
+static void ob_putc(struct outbuf *o, char c)
+{
+	if (o->n == sizeof(o->b))
+		ob_flush(o);
+	o->b[o->n++] = c;
+}
+
+/* Python's escape of one character of a str or bytes repr, if it needs
+ * one: \\, \', \t, \n, \r, \xhh (and, for str, \uhhhh, \Uhhhhhhhh). */
+static size_t escape(uint32_t c, char q, bool is_str, char *out)
+{
+	if (c == (uint32_t)q || c == '\\') {
+		out[0] = '\\';
+		out[1] = (char)c;
+		return 2;
+	}
+	if (c == '\t')
+		return (size_t)sprintf(out, "\\t");
+	if (c == '\n')
+		return (size_t)sprintf(out, "\\n");
+	if (c == '\r')
+		return (size_t)sprintf(out, "\\r");
+	if (c < 0x20 || c == 0x7f || (!is_str && c >= 0x80))
+		return (size_t)sprintf(out, "\\x%02x", c);
+	if (c < 0x7f || !is_str || unicode_is_printable(c))
+		return 0;
+	if (c <= 0xff)
+		return (size_t)sprintf(out, "\\x%02x", c);
+	if (c <= 0xffff)
+		return (size_t)sprintf(out, "\\u%04x", c);
+	return (size_t)sprintf(out, "\\U%08x", c);
+}
+
+/* The inside of a str's repr, quoted with q. */
+static void put_cps(const uint32_t *cps, size_t n, char q, struct strbuf *sb)
+{
+	struct outbuf o = { .sb = sb };
+	char esc[16];
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c = cps[i];
+		if (c >= 0x20 && c < 0x7f && c != (uint32_t)q && c != '\\') {
+			ob_putc(&o, (char)c); /* the common case, first */
+			continue;
+		}
+		size_t k = escape(c, q, true, esc);
+		if (k) {
+			ob_put(&o, esc, k);
+		} else if (c < 0x80) {
+			ob_putc(&o, (char)c);
+		} else {
+			if (c > 0x10ffff)
+				c = 0xfffd;
+			if (c < 0x800) {
+				esc[0] = (char)(0xc0 | (c >> 6));
+				esc[1] = (char)(0x80 | (c & 0x3f));
+				k = 2;
+			} else if (c < 0x10000) {
+				esc[0] = (char)(0xe0 | (c >> 12));
+				esc[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+				esc[2] = (char)(0x80 | (c & 0x3f));
+				k = 3;
+			} else {
+				esc[0] = (char)(0xf0 | (c >> 18));
+				esc[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+				esc[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+				esc[3] = (char)(0x80 | (c & 0x3f));
+				k = 4;
+			}
+			ob_put(&o, esc, k);
+		}
+	}
+	ob_flush(&o);
+}
+
 void repr_str_cps(const uint32_t *cps, size_t n, size_t length, struct strbuf *sb)
 {
 	bool has_sq = false, has_dq = false;
-	for (size_t i = 0; i < n; i++) {
-		has_sq |= cps[i] == '\'';
-		has_dq |= cps[i] == '"';
-	}
-	char q = (has_sq && !has_dq) ? '"' : '\'';
+	scan_quotes(cps, n, &has_sq, &has_dq);
+	char q = str_quote(has_sq, has_dq);
 	strbuf_putc(sb, q);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t c = cps[i];
-		if (c == (uint32_t)q || c == '\\') {
-			strbuf_putc(sb, '\\');
-			strbuf_putc(sb, (char)c);
-		} else if (c == '\t') {
-			strbuf_puts(sb, "\\t");
-		} else if (c == '\n') {
-			strbuf_puts(sb, "\\n");
-		} else if (c == '\r') {
-			strbuf_puts(sb, "\\r");
-		} else if (c < 0x20 || c == 0x7f) {
-			strbuf_printf(sb, "\\x%02x", c);
-		} else if (c < 0x7f) {
-			strbuf_putc(sb, (char)c);
-		} else if (!unicode_is_printable(c)) {
-			if (c <= 0xff)
-				strbuf_printf(sb, "\\x%02x", c);
-			else if (c <= 0xffff)
-				strbuf_printf(sb, "\\u%04x", c);
-			else
-				strbuf_printf(sb, "\\U%08x", c);
-		} else {
-			strbuf_put_utf8(sb, c);
-		}
-	}
+	put_cps(cps, n, q, sb);
 	strbuf_putc(sb, q);
 	if (length > n)
 		strbuf_printf(sb, "...(%zu more)", length - n);
 }
 
-void repr_bytes(const uint8_t *b, size_t n, size_t length, struct strbuf *sb)
+/* The inside of a bytes repr, quoted with q. */
+static void put_bytes(const uint8_t *b, size_t n, char q, struct strbuf *sb)
 {
-	bool has_sq = memchr(b, '\'', n) != NULL;
-	bool has_dq = memchr(b, '"', n) != NULL;
-	char q = (has_sq && !has_dq) ? '"' : '\'';
-	strbuf_putc(sb, 'b');
-	strbuf_putc(sb, q);
+	struct outbuf o = { .sb = sb };
+	char esc[16];
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = b[i];
-		if (c == (uint8_t)q || c == '\\') {
-			strbuf_putc(sb, '\\');
-			strbuf_putc(sb, (char)c);
-		} else if (c == '\t') {
-			strbuf_puts(sb, "\\t");
-		} else if (c == '\n') {
-			strbuf_puts(sb, "\\n");
-		} else if (c == '\r') {
-			strbuf_puts(sb, "\\r");
-		} else if (c < 0x20 || c >= 0x7f) {
-			strbuf_printf(sb, "\\x%02x", c);
-		} else {
-			strbuf_putc(sb, (char)c);
+		if (c >= 0x20 && c < 0x7f && c != (uint8_t)q && c != '\\') {
+			ob_putc(&o, (char)c);
+			continue;
 		}
+		size_t k = escape(c, q, false, esc);
+		if (k)
+			ob_put(&o, esc, k);
+		else
+			ob_putc(&o, (char)b[i]);
 	}
+	ob_flush(&o);
+}
+
+void repr_bytes(const uint8_t *b, size_t n, size_t length, struct strbuf *sb)
+{
+	char q = str_quote(memchr(b, '\'', n) != NULL, memchr(b, '"', n) != NULL);
+	strbuf_putc(sb, 'b');
+	strbuf_putc(sb, q);
+	put_bytes(b, n, q, sb);
 	strbuf_putc(sb, q);
 	if (length > n)
 		strbuf_printf(sb, "...(%zu more)", length - n);
@@ -212,18 +297,111 @@ static void put_error(struct repr_ctx *c, const char *what, uint64_t addr,
 
 static void repr_inner(struct repr_ctx *c, uint64_t addr);
 
+/* A str's repr streams from the target into the output a piece at a
+ * time, twice (the quote depends on all of the shown text): memory stays
+ * bounded whatever --string asks for. */
+#define STREAM_CHUNK 65536u
+
 static void put_str(struct repr_ctx *c, uint64_t addr)
 {
-	uint32_t *cps;
-	size_t n, length;
-	struct pyx_error *err = str_read(c->prog, addr, (size_t)c->lim.max_string,
-					 &cps, &n, &length);
+	struct str_view v;
+	struct pyx_error *err = str_view(c->prog, addr, &v);
 	if (err) {
 		put_error(c, "str", addr, err);
 		return;
 	}
-	repr_str_cps(cps, n, length, c->sb);
+	size_t shown = v.length < (size_t)c->lim.max_string ? v.length
+							    : (size_t)c->lim.max_string;
+	uint32_t *cps = malloc((shown < STREAM_CHUNK ? shown + 1 : STREAM_CHUNK) * sizeof(*cps));
+	if (!cps) {
+		c->sb->oom = true;
+		return;
+	}
+	bool has_sq = false, has_dq = false;
+	for (size_t at = 0; !err && at < shown && !(has_sq && has_dq); at += STREAM_CHUNK) {
+		size_t m = shown - at < STREAM_CHUNK ? shown - at : STREAM_CHUNK;
+		err = str_view_read(c->prog, &v, at, m, cps);
+		if (!err)
+			scan_quotes(cps, m, &has_sq, &has_dq);
+	}
+	if (err) {
+		free(cps);
+		put_error(c, "str", addr, err);
+		return;
+	}
+	char q = str_quote(has_sq, has_dq);
+	strbuf_putc(c->sb, q);
+	for (size_t at = 0; at < shown && !c->sb->oom; at += STREAM_CHUNK) {
+		size_t m = shown - at < STREAM_CHUNK ? shown - at : STREAM_CHUNK;
+		err = str_view_read(c->prog, &v, at, m, cps);
+		if (err) {
+			strbuf_printf(c->sb, "<unreadable from character %zu>", at);
+			pyx_error_destroy(err);
+			break;
+		}
+		put_cps(cps, m, q, c->sb);
+	}
 	free(cps);
+	strbuf_putc(c->sb, q);
+	if (v.length > shown) {
+		c->truncated = true;
+		strbuf_printf(c->sb, "...(%zu more)", v.length - shown);
+	}
+}
+
+static void put_bytes_object(struct repr_ctx *c, uint64_t addr)
+{
+	struct pyx_program *p = c->prog;
+	int64_t size;
+	struct pyx_error *err = var_size(p, addr, &size);
+	if (!err && (size < 0 || size > MAX_OBJECT_BYTES))
+		err = pyx_error_create(PYX_ERR_INVALID_OBJECT, "bytes at 0x%llx has an "
+			"impossible size %lld", (unsigned long long)addr, (long long)size);
+	if (err) {
+		put_error(c, "bytes", addr, err);
+		return;
+	}
+	uint64_t data = addr + (uint64_t)LV(p, PyBytesObject_ob_sval);
+	size_t length = (size_t)size;
+	size_t shown = length < (size_t)c->lim.max_string ? length : (size_t)c->lim.max_string;
+	uint8_t *b = malloc(shown < STREAM_CHUNK ? shown + 1 : STREAM_CHUNK);
+	if (!b) {
+		c->sb->oom = true;
+		return;
+	}
+	bool has_sq = false, has_dq = false;
+	for (size_t at = 0; !err && at < shown && !(has_sq && has_dq); at += STREAM_CHUNK) {
+		size_t m = shown - at < STREAM_CHUNK ? shown - at : STREAM_CHUNK;
+		err = pyx_target_read(p->target, data + at, b, m);
+		if (!err) {
+			has_sq |= memchr(b, '\'', m) != NULL;
+			has_dq |= memchr(b, '"', m) != NULL;
+		}
+	}
+	if (err) {
+		free(b);
+		put_error(c, "bytes", addr, err);
+		return;
+	}
+	char q = str_quote(has_sq, has_dq);
+	strbuf_putc(c->sb, 'b');
+	strbuf_putc(c->sb, q);
+	for (size_t at = 0; at < shown && !c->sb->oom; at += STREAM_CHUNK) {
+		size_t m = shown - at < STREAM_CHUNK ? shown - at : STREAM_CHUNK;
+		err = pyx_target_read(p->target, data + at, b, m);
+		if (err) {
+			strbuf_printf(c->sb, "<unreadable from byte %zu>", at);
+			pyx_error_destroy(err);
+			break;
+		}
+		put_bytes(b, m, q, c->sb);
+	}
+	free(b);
+	strbuf_putc(c->sb, q);
+	if (length > shown) {
+		c->truncated = true;
+		strbuf_printf(c->sb, "...(%zu more)", length - shown);
+	}
 }
 
 /* Append a str's text without quotes (names, qualnames). */
@@ -260,6 +438,8 @@ static bool on_stack_below(struct repr_ctx *c, uint64_t addr)
 static void put_more(struct repr_ctx *c, size_t shown, size_t total)
 {
 	if (total > shown)
+		c->truncated = true;
+	if (total > shown)
 		strbuf_printf(c->sb, "%s...(%zu more)", shown ? ", " : "", total - shown);
 }
 
@@ -278,6 +458,7 @@ static void put_sequence(struct repr_ctx *c, uint64_t addr, bool is_list)
 	const char *open = is_list ? "[" : "(", *close = is_list ? "]" : ")";
 	strbuf_puts(c->sb, open);
 	if (total && c->depth > c->lim.max_depth) {
+		c->truncated = true;
 		strbuf_printf(c->sb, "<%zu item%s>%s", total, total == 1 ? "" : "s", close);
 		free(items);
 		return;
@@ -323,6 +504,7 @@ static void put_dict(struct repr_ctx *c, uint64_t addr)
 	}
 	strbuf_putc(c->sb, '{');
 	if (used && c->depth > c->lim.max_depth) {
+		c->truncated = true;
 		strbuf_printf(c->sb, "<%lld item%s>}", (long long)used, used == 1 ? "" : "s");
 		return;
 	}
@@ -364,6 +546,7 @@ static void put_set(struct repr_ctx *c, uint64_t addr, const char *name, bool pl
 		strbuf_printf(c->sb, "%s(", name);
 	strbuf_putc(c->sb, '{');
 	if (c->depth > c->lim.max_depth) {
+		c->truncated = true;
 		strbuf_printf(c->sb, "<%lld item%s>", (long long)used, used == 1 ? "" : "s");
 	} else {
 		struct dict_repr d = { c, 0 };
@@ -389,6 +572,8 @@ static void put_int(struct repr_ctx *c, uint64_t addr)
 		put_error(c, "int", addr, err);
 		return;
 	}
+	if (s[0] == '<')
+		c->truncated = true; /* <int with about N digits> */
 	strbuf_puts(c->sb, s);
 	free(s);
 }
@@ -669,10 +854,13 @@ static void put_attr_values(struct repr_ctx *c, const struct object_head *h, boo
 		repr_inner(c, v);
 		a.shown++;
 	}
-	if (a.names_only && a.total)
+	if (a.names_only && a.total) {
+		c->truncated = true;
 		strbuf_puts(c->sb, "; ...");
-	else if (a.total > a.shown)
+	} else if (a.total > a.shown) {
+		c->truncated = true;
 		strbuf_printf(c->sb, ", ...(%zu more)", a.total - a.shown);
+	}
 }
 
 /* An instance: "<mod.Job object at 0x...; n=3, data=[0, 1, 2]>", Python's
@@ -965,15 +1153,7 @@ static void repr_inner(struct repr_ctx *c, uint64_t addr)
 		else
 			repr_float(v, c->sb);
 	} else if (t == wk->bytes_type) {
-		uint8_t *b;
-		size_t n, length;
-		err = bytes_read(p, addr, (size_t)c->lim.max_string, &b, &n, &length);
-		if (err) {
-			put_error(c, "bytes", addr, err);
-		} else {
-			repr_bytes(b, n, length, c->sb);
-			free(b);
-		}
+		put_bytes_object(c, addr);
 	} else if (t == wk->tuple_type) {
 		put_sequence(c, addr, false);
 	} else if (t == wk->list_type) {
@@ -1057,12 +1237,19 @@ static void repr_inner(struct repr_ctx *c, uint64_t addr)
 	c->depth--;
 }
 
-void repr_object(struct pyx_program *prog, uint64_t addr,
-		 const struct pyx_repr_limits *limits, struct strbuf *sb)
+bool repr_object_limited(struct pyx_program *prog, uint64_t addr,
+			 const struct pyx_repr_limits *limits, struct strbuf *sb)
 {
 	struct repr_ctx c = { .prog = prog, .sb = sb };
 	if (limits)
 		c.lim = *limits;
 	repr_limits_normalize(&c.lim);
 	repr_inner(&c, addr);
+	return c.truncated;
+}
+
+void repr_object(struct pyx_program *prog, uint64_t addr,
+		 const struct pyx_repr_limits *limits, struct strbuf *sb)
+{
+	repr_object_limited(prog, addr, limits, sb);
 }

@@ -14,6 +14,8 @@ struct pyx_repr_limits;
 #define REPR_DEFAULT_DEPTH 3
 #define REPR_DEFAULT_ITEMS 10
 #define REPR_DEFAULT_STRING 200
+/* The deepest nesting a repr shows (its cycle check keeps a stack). */
+#define REPR_MAX_DEPTH 62
 
 /* Fill in defaults for zero or negative fields. */
 void repr_limits_normalize(struct pyx_repr_limits *limits);
@@ -22,6 +24,10 @@ void repr_limits_normalize(struct pyx_repr_limits *limits);
  * memory: unreadable or bogus objects render as <invalid object at 0x..>. */
 void repr_object(struct pyx_program *prog, uint64_t addr,
 		 const struct pyx_repr_limits *limits, struct strbuf *sb);
+/* The same; true when a limit (depth, items, string length, an int's
+ * digits) cut the repr short. */
+bool repr_object_limited(struct pyx_program *prog, uint64_t addr,
+			 const struct pyx_repr_limits *limits, struct strbuf *sb);
 
 /* Python's repr() of a float (shortest round-trip digits). */
 void repr_float(double v, struct strbuf *sb);

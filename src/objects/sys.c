@@ -14,8 +14,7 @@ struct pyx_error *program_sys_attr(struct pyx_program *prog, const char *name,
 	PYX_TRY(read_ptr(prog, prog->runtime + LV(prog, _PyRuntimeState_interpreters_main),
 			 &main_interp));
 	if (!main_interp)
-		return pyx_error_create(PYX_ERR_NOT_INITIALIZED,
-					"CPython has no main interpreter");
+		return program_not_initialized(prog);
 	PYX_TRY(read_ptr(prog, main_interp + LV(prog, PyInterpreterState_sysdict), &sysdict));
 	if (!sysdict)
 		return pyx_error_create(PYX_ERR_NOT_INITIALIZED,

@@ -1,6 +1,7 @@
 /* typeinfo.c - what the engine needs to know about a type to walk and size
  * its instances, computed once per type object and cached. */
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "objects/typeinfo.h"
@@ -10,18 +11,30 @@
 #define T_OBJECT 6
 #define T_OBJECT_EX 16
 
+/* Shared by the threads of a parallel walk: the table under a lock, and
+ * in front of it each thread's own memory of the types it asked for
+ * lately (a generation number tells caches apart). */
 struct type_cache {
 	uint64_t *keys;
 	struct type_info **vals;
 	size_t cap, count;
-	uint64_t recent_key[64];  /* the last types asked for (found or bad) */
-	struct type_info *recent_val[64];
+	uint64_t generation;
+	pthread_mutex_t lock;
 };
+
+struct recent_type {
+	uint64_t generation, key;
+	const struct type_info *val;   /* NULL: not a type */
+};
+
+static __thread struct recent_type recent[64];
+static uint64_t generations;
 
 static void type_cache_destroy(struct type_cache *tc)
 {
 	if (!tc)
 		return;
+	pthread_mutex_destroy(&tc->lock);
 	for (size_t i = 0; i < tc->cap; i++) {
 		struct type_info *ti = tc->vals[i];
 		if (!ti)
@@ -295,8 +308,7 @@ static struct pyx_error *compute(struct pyx_program *prog, uint64_t type,
 {
 	ti->type = type;
 	PYX_TRY(type_flags(prog, type, &ti->flags));
-	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_basicsize), &ti->basicsize));
-	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_itemsize), &ti->itemsize));
+	PYX_TRY(type_sizes(prog, type, &ti->basicsize, &ti->itemsize));
 	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_dictoffset), &ti->dictoffset));
 	PYX_TRY(read_i64(prog, type + LV(prog, PyTypeObject_tp_weaklistoffset),
 			 &ti->weaklistoffset));
@@ -331,46 +343,31 @@ static void type_cache_free(void *tc)
 	type_cache_destroy(tc);
 }
 
-struct pyx_error *type_info_get(struct pyx_program *prog, uint64_t type,
-				const struct type_info **ret)
+static struct pyx_error *not_a_type(uint64_t type)
 {
-	struct type_cache *tc = program_cache(prog, PROGRAM_CACHE_TYPES);
-	if (!tc) {
-		tc = calloc(1, sizeof(*tc));
-		if (!tc || !cache_grow(tc)) {
-			free(tc);
-			return pyx_error_no_memory();
-		}
-		program_cache_set(prog, PROGRAM_CACHE_TYPES, tc, type_cache_free);
-	}
-	size_t r = (size_t)((type >> 4) ^ (type >> 10)) & 63;
-	if (tc->recent_key[r] == type && type) {
-		if (!tc->recent_val[r])
-			return pyx_error_create(PYX_ERR_INVALID_OBJECT,
-				"0x%llx is not a type", (unsigned long long)type);
-		*ret = tc->recent_val[r];
-		return NULL;
-	}
+	return pyx_error_create(PYX_ERR_INVALID_OBJECT, "0x%llx is not a type",
+				(unsigned long long)type);
+}
+
+/* Look type up in the table, computing and adding it when it is new;
+ * called with the lock held. */
+static struct pyx_error *lookup_locked(struct pyx_program *prog, struct type_cache *tc,
+				       uint64_t type, const struct type_info **ret)
+{
 	size_t i = slot_of(type, tc->cap);
 	while (tc->keys[i]) {
 		if (tc->keys[i] == type) {
-			tc->recent_key[r] = type;
-			tc->recent_val[r] = tc->vals[i];
-			if (!tc->vals[i])
-				return pyx_error_create(PYX_ERR_INVALID_OBJECT,
-					"0x%llx is not a type", (unsigned long long)type);
 			*ret = tc->vals[i];
 			return NULL;
 		}
 		i = (i + 1) & (tc->cap - 1);
 	}
 	struct type_info *ti = NULL;
-	struct pyx_error *err = NULL;
 	if (object_is_type(prog, type)) {
 		ti = calloc(1, sizeof(*ti));
 		if (!ti)
 			return pyx_error_no_memory();
-		err = compute(prog, type, ti);
+		struct pyx_error *err = compute(prog, type, ti);
 		if (err) {
 			for (size_t j = 0; j < ti->nslots; j++)
 				free(ti->slots[j].name);
@@ -392,19 +389,61 @@ struct pyx_error *type_info_get(struct pyx_program *prog, uint64_t type,
 	tc->keys[i] = type;
 	tc->vals[i] = ti;
 	tc->count++;
+	*ret = ti;
+	return NULL;
+}
+
+/* The program's type cache, made on first use (by the thread that
+ * starts a parallel walk, before its workers ask). */
+static struct type_cache *type_cache_of(struct pyx_program *prog)
+{
+	struct type_cache *tc = program_cache(prog, PROGRAM_CACHE_TYPES);
+	if (tc)
+		return tc;
+	tc = calloc(1, sizeof(*tc));
+	if (!tc || !cache_grow(tc)) {
+		free(tc);
+		return NULL;
+	}
+	pthread_mutex_init(&tc->lock, NULL);
+	tc->generation = __atomic_add_fetch(&generations, 1, __ATOMIC_RELAXED);
+	program_cache_set(prog, PROGRAM_CACHE_TYPES, tc, type_cache_free);
+	return tc;
+}
+
+struct pyx_error *type_cache_prepare(struct pyx_program *prog)
+{
+	return type_cache_of(prog) ? NULL : pyx_error_no_memory();
+}
+
+struct pyx_error *type_info_get(struct pyx_program *prog, uint64_t type,
+				const struct type_info **ret)
+{
+	struct type_cache *tc = type_cache_of(prog);
+	if (!tc)
+		return pyx_error_no_memory();
+	struct recent_type *r = &recent[(size_t)((type >> 4) ^ (type >> 10)) & 63];
+	if (r->generation == tc->generation && r->key == type && type) {
+		if (!r->val)
+			return not_a_type(type);
+		*ret = r->val;
+		return NULL;
+	}
+	const struct type_info *ti = NULL;
+	pthread_mutex_lock(&tc->lock);
+	struct pyx_error *err = lookup_locked(prog, tc, type, &ti);
+	pthread_mutex_unlock(&tc->lock);
+	if (err)
+		return err;
+	*r = (struct recent_type){ tc->generation, type, ti };
 	if (!ti)
-		return pyx_error_create(PYX_ERR_INVALID_OBJECT, "0x%llx is not a type",
-					(unsigned long long)type);
+		return not_a_type(type);
 	*ret = ti;
 	return NULL;
 }
 
 const struct type_info *type_info_lookup(struct pyx_program *prog, uint64_t type)
 {
-	struct type_cache *tc = program_cache(prog, PROGRAM_CACHE_TYPES);
-	size_t r = (size_t)((type >> 4) ^ (type >> 10)) & 63;
-	if (tc && tc->recent_key[r] == type && type)
-		return tc->recent_val[r];
 	const struct type_info *ti = NULL;
 	struct pyx_error *err = type_info_get(prog, type, &ti);
 	if (err) {
@@ -429,14 +468,22 @@ struct pyx_error *object_size_fast(struct pyx_program *prog, uint64_t obj,
 			return NULL;
 		}
 		break;
-	case KIND_TUPLE:
+	case KIND_TUPLE: {
+		int64_t size;
 		PYX_TRY(var_size(prog, obj, &n));
-		*ret = (uint64_t)(ti->basicsize + n * ti->itemsize + ti->preheader);
+		PYX_TRY(object_items_size(obj, "ob_size", ti->basicsize + ti->preheader, n,
+					  ti->itemsize, &size));
+		*ret = (uint64_t)size;
 		return NULL;
-	case KIND_LIST:
+	}
+	case KIND_LIST: {
+		int64_t size;
 		PYX_TRY(read_i64(prog, obj + LV(prog, PyListObject_allocated), &n));
-		*ret = (uint64_t)(ti->basicsize + n * 8 + ti->preheader);
+		PYX_TRY(object_items_size(obj, "allocated", ti->basicsize + ti->preheader, n,
+					  8, &size));
+		*ret = (uint64_t)size;
 		return NULL;
+	}
 	default:
 		break;
 	}

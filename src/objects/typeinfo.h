@@ -74,6 +74,10 @@ struct type_cache;
 /* The facts about a type object (cached until the program is flushed). */
 struct pyx_error *type_info_get(struct pyx_program *prog, uint64_t type,
 				const struct type_info **ret);
+/* Make the program's type cache before the workers of a parallel walk
+ * use it (type_info_get is safe to call from several threads then). */
+struct pyx_error *type_cache_prepare(struct pyx_program *prog);
+
 /* The same without building an error: NULL for what is not a type (or
  * when memory ran out). */
 const struct type_info *type_info_lookup(struct pyx_program *prog, uint64_t type);

@@ -7,6 +7,8 @@
 #include "util/strbuf.h"
 
 #define MAX_STR_LENGTH (1ll << 40)
+/* str_read's whole copy; longer texts stream through str_view_read. */
+#define MAX_STR_READ (1u << 24)
 
 static unsigned field_bits(uint32_t state, int64_t mask)
 {
@@ -16,8 +18,7 @@ static unsigned field_bits(uint32_t state, int64_t mask)
 	return (state & m) >> __builtin_ctz(m);
 }
 
-struct pyx_error *str_read(struct pyx_program *prog, uint64_t addr, size_t max,
-			   uint32_t **cps, size_t *n, size_t *length)
+struct pyx_error *str_view(struct pyx_program *prog, uint64_t addr, struct str_view *ret)
 {
 	uint8_t hdr[64];
 	size_t hsize = (size_t)LV(prog, PyASCIIObject);
@@ -51,37 +52,74 @@ struct pyx_error *str_read(struct pyx_program *prog, uint64_t addr, size_t max,
 		data = addr + (uint64_t)LV(prog, PyCompactUnicodeObject);
 	else
 		PYX_TRY(read_ptr(prog, addr + LV(prog, PyUnicodeObject_data), &data));
-	size_t count = (size_t)len < max ? (size_t)len : max;
-	uint8_t *raw = malloc(count * kind + 1);
-	uint32_t *out = malloc((count + 1) * sizeof(*out));
-	if (!raw || !out) {
-		free(raw);
-		free(out);
+	ret->addr = addr;
+	ret->data = data;
+	ret->kind = kind;
+	ret->length = (size_t)len;
+	return NULL;
+}
+
+struct pyx_error *str_view_read(struct pyx_program *prog, const struct str_view *v,
+				size_t first, size_t n, uint32_t *out)
+{
+	if (first > v->length || n > v->length - first)
+		return pyx_error_create(PYX_ERR_INVALID_ARGUMENT,
+			"code points %zu..%zu of a str of %zu", first, first + n, v->length);
+	/* Through a buffer of at most 256 KiB: memory stays bounded by what
+	 * is asked for, and big reads still go to the target in one piece. */
+	size_t per = (256u << 10) / v->kind;
+	if (per > n)
+		per = n;
+	uint8_t *raw = malloc(per * v->kind + 1);
+	if (!raw)
 		return pyx_error_no_memory();
+	for (size_t done = 0; done < n;) {
+		size_t m = n - done < per ? n - done : per;
+		struct pyx_error *err = pyx_target_read(prog->target,
+			v->data + (first + done) * v->kind, raw, m * v->kind);
+		if (err) {
+			free(raw);
+			return err;
+		}
+		for (size_t i = 0; i < m; i++) {
+			if (v->kind == 1) {
+				out[done + i] = raw[i];
+			} else if (v->kind == 2) {
+				uint16_t c;
+				memcpy(&c, raw + 2 * i, 2);
+				out[done + i] = c;
+			} else {
+				uint32_t c;
+				memcpy(&c, raw + 4 * i, 4);
+				out[done + i] = c;
+			}
+		}
+		done += m;
 	}
-	struct pyx_error *err = pyx_target_read(prog->target, data, raw, count * kind);
+	free(raw);
+	return NULL;
+}
+
+struct pyx_error *str_read(struct pyx_program *prog, uint64_t addr, size_t max,
+			   uint32_t **cps, size_t *n, size_t *length)
+{
+	struct str_view v;
+	PYX_TRY(str_view(prog, addr, &v));
+	size_t count = v.length < max ? v.length : max;
+	if (count > MAX_STR_READ)
+		return pyx_error_create(PYX_ERR_LIMIT, "str at 0x%llx: %zu characters are "
+			"more than pyxray decodes at once", (unsigned long long)addr, count);
+	uint32_t *out = malloc((count + 1) * sizeof(*out));
+	if (!out)
+		return pyx_error_no_memory();
+	struct pyx_error *err = str_view_read(prog, &v, 0, count, out);
 	if (err) {
-		free(raw);
 		free(out);
 		return err;
 	}
-	for (size_t i = 0; i < count; i++) {
-		if (kind == 1) {
-			out[i] = raw[i];
-		} else if (kind == 2) {
-			uint16_t c;
-			memcpy(&c, raw + 2 * i, 2);
-			out[i] = c;
-		} else {
-			uint32_t c;
-			memcpy(&c, raw + 4 * i, 4);
-			out[i] = c;
-		}
-	}
-	free(raw);
 	*cps = out;
 	*n = count;
-	*length = (size_t)len;
+	*length = v.length;
 	return NULL;
 }
 

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <elfutils/libdwelf.h>
 #include <fcntl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,10 @@ struct pyx_error *modules_create(struct pyx_target *target,
 	dwfl_report_begin(m->dwfl);
 	if (target->kind == TARGET_PID) {
 		int rc = dwfl_linux_proc_report(m->dwfl, target->pid);
+		if (rc == EPERM || rc == EACCES) {
+			modules_destroy(m);
+			return target_permission_error(target->pid, rc);
+		}
 		if (rc != 0) {
 			reporting = NULL;
 			modules_destroy(m);
@@ -373,9 +378,9 @@ static void load_symbols(struct pyx_module *pm)
 
 static const struct symbol_entry *find_exact(struct pyx_module *pm, const char *name)
 {
-	struct symbol_entry key = { .name = name };
 	if (!pm->nsyms)
-		return NULL;
+		return NULL; /* no symbols: pm->syms may be NULL, bsearch's undefined */
+	struct symbol_entry key = { .name = name };
 	return bsearch(&key, pm->syms, pm->nsyms, sizeof(*pm->syms), cmp_symbol);
 }
 
@@ -493,6 +498,8 @@ struct pyx_module *modules_find_addr(struct pyx_modules *m, uint64_t addr)
 const char *modules_symbolize(struct pyx_modules *m, uint64_t addr,
 			      uint64_t *offset)
 {
+	if (!m)
+		return NULL;
 	struct pyx_module *pm = modules_find_addr(m, addr);
 	if (!pm)
 		return NULL;

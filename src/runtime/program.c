@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "runtime/program.h"
+#include "util/strbuf.h"
 
 #define DEBUG_OFFSETS_COOKIE "xdebugpy"
 
@@ -17,7 +18,7 @@ struct pyx_error *program_add_warning(struct pyx_program *prog, const char *fmt,
 	va_start(ap, fmt);
 	int n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || !(msg = message_one_line(msg)))
 		return pyx_error_no_memory();
 	for (size_t i = 0; i < prog->nwarnings; i++) {
 		if (strcmp(prog->warnings[i], msg) == 0) {
@@ -115,6 +116,19 @@ static struct pyx_error *find_runtime(struct pyx_program *prog)
 		return pyx_error_create(PYX_ERR_NOT_PYTHON,
 			"process %d (%s) is not running CPython: no _PyRuntime in "
 			"it or its libraries", prog->target->pid, exe ? exe : "?");
+	const struct pyx_target *t = prog->target;
+	if (t->missing_bytes || t->notes_missing) {
+		char missing[64] = "";
+		if (t->missing_bytes)
+			snprintf(missing, sizeof(missing), "%llu bytes of memory",
+				 (unsigned long long)t->missing_bytes);
+		return pyx_error_create(PYX_ERR_BAD_CORE,
+			"core file %s is truncated (%s%s%s are missing) and no _PyRuntime "
+			"was found in what is left: get a complete core (was the disk full, "
+			"or ulimit -c too small?)", t->core_path, missing,
+			t->missing_bytes && t->notes_missing ? " and " : "",
+			t->notes_missing ? "its notes, which name the mapped files," : "");
+	}
 	return pyx_error_create(PYX_ERR_NOT_PYTHON,
 		"core file %s (%s) is not from a CPython process: no _PyRuntime "
 		"in its modules (if the executable or libpython is missing on "
@@ -122,6 +136,48 @@ static struct pyx_error *find_runtime(struct pyx_program *prog)
 		"under (--sysroot, gdb's set sysroot) or where libpython is "
 		"(--lib-path, gdb's solib-search-path))",
 		prog->target->core_path, exe ? exe : "executable unknown");
+}
+
+/* An error opening a damaged core says what the core's warnings said
+ * (truncated, a mapped file missing): they are why, more often than not,
+ * and a front door only prints warnings of a program it could open. */
+static struct pyx_error *with_target_warnings(struct pyx_program *prog,
+					      struct pyx_error *err)
+{
+	const struct pyx_target *t = prog->target;
+	if (!err || !t->nwarnings || pyx_error_code(err) == PYX_ERR_NO_MEMORY)
+		return err;
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < t->nwarnings; i++) {
+		strbuf_puts(&sb, i ? "; " : "");
+		strbuf_puts(&sb, t->warnings[i]);
+	}
+	if (!sb.oom && sb.s)
+		err = pyx_error_append(err, "(note: %s)", sb.s);
+	strbuf_release(&sb);
+	return err;
+}
+
+/* On a core cut short, a failure to make sense of it is most likely the
+ * cut's doing: say so first. */
+static struct pyx_error *truncated_core(struct pyx_program *prog, struct pyx_error *err)
+{
+	const struct pyx_target *t = prog->target;
+	if (!err || t->kind != TARGET_CORE || !(t->missing_bytes || t->notes_missing) ||
+	    pyx_error_code(err) == PYX_ERR_NO_MEMORY || pyx_error_code(err) == PYX_ERR_BAD_CORE)
+		return err;
+	char missing[64] = "";
+	if (t->missing_bytes)
+		snprintf(missing, sizeof(missing), "%llu bytes of memory",
+			 (unsigned long long)t->missing_bytes);
+	struct pyx_error *bad = pyx_error_create(PYX_ERR_BAD_CORE,
+		"core file %s is truncated (%s%s%s are missing): get a complete core (was the "
+		"disk full, or ulimit -c too small?); what is left could not be read: %s",
+		t->core_path, missing, t->missing_bytes && t->notes_missing ? " and " : "",
+		t->notes_missing ? "its notes, which name the mapped files," : "",
+		pyx_error_message(err));
+	pyx_error_destroy(err);
+	return bad;
 }
 
 static int minor_from_name(const char *name)
@@ -191,8 +247,13 @@ static void find_well_known(struct pyx_program *prog)
 	wk->ellipsis = sym(prog, "_Py_EllipsisObject");
 	wk->notimplemented = sym(prog, "_Py_NotImplementedStruct");
 	uint64_t exc = sym(prog, "PyExc_BaseException");
-	if (exc)
-		read_ptr(prog, exc, &wk->base_exception_type) ? (void)0 : (void)0;
+	if (exc) {
+		struct pyx_error *err = read_ptr(prog, exc, &wk->base_exception_type);
+		if (err) {
+			wk->base_exception_type = 0;
+			pyx_error_destroy(err);
+		}
+	}
 	uint64_t dummy = sym(prog, "_PySet_Dummy");
 	if (dummy) {
 		struct pyx_error *err = read_ptr(prog, dummy, &wk->set_dummy);
@@ -456,8 +517,11 @@ struct pyx_error *program_open(struct pyx_target *target,
 					       &prog->modules);
 	if (!err)
 		err = find_runtime(prog);
-	if (!err)
-		err = find_version(prog);
+	if (!err) {
+		err = truncated_core(prog, find_version(prog));
+		if (err && pyx_error_code(err) != PYX_ERR_BAD_CORE)
+			err = with_target_warnings(prog, err);
+	}
 	if (err) {
 		pyx_program_destroy(prog);
 		return err;
@@ -486,7 +550,7 @@ struct pyx_error *program_open(struct pyx_target *target,
 	prog->newest_table = l->name;
 	err = refuse_free_threaded(prog);
 	if (!err)
-		err = apply_debug_offsets(prog);
+		err = with_target_warnings(prog, apply_debug_offsets(prog));
 	if (!err && prog->tables_missing)
 		err = program_add_warning(prog, "CPython 3.%d is newer than this pyxray "
 			"(it knows 3.8 to %s): threads, stacks and basic objects come from "
@@ -622,12 +686,74 @@ struct pyx_error *program_interpreters(struct pyx_program *prog,
 	}
 	if (!count) {
 		free(interps);
-		return pyx_error_create(PYX_ERR_NOT_INITIALIZED,
-			"CPython has no interpreter (not started yet, or finalized)");
+		return program_not_initialized(prog);
 	}
 	*ret = interps;
 	*n = count;
 	return NULL;
+}
+
+struct pyx_error *program_explain(struct pyx_program *prog, struct pyx_error *err)
+{
+	enum pyx_error_code code = pyx_error_code(err);
+	if (!err || (code != PYX_ERR_INVALID_OBJECT && code != PYX_ERR_LIMIT &&
+		     code != PYX_ERR_FAULT) || !target_process_running(prog->target))
+		return err;
+	int pid = prog->target->pid;
+	return pyx_error_append(err, "(process %d is running, so its memory changed while "
+				"it was read: pause it first, by attaching gdb, or with "
+				"`kill -STOP %d` and `kill -CONT %d` after)", pid, pid, pid);
+}
+
+struct pyx_error *program_not_initialized(struct pyx_program *prog)
+{
+	uint64_t rt = prog->runtime, head = 0, main_interp = 0, finalizing = 0;
+	int32_t initialized = 0;
+	struct pyx_error *err = read_ptr(prog, rt + LV(prog, _PyRuntimeState_interpreters_head),
+					 &head);
+	if (!err)
+		err = read_ptr(prog, rt + LV(prog, _PyRuntimeState_interpreters_main), &main_interp);
+	if (!err)
+		err = read_i32(prog, rt + LV(prog, _PyRuntimeState_initialized), &initialized);
+	if (!err && HAS(prog, _PyRuntimeState_finalizing))
+		err = read_ptr(prog, rt + LV(prog, _PyRuntimeState_finalizing), &finalizing);
+	if (err)
+		return pyx_error_wrap(err, "reading _PyRuntime at 0x%llx", (unsigned long long)rt);
+	struct pyx_error *corrupt = NULL;
+	if (!head && main_interp && !finalizing)
+		corrupt = pyx_error_create(PYX_ERR_INVALID_OBJECT,
+			"_PyRuntime at 0x%llx is corrupt: its list of interpreters is empty "
+			"but its main interpreter is 0x%llx", (unsigned long long)rt,
+			(unsigned long long)main_interp);
+	else if (!head && initialized && !finalizing)
+		corrupt = pyx_error_create(PYX_ERR_INVALID_OBJECT,
+			"_PyRuntime at 0x%llx is corrupt: it says CPython is initialized "
+			"but lists no interpreter", (unsigned long long)rt);
+	else if (!head && !finalizing && HAS(prog, _PyRuntimeState_allocators_standard_obj)) {
+		/* 3.12+ initialize _PyRuntime statically: the object
+		 * allocator's functions are there before Python starts. */
+		uint64_t fn = 0;
+		err = read_ptr(prog, rt + LV(prog, _PyRuntimeState_allocators_standard_obj) +
+			       LV(prog, PyMemAllocatorEx_malloc), &fn);
+		if (err || !fn)
+			corrupt = pyx_error_create(PYX_ERR_INVALID_OBJECT,
+				"_PyRuntime at 0x%llx is corrupt: it is zeroed where CPython "
+				"3.%d initializes it statically (its object allocator)",
+				(unsigned long long)rt, prog->minor);
+		pyx_error_destroy(err);
+	}
+	if (corrupt) {
+		corrupt->address = rt;
+		return corrupt;
+	}
+	if (finalizing)
+		return pyx_error_create(PYX_ERR_NOT_INITIALIZED,
+			"CPython has no interpreter: it has been finalized (Py_Finalize ran "
+			"in thread state 0x%llx)", (unsigned long long)finalizing);
+	return pyx_error_create(PYX_ERR_NOT_INITIALIZED,
+		"CPython has no interpreter: _PyRuntime at 0x%llx lists none and is not "
+		"initialized, so Python had not started yet (or had ended); if the process "
+		"was running Python code, its memory is corrupt", (unsigned long long)rt);
 }
 
 uint64_t program_gc_state(struct pyx_program *prog, uint64_t interp)

@@ -161,6 +161,15 @@ struct pyx_error *program_require_tables(struct pyx_program *prog, const char *w
 struct pyx_error *program_interpreters(struct pyx_program *prog,
 				       uint64_t **ret, size_t *n);
 
+/* What every answer's error adds: when a live process was running while
+ * it was read, a broken list or object is likely its memory changing
+ * under the reader, and the remedy is to pause it. */
+struct pyx_error *program_explain(struct pyx_program *prog, struct pyx_error *err);
+
+/* Why _PyRuntime has no (main) interpreter: Python not started, ended,
+ * or the runtime's memory corrupt (what says so, at which address). */
+struct pyx_error *program_not_initialized(struct pyx_program *prog);
+
 /* The gc runtime state of an interpreter (3.9+), or of the runtime (3.8). */
 uint64_t program_gc_state(struct pyx_program *prog, uint64_t interp);
 

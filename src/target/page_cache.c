@@ -4,8 +4,12 @@
  * pays the kernel for fresh zeroed pages on every window. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "target/page_cache.h"
+
+#define SLAB_SIZE (2u << 20)
+#define SLAB_WINDOWS (SLAB_SIZE / PYX_WINDOW_SIZE)
 
 void page_cache_init(struct page_cache *pc)
 {
@@ -24,10 +28,16 @@ static void forget_pages(struct page_cache *pc)
 	memset(pc->tlb_key, 0, sizeof(pc->tlb_key));
 }
 
+void page_cache_forget(struct page_cache *pc)
+{
+	forget_pages(pc);
+}
+
 void page_cache_clear(struct page_cache *pc)
 {
-	for (size_t i = 0; i < pc->nblocks; i++)
-		free(pc->blocks[i]);
+	for (size_t i = 0; i < pc->nslabs; i++)
+		munmap(pc->slabs[i], SLAB_SIZE);
+	free(pc->slabs);
 	free(pc->blocks);
 	free(pc->keys);
 	free(pc->pages);
@@ -125,9 +135,26 @@ uint8_t *page_cache_block(struct page_cache *pc)
 		pc->blocks = blocks;
 		pc->blocks_cap = cap;
 	}
-	uint8_t *b = malloc(PYX_WINDOW_SIZE);
-	if (!b)
-		return NULL;
+	if (pc->nblocks % SLAB_WINDOWS == 0) {
+		/* A new slab, 2 MiB-aligned so that the kernel can back it with
+		 * one huge page: a cold walk over a big heap faults once per
+		 * slab instead of once per 4 KiB. */
+		uint8_t **slabs = realloc(pc->slabs, (pc->nslabs + 1) * sizeof(*slabs));
+		if (!slabs)
+			return NULL;
+		pc->slabs = slabs;
+		uint8_t *m = mmap(NULL, 2 * SLAB_SIZE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;
+		uint8_t *slab = (uint8_t *)(((uintptr_t)m + SLAB_SIZE - 1) & ~(uintptr_t)(SLAB_SIZE - 1));
+		if (slab > m)
+			munmap(m, (size_t)(slab - m));
+		munmap(slab + SLAB_SIZE, (size_t)(m + 2 * SLAB_SIZE - (slab + SLAB_SIZE)));
+		madvise(slab, SLAB_SIZE, MADV_HUGEPAGE);
+		pc->slabs[pc->nslabs++] = slab;
+	}
+	uint8_t *b = pc->slabs[pc->nslabs - 1] + (pc->nblocks % SLAB_WINDOWS) * PYX_WINDOW_SIZE;
 	pc->blocks[pc->nblocks++] = b;
 	pc->used_blocks++;
 	return b;

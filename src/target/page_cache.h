@@ -21,6 +21,9 @@ struct page_cache {
 	size_t count;
 	uint8_t **blocks;        /* window-sized storage, reused */
 	size_t nblocks, used_blocks, blocks_cap;
+	uint8_t **slabs;         /* the storage: 2 MiB slabs, huge pages where the
+				  * kernel gives them, carved into windows */
+	size_t nslabs;
 	size_t max_blocks;
 	uint64_t tlb_key[64];    /* the last pages looked up: pageno + 1 */
 	const uint8_t *tlb_data[64];
@@ -29,6 +32,9 @@ struct page_cache {
 void page_cache_init(struct page_cache *pc);
 /* Free everything. */
 void page_cache_clear(struct page_cache *pc);
+/* Forget every page, keeping the storage for the next reads (a live
+ * process may have changed). */
+void page_cache_forget(struct page_cache *pc);
 /* Returns true if the page is known; *data is NULL if it is unreadable. */
 bool page_cache_lookup(struct page_cache *pc, uint64_t pageno, const uint8_t **data);
 /* Remember a page (data must be in a block of this cache, or NULL). */

@@ -1,5 +1,6 @@
 /* target.c - the target abstraction shared by live processes and cores. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <stdarg.h>
@@ -61,6 +62,34 @@ struct pyx_error *pyx_target_create_core(const char *core_path,
 	return NULL;
 }
 
+struct pyx_error *target_create_image(uint64_t vaddr, const void *data, size_t size,
+				      struct pyx_target **ret)
+{
+	if (vaddr + size < vaddr)
+		return pyx_error_create(PYX_ERR_INVALID_ARGUMENT,
+					"a memory image cannot wrap around");
+	struct pyx_target *t = target_new(TARGET_CORE);
+	if (!t)
+		return pyx_error_no_memory();
+	t->image = true;
+	uint8_t *copy = malloc(size ? size : 1);
+	t->core_path = strdup("(memory image)");
+	t->segments = calloc(1, sizeof(*t->segments));
+	if (!copy || !t->core_path || !t->segments) {
+		free(copy);
+		pyx_target_destroy(t);
+		return pyx_error_no_memory();
+	}
+	if (size)
+		memcpy(copy, data, size);
+	t->core_data = copy;
+	t->core_size = size;
+	t->segments[0] = (struct core_segment){ vaddr, size, size, 0, PF_R | PF_W };
+	t->nsegments = 1;
+	*ret = t;
+	return NULL;
+}
+
 void pyx_target_destroy(struct pyx_target *t)
 {
 	if (!t)
@@ -86,6 +115,20 @@ const char *target_root(struct pyx_target *t)
 	return t->kind == TARGET_CORE ? t->sysroot : t->proc_root;
 }
 
+/* initial-exec: a pointer fits the static TLS any dlopen may use, and
+ * reads of it need no __tls_get_addr call. */
+static __thread struct page_cache *thread_cache __attribute__((tls_model("initial-exec")));
+
+struct page_cache *target_cache(struct pyx_target *t)
+{
+	return thread_cache ? thread_cache : &t->cache;
+}
+
+void target_set_thread_cache(struct page_cache *pc)
+{
+	thread_cache = pc;
+}
+
 struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,
 				  void *buf, size_t len)
 {
@@ -97,14 +140,23 @@ struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,
 		return pyx_error_fault(addr, "cannot read %zu bytes at 0x%llx: "
 				       "the range wraps around", len,
 				       (unsigned long long)addr);
+	if (len > PYX_MAX_READ) {
+		struct pyx_error *err = pyx_error_create(PYX_ERR_LIMIT,
+			"will not read %zu bytes at 0x%llx at once (at most %u MiB): "
+			"a size read from the target is corrupt?", len,
+			(unsigned long long)addr, PYX_MAX_READ >> 20);
+		err->address = addr;
+		return err;
+	}
 	if (t->kind == TARGET_PID) {
 		/* The common case: a small read inside a page seen lately. */
 		uint64_t pageno = addr >> PYX_PAGE_SHIFT;
 		size_t off = addr & (PYX_PAGE_SIZE - 1);
 		size_t slot = (size_t)(pageno & 63);
-		if (off + len <= PYX_PAGE_SIZE && t->cache.tlb_key[slot] == pageno + 1 &&
-		    t->cache.tlb_data[slot]) {
-			memcpy(buf, t->cache.tlb_data[slot] + off, len);
+		const struct page_cache *pc = target_cache(t);
+		if (off + len <= PYX_PAGE_SIZE && pc->tlb_key[slot] == pageno + 1 &&
+		    pc->tlb_data[slot]) {
+			memcpy(buf, pc->tlb_data[slot] + off, len);
 			return NULL;
 		}
 		return target_pid_read(t, addr, buf, len);
@@ -115,7 +167,7 @@ struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,
 void pyx_target_flush(struct pyx_target *t)
 {
 	if (t && t->kind == TARGET_PID)
-		page_cache_clear(&t->cache);
+		page_cache_forget(&t->cache);
 }
 
 bool pyx_target_is_live(const struct pyx_target *t)
@@ -150,6 +202,9 @@ void pyx_target_set_crash_info(struct pyx_target *t,
 	t->crash = *info;
 }
 
+/* Reads from the threads of a parallel walk may add warnings. */
+static pthread_mutex_t warnings_lock = PTHREAD_MUTEX_INITIALIZER;
+
 struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
 {
 	char *msg = NULL;
@@ -157,22 +212,29 @@ struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || !(msg = message_one_line(msg)))
 		return pyx_error_no_memory();
+	struct pyx_error *err = NULL;
+	pthread_mutex_lock(&warnings_lock);
 	for (size_t i = 0; i < t->nwarnings; i++) {
 		if (strcmp(t->warnings[i], msg) == 0) {
 			free(msg);
-			return NULL;
+			msg = NULL;
+			break;
 		}
 	}
-	char **w = realloc(t->warnings, (t->nwarnings + 1) * sizeof(*w));
-	if (!w) {
-		free(msg);
-		return pyx_error_no_memory();
+	if (msg) {
+		char **w = realloc(t->warnings, (t->nwarnings + 1) * sizeof(*w));
+		if (!w) {
+			free(msg);
+			err = pyx_error_no_memory();
+		} else {
+			t->warnings = w;
+			t->warnings[t->nwarnings++] = msg;
+		}
 	}
-	t->warnings = w;
-	t->warnings[t->nwarnings++] = msg;
-	return NULL;
+	pthread_mutex_unlock(&warnings_lock);
+	return err;
 }
 
 struct pyx_error *target_read_u64(struct pyx_target *t, uint64_t addr, uint64_t *ret)

@@ -99,10 +99,32 @@ struct pyx_target {
 	char **lib_dirs;       /* where files are also looked for by base name */
 	size_t nlib_dirs;
 	const char *compression; /* "gzip", "zstd", or NULL */
+	uint64_t missing_bytes; /* memory a truncated core lacks */
+	bool notes_missing;    /* its notes are cut off or absent */
+	bool image;            /* core_data is a malloc'ed memory image */
 };
+
+/* The page cache reads go through: the target's own, or the calling
+ * thread's (a worker of a parallel walk gives each thread one: reading a
+ * target from several threads is safe only that way). */
+struct page_cache *target_cache(struct pyx_target *t);
+void target_set_thread_cache(struct page_cache *pc);
 
 struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* A target over a copy of size bytes of memory, seen at vaddr: a core
+ * with one segment and no notes, for the unit tests and the fuzzers. */
+struct pyx_error *target_create_image(uint64_t vaddr, const void *data, size_t size,
+				      struct pyx_target **ret);
+
+/* Is the target a live process with a thread that is not stopped (by a
+ * signal or a debugger)?  False for cores. */
+bool target_process_running(struct pyx_target *t);
+
+/* Why the OS refused to let us read process pid (EPERM, EACCES), and
+ * what to do: run as its owner or root, CAP_SYS_PTRACE, ptrace_scope. */
+struct pyx_error *target_permission_error(int pid, int errnum);
 
 /* Backends */
 struct pyx_error *target_pid_open(struct pyx_target *t, int pid);
@@ -169,6 +191,9 @@ const char *target_executable(struct pyx_target *t);
  * door's pyx_target_set_progress() hook, about ten times a second. */
 void target_progress(struct pyx_target *t, const char *what, uint64_t done,
 		     uint64_t total);
+/* No single read is bigger (a count read from a corrupted object must not
+ * become a giant allocation and copy): callers read big things in parts. */
+#define PYX_MAX_READ (256u << 20)
 
 /* Little helpers used everywhere. */
 struct pyx_error *target_read_u64(struct pyx_target *t, uint64_t addr, uint64_t *ret);

@@ -60,8 +60,10 @@ static size_t segment_read(struct pyx_target *t, uint64_t addr, void *buf,
 {
 	size_t lo = 0, hi = t->nsegments;
 	const struct core_segment *seg = NULL;
-	if (t->last_segment < t->nsegments) {
-		const struct core_segment *s = &t->segments[t->last_segment];
+	/* A hint shared by the threads of a parallel walk: relaxed atomics. */
+	size_t last = __atomic_load_n(&t->last_segment, __ATOMIC_RELAXED);
+	if (last < t->nsegments) {
+		const struct core_segment *s = &t->segments[last];
 		if (addr >= s->vaddr && addr - s->vaddr < s->memsz)
 			seg = s;
 	}
@@ -74,7 +76,7 @@ static size_t segment_read(struct pyx_target *t, uint64_t addr, void *buf,
 			lo = mid + 1;
 		} else {
 			seg = s;
-			t->last_segment = mid;
+			__atomic_store_n(&t->last_segment, mid, __ATOMIC_RELAXED);
 		}
 	}
 	if (!seg)
@@ -241,7 +243,8 @@ static void hex(const uint8_t *id, size_t n, char *out)
 
 static bool map_file(const char *path, const uint8_t **data, size_t *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a core may name a FIFO, which must not hang us. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return false;
 	struct stat st;
@@ -600,10 +603,12 @@ static struct pyx_error *parse_notes(struct pyx_target *t, const GElf_Phdr *ph,
 {
 	Elf_Data *data = elf_getdata_rawchunk(t->core_elf, (int64_t)ph->p_offset,
 					      ph->p_filesz, ELF_T_NHDR);
-	if (!data)
+	if (!data) {
+		t->notes_missing = true;
 		return target_add_warning(t, "%s: the note segment is unreadable "
 					  "(truncated core?): threads and mapped "
 					  "files are unknown", t->core_path);
+	}
 	size_t off = 0, name_off, desc_off;
 	GElf_Nhdr nh;
 	bool have_siginfo = false;
@@ -725,7 +730,7 @@ struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
 	t->core_path = strdup(path);
 	if (!t->core_path)
 		return pyx_error_no_memory();
-	t->core_fd = open(path, O_RDONLY | O_CLOEXEC);
+	t->core_fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (t->core_fd < 0)
 		return pyx_error_os(errno, "cannot open core file %s: %s", path,
 				    strerror(errno));
@@ -775,10 +780,11 @@ struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
 		if (ph.p_type == PT_NOTE) {
 			have_notes = true;
 			if (ph.p_offset + ph.p_filesz > t->core_size ||
-			    ph.p_offset + ph.p_filesz < ph.p_offset)
+			    ph.p_offset + ph.p_filesz < ph.p_offset) {
+				t->notes_missing = true;
 				PYX_TRY(target_add_warning(t, "%s is truncated in its "
 					"notes: threads and mapped files are unknown", path));
-			else
+			} else
 				PYX_TRY(parse_notes(t, &ph, &at_phdr));
 		} else if (ph.p_type == PT_LOAD) {
 			struct core_segment *s = &t->segments[t->nsegments++];
@@ -798,9 +804,12 @@ struct pyx_error *target_core_open(struct pyx_target *t, const char *path,
 			}
 		}
 	}
-	if (!have_notes)
+	if (!have_notes) {
+		t->notes_missing = true;
 		PYX_TRY(target_add_warning(t, "%s has no notes: threads and "
 					   "mapped files are unknown", path));
+	}
+	t->missing_bytes = missing;
 	if (missing)
 		PYX_TRY(target_add_warning(t, "%s is truncated: %llu bytes of "
 			"memory are missing (was the disk full, or ulimit -c too "
@@ -839,7 +848,9 @@ void target_core_close(struct pyx_target *t)
 	free(t->lib_dirs);
 	if (t->core_elf)
 		elf_end(t->core_elf);
-	if (t->core_data)
+	if (t->core_data && t->image)
+		free((void *)t->core_data);
+	else if (t->core_data)
 		munmap((void *)t->core_data, t->core_size);
 	if (t->core_fd >= 0)
 		close(t->core_fd);

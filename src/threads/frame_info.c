@@ -250,7 +250,8 @@ struct pyx_error *pyx_code_json(struct pyx_program *prog, uint64_t code, char **
 	size_t n = ls.n;
 	struct strbuf sb = STRBUF_INIT;
 	if (!err) {
-		qsort(lines, n, sizeof(*lines), cmp_int);
+		if (n)
+			qsort(lines, n, sizeof(*lines), cmp_int);
 		strbuf_puts(&sb, "{");
 		json_key(&sb, "function");
 		json_string(&sb, f.function);

@@ -194,7 +194,7 @@ struct pyx_error *program_threads(struct pyx_program *prog,
 		if (!err)
 			err = read_ptr(prog, interp + LV(prog, PyInterpreterState_threads_head), &ts);
 		size_t first = count;
-		uint64_t saved = 0;
+		uint64_t saved = 0, before = 0;
 		size_t power = 1, steps = 0;
 		while (!err && ts) {
 			if (ts == saved || count >= MAX_THREADS) {
@@ -219,7 +219,24 @@ struct pyx_error *program_threads(struct pyx_program *prog,
 			t->interp = interp;
 			t->interp_id = interp_id;
 			t->holds_gil = holder == ts;
-			err = read_ptr(prog, ts + LV(prog, PyThreadState_thread_id), &t->thread_id);
+			/* Both directions: each thread state's prev must name the
+			 * one before it (the head's, NULL). */
+			uint64_t prev;
+			err = read_ptr(prog, ts + LV(prog, PyThreadState_prev), &prev);
+			if (!err && prev != before) {
+				err = pyx_error_create(PYX_ERR_INVALID_OBJECT,
+					"the thread list of interpreter %lld is broken: thread "
+					"state 0x%llx links back to 0x%llx, but %s 0x%llx",
+					(long long)interp_id, (unsigned long long)ts,
+					(unsigned long long)prev, before ? "the one before it is"
+					: "it is the list's head, from interpreter",
+					(unsigned long long)(before ? before : interp));
+				err->address = ts;
+				break;
+			}
+			before = ts;
+			if (!err)
+				err = read_ptr(prog, ts + LV(prog, PyThreadState_thread_id), &t->thread_id);
 			if (!err && HAS(prog, PyThreadState_native_thread_id)) {
 				uint64_t native;
 				err = read_ptr(prog, ts + LV(prog, PyThreadState_native_thread_id), &native);

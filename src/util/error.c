@@ -19,12 +19,39 @@ static struct pyx_error pyx_error_interrupted_ = {
 	.is_static = true,
 };
 
+char *message_one_line(char *s)
+{
+	if (!s)
+		return NULL;
+	size_t bad = 0, n = 0;
+	for (; s[n]; n++)
+		bad += (unsigned char)s[n] < 0x20 || s[n] == 0x7f;
+	if (!bad)
+		return s;
+	char *out = malloc(n + 3 * bad + 1);
+	if (!out) {
+		free(s);
+		return NULL;
+	}
+	char *o = out;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			o += sprintf(o, "\\x%02x", c);
+		else
+			*o++ = (char)c;
+	}
+	*o = '\0';
+	free(s);
+	return out;
+}
+
 static char *vformat(const char *fmt, va_list ap)
 {
 	char *s = NULL;
 	if (vasprintf(&s, fmt, ap) < 0)
 		return NULL;
-	return s;
+	return message_one_line(s);
 }
 
 static struct pyx_error *error_new(enum pyx_error_code code, int errnum,
@@ -97,6 +124,23 @@ struct pyx_error *pyx_error_wrap(struct pyx_error *err, const char *fmt, ...)
 		err->message = joined;
 	}
 	free(prefix);
+	return err;
+}
+
+struct pyx_error *pyx_error_append(struct pyx_error *err, const char *fmt, ...)
+{
+	if (!err || err == &pyx_error_oom)
+		return err;
+	va_list ap;
+	va_start(ap, fmt);
+	char *suffix = vformat(fmt, ap);
+	va_end(ap);
+	char *joined = NULL;
+	if (suffix && asprintf(&joined, "%s %s", err->message, suffix) >= 0) {
+		free(err->message);
+		err->message = joined;
+	}
+	free(suffix);
 	return err;
 }
 

@@ -31,6 +31,15 @@ struct pyx_error *pyx_error_interrupted(void);
 struct pyx_error *pyx_error_wrap(struct pyx_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A message is one line: control characters in it (a file name from a
+ * damaged core with a newline in it ...) become \xNN escapes.  Takes s
+ * (malloc'ed) and returns it or its escaped copy; NULL when out of memory. */
+char *message_one_line(char *s);
+
+/* Add a remark after an error's message ("... (note: ...)"). */
+struct pyx_error *pyx_error_append(struct pyx_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Evaluate an expression returning struct pyx_error *; return it if set. */
 #define PYX_TRY(expr)                                    \
 	do {                                             \

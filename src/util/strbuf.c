@@ -31,13 +31,23 @@ static bool strbuf_reserve(struct strbuf *sb, size_t extra)
 	return true;
 }
 
-void strbuf_append(struct strbuf *sb, const char *s, size_t n)
+static void append_raw(struct strbuf *sb, const char *s, size_t n)
 {
 	if (!strbuf_reserve(sb, n))
 		return;
 	memcpy(sb->s + sb->len, s, n);
 	sb->len += n;
 	sb->s[sb->len] = '\0';
+}
+
+static void json_escape(struct strbuf *sb, const char *str, size_t n);
+
+void strbuf_append(struct strbuf *sb, const char *s, size_t n)
+{
+	if (sb->json)
+		json_escape(sb, s, n);
+	else
+		append_raw(sb, s, n);
 }
 
 void strbuf_puts(struct strbuf *sb, const char *s)
@@ -63,6 +73,20 @@ void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	}
 	if ((size_t)n < sizeof(small)) {
 		strbuf_append(sb, small, (size_t)n);
+		return;
+	}
+	if (sb->json) {
+		char *big = NULL;
+		va_start(ap, fmt);
+		if (vasprintf(&big, fmt, ap) < 0)
+			big = NULL;
+		va_end(ap);
+		if (!big) {
+			sb->oom = true;
+			return;
+		}
+		json_escape(sb, big, strlen(big));
+		free(big);
 		return;
 	}
 	if (!strbuf_reserve(sb, (size_t)n))
@@ -168,36 +192,68 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
-void json_string_n(struct strbuf *sb, const char *str, size_t n)
+static void json_escape(struct strbuf *sb, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	strbuf_putc(sb, '"');
 	size_t i = 0;
 	while (i < n) {
+		/* Runs of plain ASCII go in at once. */
+		size_t run = i;
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' &&
+		       s[run] != '\\')
+			run++;
+		if (run > i) {
+			append_raw(sb, str + i, run - i);
+			i = run;
+			continue;
+		}
 		unsigned char c = s[i];
+		char esc[8];
 		if (c == '"' || c == '\\') {
-			strbuf_putc(sb, '\\');
-			strbuf_putc(sb, (char)c);
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			append_raw(sb, esc, 2);
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			switch (c) {
-			case '\n': strbuf_puts(sb, "\\n"); break;
-			case '\t': strbuf_puts(sb, "\\t"); break;
-			case '\r': strbuf_puts(sb, "\\r"); break;
-			default: strbuf_printf(sb, "\\u%04x", c); break;
+			case '\n': append_raw(sb, "\\n", 2); break;
+			case '\t': append_raw(sb, "\\t", 2); break;
+			case '\r': append_raw(sb, "\\r", 2); break;
+			default:
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				append_raw(sb, esc, 6);
+				break;
 			}
-			i++;
-		} else if (c < 0x80) {
-			strbuf_putc(sb, (char)c);
 			i++;
 		} else {
 			uint32_t cp;
 			size_t len = utf8_decode(s + i, n - i, &cp);
-			strbuf_put_utf8(sb, cp);
+			if (cp != 0xfffd || len > 1)
+				append_raw(sb, str + i, len);
+			else
+				append_raw(sb, "\xef\xbf\xbd", 3);
 			i += len;
 		}
 	}
-	strbuf_putc(sb, '"');
+}
+
+void json_string_n(struct strbuf *sb, const char *str, size_t n)
+{
+	append_raw(sb, "\"", 1);
+	json_escape(sb, str, n);
+	append_raw(sb, "\"", 1);
+}
+
+void json_string_begin(struct strbuf *sb)
+{
+	append_raw(sb, "\"", 1);
+	sb->json = true;
+}
+
+void json_string_end(struct strbuf *sb)
+{
+	sb->json = false;
+	append_raw(sb, "\"", 1);
 }
 
 void json_string(struct strbuf *sb, const char *s)

@@ -14,6 +14,9 @@ struct strbuf {
 	size_t len;
 	size_t cap;
 	bool oom;
+	/* While set, everything appended is escaped as the inside of a JSON
+	 * string: a repr streams into its JSON document with no copy. */
+	bool json;
 };
 
 #define STRBUF_INIT {0}
@@ -29,6 +32,11 @@ void strbuf_truncate(struct strbuf *sb, size_t len);
 void strbuf_release(struct strbuf *sb);
 /* Hand the string over (NUL-terminated) or fail with no-memory. */
 struct pyx_error *strbuf_finish(struct strbuf *sb, char **ret);
+
+/* Open a JSON string literal whose contents are appended (escaped) until
+ * json_string_end closes it. */
+void json_string_begin(struct strbuf *sb);
+void json_string_end(struct strbuf *sb);
 
 /* JSON: a string literal from UTF-8 text (invalid bytes become U+FFFD). */
 void json_string(struct strbuf *sb, const char *s);

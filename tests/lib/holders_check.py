@@ -45,9 +45,50 @@ def main():
             except Exception as e:
                 ok, detail = False, str(e)
             out.append(check_line(ok, name + ": a path from a root, as objgraph finds one", detail))
+    out += parallel_index(cli, rec, where, label)
     out += tracemalloc_off(cli, rec, where, label)
     print("\n".join(out))
     print("CHECK-END")
+
+
+def parallel_index(cli, rec, where, label):
+    """The referrer index built by four threads (PYXRAY_THREADS; big heaps
+    get two by default) gives the same referrers, in the same order, as
+    the one built by one thread."""
+    tokens = [w["token"] for w in rec["kinds"].values() if "token" in w][:6]
+    answers = {}
+    for threads in ("1", "4"):
+        env = dict(os.environ, PYXRAY_THREADS=threads)
+        got = []
+        for t in tokens:
+            p = subprocess.run([cli, "referrers", t, "--json"] + where, capture_output=True,
+                               text=True, timeout=300, env=env)
+            got.append(p.stdout if p.returncode == 0 else "exit %d: %s" % (p.returncode,
+                                                                         p.stderr[-200:]))
+        answers[threads] = got
+    out = [check_line(answers["1"] == answers["4"] and all(a.startswith("{") for a in
+                                                          answers["1"]),
+                      "%s: the referrer index built by 4 threads equals the serial one" % label,
+                      "" if answers["1"] == answers["4"] else
+                      "serial %s, parallel %s" % (answers["1"][0][:200], answers["4"][0][:200]))]
+    # census --all-heap's block walk on 4 threads: the same counts and bytes
+    # (samples may differ: each thread keeps the first it meets).
+    heaps = {}
+    for threads in ("1", "4"):
+        env = dict(os.environ, PYXRAY_THREADS=threads)
+        p = subprocess.run([cli, "census", "--all-heap", "--top", "0", "--json"] + where,
+                           capture_output=True, text=True, timeout=300, env=env)
+        if p.returncode != 0:
+            heaps[threads] = "exit %d: %s" % (p.returncode, p.stderr[-200:])
+            continue
+        d = json.loads(p.stdout)
+        heaps[threads] = (d["total_objects"], d["total_bytes"], d["outside_pymalloc_objects"],
+                          sorted((t["type"], t["count"], t["bytes"]) for t in d["types"]))
+    out.append(check_line(heaps["1"] == heaps["4"] and isinstance(heaps["1"], tuple),
+                          "%s: census --all-heap walked by 4 threads counts as the serial walk"
+                          % label, "" if heaps["1"] == heaps["4"] else
+                          "serial %s, parallel %s" % (str(heaps["1"])[:200], str(heaps["4"])[:200])))
+    return out
 
 
 def tracemalloc_off(cli, rec, where, label):

@@ -25,3 +25,20 @@ $(BUILD)/check-layout-dwarf: $(TOOLS_DIR)/check_layout_dwarf.c \
 
 check-layout-dwarf: $(BUILD)/check-layout-dwarf
 	$(TOOLS_DIR)/check-layouts-all $(BUILD)/check-layout-dwarf
+
+# pyx-drive: answers through the public API in a loop (robust.exp); the
+# suites use the ASan/UBSan build, build-asan/pyx-drive (make drive-asan).
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+.PHONY: drive-asan test-tools
+
+# What the gdb suites need besides the CLI and the library.
+test-tools: $(BUILD)/pyx-drive drive-asan
+
+$(BUILD)/pyx-drive: $(TOOLS_DIR)/pyx_drive.c include/pyxray.h $(BUILD)/libpyxray.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpyxray.a $(LIBS) $(LDFLAGS)
+
+drive-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS='-O1 -g' \
+		EXTRA_CFLAGS='$(ASAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined' \
+		build-asan/pyx-drive

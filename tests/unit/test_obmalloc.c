@@ -446,6 +446,59 @@ static void test_corruption(void)
 	}
 }
 
+/* pymalloc's own bookkeeping against the arena table: the count of
+ * arenas, and usable_arenas walked both ways; what disagrees is a
+ * warning naming what and where, and the statistics still come. */
+static void check_warnings(const char *want, int line)
+{
+	struct pyx_program *prog = load();
+	if (!prog)
+		return;
+	struct obmalloc *om = NULL;
+	if (check_report(obmalloc_open(prog, OBMALLOC_POOLS, &om) == NULL, __FILE__, line,
+			 "obmalloc_open failed")) {
+		bool found = !want && om->nwarnings == 0;
+		for (size_t i = 0; want && i < om->nwarnings; i++)
+			found |= strstr(om->warnings[i], want) != NULL;
+		check_report(found, __FILE__, line, "warnings: %zu, first \"%s\", want \"%s\"",
+			     om->nwarnings, om->nwarnings ? om->warnings[0] : "",
+			     want ? want : "(none)");
+		obmalloc_close(om);
+	}
+	pyx_program_destroy(prog);
+}
+
+static void test_bookkeeping(void)
+{
+	uint64_t r0 = vector, r2 = vector + 2 * F(arena_object);
+	make_heap();
+	w64(state + F(_obmalloc_state_mgmt_usable_arenas), r0);
+	w64(r0 + F(arena_object_nextarena), r2);
+	w64(r2 + F(arena_object_prevarena), r0);
+	check_warnings(NULL, __LINE__);
+
+	w64(state + F(_obmalloc_state_mgmt_narenas_currently_allocated), 3);
+	check_warnings("pymalloc counts 3 arenas (narenas_currently_allocated), but its "
+		       "arena table at 0x7f3a00060000 holds 2", __LINE__);
+	w64(state + F(_obmalloc_state_mgmt_narenas_currently_allocated), 2);
+
+	w64(r2 + F(arena_object_prevarena), r2);
+	check_warnings("pymalloc's usable_arenas list is broken: arena 2 (0x7f3a00060060) "
+		       "links back to 0x7f3a00060060, but the one before it is 0x7f3a00060000",
+		       __LINE__);
+
+	w64(r2 + F(arena_object_prevarena), r0);
+	w64(r2 + F(arena_object_nextarena), r0);
+	check_warnings("pymalloc's usable_arenas list loops at arena 0", __LINE__);
+
+	w64(r2 + F(arena_object_nextarena), vector + 8);
+	check_warnings("is not in its arena table at 0x7f3a00060000", __LINE__);
+
+	w64(r2 + F(arena_object_nextarena), vector + F(arena_object));
+	w64(vector + F(arena_object) + F(arena_object_prevarena), r2);
+	check_warnings("holds arena 1 (0x7f3a00060030), which has no memory", __LINE__);
+}
+
 int main(void)
 {
 	lay = layout_find(12, false);
@@ -456,6 +509,7 @@ int main(void)
 	core_path = tmpdir ? sc_path(tmpdir, "obmalloc.core") : NULL;
 	if (lay && meta && arena0 && arena1 && core_path) {
 		RUN(test_stats);
+		RUN(test_bookkeeping);
 		RUN(test_blocks);
 		RUN(test_locate);
 		RUN(test_debug_header);
