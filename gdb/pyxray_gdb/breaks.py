@@ -124,6 +124,12 @@ def hardware_watch(cls, *args, **kwargs):
     except (gdb.error, RuntimeError) as e:
         _say_error_once(e)
         return None
+    if w.type == gdb.BP_WATCHPOINT:
+        # A software watchpoint: gdb would single-step the whole program.
+        w.delete()
+        _say_error_once(PyxrayError("gdb cannot use hardware watchpoints here (set "
+                                    "can-use-hw-watchpoints 1)"))
+        return None
     _hardware.append(w)
     return w
 
