@@ -6,18 +6,23 @@
 #   make demo       start an example program, attach gdb, show py-stack/py-object
 #   make bench      py-stack against libpython's py-bt, as ratios
 #   make fuzz       libFuzzer targets over cores and decoders (FUZZ_SECONDS=60 each)
-#   make install    PREFIX=/usr/local (DESTDIR honoured; PYTHON picks the python3)
+#   make install    PREFIX=/usr/local (DESTDIR honoured; PYTHON picks the python3);
+#                   make uninstall; make deb (Debian packages): tools/install.mk
 #   make layouts    regenerate src/runtime/layouts/ from the CPython headers found here
 
 CC ?= cc
 PYTHON ?= python3
 PREFIX ?= /usr/local
 BUILD ?= build
+# One version: the header's (pyxray.__version__ and debian/changelog are
+# checked against it by the tests).
+VERSION := $(shell sed -n 's/^\#define PYX_VERSION_STRING "\(.*\)"/\1/p' include/pyxray.h)
+SOVERSION := 0
 
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -Iinclude -Isrc
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = $(BASE_CFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(WARN) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS := -ldw -lelf -lz -lzstd -lpthread
 
 LIB_SRCS := $(wildcard src/*/*.c) $(wildcard src/runtime/layouts/*.c)
@@ -34,9 +39,9 @@ PYTHON_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 .PHONY: all lib cli check check-unit check-gdb asan demo bench install uninstall \
 	layouts clean deps
 
-all: lib cli
+all: lib cli generated
 
-lib: $(BUILD)/libpyxray.so $(BUILD)/libpyxray.a
+lib: $(BUILD)/libpyxray.so $(BUILD)/libpyxray.so.$(SOVERSION) $(BUILD)/libpyxray.a
 cli: $(BUILD)/pyxray $(BUILD)/python/.compiled
 
 
@@ -44,8 +49,14 @@ $(BUILD)/obj/%.o: src/%.c $(HEADERS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/libpyxray.so: $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libpyxray.so -o $@ $^ $(LIBS) $(LDFLAGS)
+# The SONAME is libpyxray.so.0 (what programs linked against it record);
+# build/libpyxray.so.0 is there for them to run from the build tree.
+# (Relinked when the Makefile changes: the SONAME and libraries are here.)
+$(BUILD)/libpyxray.so: $(LIB_OBJS) Makefile
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libpyxray.so.$(SOVERSION) -o $@ $(LIB_OBJS) $(LIBS) $(LDFLAGS)
+
+$(BUILD)/libpyxray.so.$(SOVERSION): | $(BUILD)/libpyxray.so
+	ln -sf libpyxray.so $@
 
 $(BUILD)/libpyxray.a: $(LIB_OBJS)
 	rm -f $@
@@ -64,9 +75,11 @@ $(BUILD)/python/.compiled: $(PY_STAGED)
 $(BUILD)/pyxray: tools/write-launcher | deps
 	tools/write-launcher $@ "$(PYTHON_EXE)" "$(abspath $(BUILD)/python)"
 
-# Fail early, with the package names, when the build needs are missing.
+# Fail early, with the package names, when the build needs are missing;
+# for make check or make demo, what they need too, so that a fresh machine
+# gets one apt-get line (tools/deps).
 deps:
-	@tools/deps build
+	@tools/deps build $(sort $(filter check demo,$(MAKECMDGOALS:check-gdb=check)))
 
 include tests/tests.mk
 include examples/examples.mk
@@ -76,32 +89,7 @@ layouts:
 	$(PYTHON) tools/layouts/generate.py --ids src/runtime/layout_ids.h
 	tools/layouts/generate-all
 
-# Installed: PREFIX/share/pyxray holds what gdb/ holds in a checkout (the
-# gdb script, pyxray_gdb and the pyxray package); pyxray.pth in the
-# directory this python3 searches under PREFIX (PYTHONDIR) makes
-# `import pyxray` work there, and PREFIX/bin/pyxray runs the CLI.
-PYTHONDIR ?= $(shell $(PYTHON) tools/python-site-dir $(PREFIX))
-SHAREDIR = $(PREFIX)/share/pyxray
-
-install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/pyxray $(DESTDIR)$(SHAREDIR)/pyxray_gdb \
-		$(DESTDIR)$(SHAREDIR)/pyxray $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PYTHONDIR)
-	install -m 755 $(BUILD)/libpyxray.so $(DESTDIR)$(PREFIX)/lib/pyxray/libpyxray.so
-	install -m 644 $(BUILD)/libpyxray.a $(DESTDIR)$(PREFIX)/lib/pyxray/libpyxray.a
-	install -m 644 include/pyxray.h $(DESTDIR)$(PREFIX)/include/pyxray.h
-	install -m 644 gdb/pyxray-gdb.py $(DESTDIR)$(SHAREDIR)/pyxray-gdb.py
-	install -m 644 gdb/pyxray_gdb/*.py $(DESTDIR)$(SHAREDIR)/pyxray_gdb/
-	install -m 644 gdb/pyxray/*.py $(DESTDIR)$(SHAREDIR)/pyxray/
-	"$(PYTHON_EXE)" -m compileall -q -d $(SHAREDIR)/pyxray $(DESTDIR)$(SHAREDIR)/pyxray
-	echo "$(SHAREDIR)" > $(DESTDIR)$(PYTHONDIR)/pyxray.pth
-	tools/write-launcher $(DESTDIR)$(PREFIX)/bin/pyxray "$(PYTHON_EXE)" "$(SHAREDIR)"
-	@echo "Add to ~/.gdbinit:  source $(SHAREDIR)/pyxray-gdb.py"
-
-uninstall:
-	rm -rf $(DESTDIR)$(PREFIX)/lib/pyxray $(DESTDIR)$(SHAREDIR) \
-		$(DESTDIR)$(PREFIX)/bin/pyxray $(DESTDIR)$(PREFIX)/include/pyxray.h \
-		$(DESTDIR)$(PYTHONDIR)/pyxray.pth
+include tools/install.mk
 
 clean:
 	rm -rf build build-asan build-fuzz tests/work

@@ -2,5 +2,7 @@
 
 .PHONY: demo
 
+# tools/deps installs gdb and the interpreter the demo runs, when missing.
 demo: all
+	@tools/deps demo
 	@examples/demo

@@ -204,18 +204,39 @@ FUNCTIONS = {
 
 # ---- loading -----------------------------------------------------------------
 
+# The library's SONAME: what the dynamic loader finds (the Debian package's
+# multiarch directory, LD_LIBRARY_PATH, ldconfig's cache).
+SONAME = "libpyxray.so.0"
+
+
 def library_candidates():
-    """Where libpyxray.so is looked for, in order: $PYXRAY_LIBRARY, then
+    """Where libpyxray is looked for, in order: $PYXRAY_LIBRARY, then
     beside the package as make stages it (build/python/pyxray ->
-    build/), as it sits in a checkout (gdb/pyxray -> build/), and as make
-    install puts it (PREFIX/share/pyxray/pyxray -> PREFIX/lib/pyxray)."""
+    build/), as it sits in a checkout (gdb/pyxray -> build/), as make
+    install puts it (PREFIX/share/pyxray/pyxray -> PREFIX/lib), and last
+    by its SONAME through the dynamic loader (as the Debian package
+    installs it)."""
     env = os.environ.get("PYXRAY_LIBRARY")
     if env:
         yield env
     up2 = os.path.dirname(os.path.dirname(_HERE))
     yield os.path.join(up2, "libpyxray.so")
     yield os.path.join(up2, "build", "libpyxray.so")
-    yield os.path.join(os.path.dirname(up2), "lib", "pyxray", "libpyxray.so")
+    yield os.path.join(os.path.dirname(up2), "lib", SONAME)
+    yield SONAME
+
+
+def _loaded_path(name):
+    """The file the dynamic loader opened for a library loaded by name."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split(None, 5)[-1].strip()
+                if os.path.basename(path).startswith(name):
+                    return path
+    except OSError:
+        pass
+    return name
 
 
 _lib = None
@@ -229,24 +250,31 @@ def lib():
         return _lib
     tried = []
     for path in library_candidates():
-        if os.path.exists(path):
+        by_name = "/" not in path
+        if not by_name and not os.path.exists(path):
+            tried.append(path)
+            continue
+        try:
+            l = ctypes.CDLL(path)
+        except OSError as e:
+            if by_name:  # not installed: say where else was looked
+                tried.append("%s (the loader's path)" % path)
+                continue
+            raise errors.Error("cannot load %s: %s" % (path, e), "no-library")
+        if by_name:
+            path = _loaded_path(path)
+        for name, (restype, argtypes) in FUNCTIONS.items():
             try:
-                l = ctypes.CDLL(path)
-            except OSError as e:
-                raise errors.Error("cannot load %s: %s" % (path, e), "no-library")
-            for name, (restype, argtypes) in FUNCTIONS.items():
-                try:
-                    fn = getattr(l, name)
-                except AttributeError:
-                    raise errors.Error("%s is older than this pyxray package (it has no "
-                                       "%s): rebuild it with make" % (path, name),
-                                       "no-library")
-                fn.restype = restype
-                fn.argtypes = argtypes
-            _lib, _lib_path = l, path
-            return l
-        tried.append(path)
-    raise errors.Error("libpyxray.so not found (looked in %s): run `make` in the pyxray "
+                fn = getattr(l, name)
+            except AttributeError:
+                raise errors.Error("%s is older than this pyxray package (it has no "
+                                   "%s): rebuild it with make" % (path, name),
+                                   "no-library")
+            fn.restype = restype
+            fn.argtypes = argtypes
+        _lib, _lib_path = l, path
+        return l
+    raise errors.Error("libpyxray not found (looked in %s): run `make` in the pyxray "
                        "checkout, or set PYXRAY_LIBRARY" % ", ".join(tried), "no-library")
 
 

@@ -52,7 +52,9 @@ def register():
         command = _command_class(cmd.name)(cmd)
         try:
             gdb.execute("alias %s = pyxray %s" % (cmd.gdb_name, cmd.name), to_string=True)
-        except gdb.error:
+        except gdb.error as e:
+            if "existing command" not in str(e):
+                raise
             _PyName(cmd.gdb_name, command)
     params.SetPyxray()
     params.ShowPyxray()
