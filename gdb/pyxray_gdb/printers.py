@@ -15,6 +15,9 @@ off.  When Debian's libpython printers (python3.X-dbg's auto-loaded
 python3.X-gdb.py) are loaded too, pyxray's print while pretty-print is
 on: it puts itself ahead of them; off, theirs print.
 """
+import os
+import re
+
 import gdb
 
 from pyxray.errors import Error
@@ -142,9 +145,30 @@ def _get_ahead_of_libpython(objfile):
             return
 
 
+# The files CPython's libpython script is auto-loaded for (python3.11,
+# python3.12d, libpython3.11.so.1.0 ...), as pyxray's gdb loader names them.
+_CPYTHON_FILE = re.compile(r"^(python(\d+(\.\d+)?[a-z]*)?|libpython\d+\.\d+[a-z]*\.so(\.[0-9.]+)?)$")
+
+
+def _claim(objfile):
+    """Be first in a CPython objfile's list before libpython appends its
+    lookup there: gdb loads an objfile's auto-load scripts after its
+    new_objfile event, or (gdb -p, gdb PROGRAM CORE) after every file of
+    the session, when no event follows."""
+    try:
+        name = os.path.basename(objfile.filename or "")
+        if getattr(objfile, "owner", None) is None and _CPYTHON_FILE.match(name):
+            pps = objfile.pretty_printers
+            if _printer not in pps:
+                pps.insert(0, _printer)
+    except RuntimeError:
+        pass
+
+
 def _on_new_objfile(event):
-    # libpython is auto-loaded after the objfile's event: look at every
-    # objfile each time (there are few).
+    if event is not None:
+        _claim(event.new_objfile)
+    # libpython loaded before pyxray: look at every objfile (there are few).
     for objfile in gdb.objfiles():
         _get_ahead_of_libpython(objfile)
 
@@ -203,6 +227,8 @@ thread runs (its innermost Python frame), or "" when it runs none.
 def install():
     gdb.pretty_printers.insert(0, _printer)
     gdb.events.new_objfile.connect(_on_new_objfile)
+    for objfile in gdb.objfiles():
+        _claim(objfile)
     _on_new_objfile(None)
     PyxType()
     PyxRepr()
