@@ -100,7 +100,7 @@ def _stack_key(t, locals):
     """What makes two threads' stacks the same: their frames (and locals
     when shown), not their ids, names or addresses."""
     frames = tuple((f.get("kind"), f.get("function"), f.get("file"), f.get("line"),
-                    f.get("module"), f.get("entered_from_c"),
+                    f.get("module"), f.get("entered_from_c"), f.get("called_through"),
                     tuple(sorted(f.get("locals", {}).items())) if locals else ())
                    for f in t["frames"])
     return (frames, t.get("error"), repr(t.get("in_c")))
@@ -119,6 +119,14 @@ def _thread_names(ts):
     return "%s \u2026 %s" % (names[0], names[-1])
 
 
+def _called_from_c(f, indent, width):
+    """The line before a frame entered from C, with what its caller
+    called when gdb's C frames tell ("called_through")."""
+    if f.get("called_through"):
+        return fit("%s(called from C, through %s)" % (indent, f["called_through"]), width)
+    return "%s(called from C)" % indent
+
+
 def _stack_body(t, locals, width):
     out = []
     if t.get("error"):
@@ -133,7 +141,7 @@ def _stack_body(t, locals, width):
             out.append(native_frame_line(f))
             continue
         if f.get("entered_from_c") and i > 0 and frames[i - 1].get("kind") != "native":
-            out.append("  (called from C)")
+            out.append(_called_from_c(f, "  ", width))
         out.extend(frame_lines(f))
         if locals:
             for name, value in f.get("locals", {}).items():
@@ -222,7 +230,7 @@ def render_bt(frames: list, *, full: bool = False, width: int = 0) -> str:
             for l in rest:
                 out.append(fit("        %s = %s" % (l["name"], l["repr"]), width))
         if f.get("entered_from_c") and i + 1 < len(frames):
-            out.append("    (called from C)")
+            out.append(_called_from_c(f, "    ", width))
     return "\n".join(out) + "\n"
 
 

@@ -17,7 +17,7 @@ import gdb
 from pyxray import options, render
 from pyxray.errors import Error, UsageError
 
-from . import native, session
+from . import native, session, stack
 from .command import PyxrayCommand, address_of, complete, split, width
 
 # Arguments in frame lines (py-bt, py-frame): short.
@@ -155,6 +155,23 @@ class _FrameCommand(PyxrayCommand):
         return complete(self.cmd, text, word)
 
 
+def _add_called_through(frames):
+    """What each frame entered from C was called through (py-stack's
+    "called_through"), from gdb's C frames; nothing when they do not say."""
+    if not any(f.get("entered_from_c") for f in frames[:-1]):
+        return
+    thread = _thread()
+    prog = session.program()
+    try:
+        merged = prog.stack(thread=native.thread_tid(thread), native=True)["threads"][0]["frames"]
+        through = stack.called_through(thread, prog, merged)
+    except Exception:  # a bonus, never an error
+        return
+    for f in frames:
+        if f["address"] in through:
+            f["called_through"] = through[f["address"]]
+
+
 class PyBt(_FrameCommand):
     def run(self, arg, from_tty):
         args = self.parse(arg)
@@ -166,6 +183,7 @@ class PyBt(_FrameCommand):
                 f["locals"] = doc["locals"]
             except Error as e:
                 f["args"], f["locals"] = [], [{"name": "<error>", "repr": str(e)}]
+        _add_called_through(frames)
         gdb.write(render.render_bt(frames, full=args.full, width=width()))
 
 

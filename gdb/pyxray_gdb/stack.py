@@ -126,7 +126,7 @@ def _python_or_gdb_name(name, thread):
 
 # ---- what the C frames say ---------------------------------------------------------
 
-def _callable_repr(frame, prog):
+def _callable_repr(frame, prog, builtins_only=True):
     for var in CALLABLE_VARS:
         try:
             v = frame.read_var(var)
@@ -142,9 +142,57 @@ def _callable_repr(frame, prog):
             text = prog.repr(addr, depth=1, items=3, string=60)
         except Error:
             continue
-        if text.startswith(("<built-in", "<method", "<slot wrapper", "<method-wrapper")):
+        if not builtins_only or text.startswith(("<built-in", "<method", "<slot wrapper",
+                                                 "<method-wrapper")):
             return text
     return None
+
+
+def _frame_at(level):
+    frame = gdb.newest_frame()
+    for _ in range(level):
+        frame = frame.older()
+        if frame is None:
+            return None
+    return frame
+
+
+def called_through(thread, prog, merged):
+    """{address of a Python frame entered from C: the repr of what its
+    Python caller called} (`<class 'list'>` for list(map(f, xs)) calling
+    f), for one gdb thread; merged: the thread's Python and native frames,
+    outermost first, native ones with their gdb level ("index").  What the
+    caller called is the callable of the outermost call frame (CALLERS)
+    among the C frames between the two; a Python function called through
+    the C API (f(*args)) is the frame itself, and not repeated."""
+    out = {}
+    between = None  # the native frames since the last Python frame
+    with native.selected_thread(thread):
+        for f in merged:
+            if f.get("kind") == "native":
+                if between is not None:
+                    between.append(f)
+                continue
+            if f.get("entered_from_c") and between:
+                for nf in between:
+                    name = nf.get("function") or ""
+                    if name in EVAL:
+                        break
+                    if not CALLERS.match(name) or nf.get("index") is None:
+                        continue
+                    try:
+                        frame = _frame_at(nf["index"])
+                    except gdb.error:
+                        break
+                    text = frame is not None and _callable_repr(frame, prog, builtins_only=False)
+                    if text:
+                        # A Python function called through the C API
+                        # (f(*args)) is the frame itself: nothing to add.
+                        if not text.startswith(("<function ", "<bound method ")):
+                            out[f["address"]] = text
+                        break
+            between = []
+    return out
 
 
 def thread_in_c(thread, prog):
@@ -205,6 +253,23 @@ def add_in_c(doc):
             note = None
         if note:
             t["in_c"] = note
+        frames = t["frames"]
+        if not any(f.get("entered_from_c") for f in frames[1:] if f.get("kind") != "native"):
+            continue
+        try:
+            merged = frames
+            if not any(f.get("kind") == "native" for f in frames):
+                saved, prog.stack_notes = prog.stack_notes, None
+                try:
+                    merged = prog.stack(thread=t["tid"], native=True)["threads"][0]["frames"]
+                finally:
+                    prog.stack_notes = saved
+            through = called_through(thread, prog, merged)
+        except Exception:  # a bonus, never an error
+            through = {}
+        for f in frames:
+            if f.get("address") in through:
+                f["called_through"] = through[f["address"]]
 
 
 class StackCommand(TableCommand):

@@ -8,8 +8,8 @@ document.  KIND is "stack" (tests/fixtures/stack_fixture.py's record) or
 The CLI runs first (it pauses the process and lets it go back to its
 SIGSTOP), then one gdb attaches and runs every command.  What only gdb
 prints - what each thread's C frames say in py-stack (its "in_c": the
-built-in called, waiting for the GIL ...), read from the C frames'
-variables - is taken out of gdb's answers first."""
+built-in called, waiting for the GIL ...; a frame's "called_through"),
+read from the C frames' variables - is taken out of gdb's answers first."""
 import json
 import os
 import re
@@ -51,6 +51,7 @@ def commands_for(kind, rec):
 
 
 _IN_C_LINE = re.compile(r"^  \(in C: .*\)\n", re.M)
+_THROUGH = re.compile(r"\(called from C, through .*\)$", re.M)
 _IN_C_STATE = re.compile(r"(,? )(waiting for the GIL|dropping the GIL|garbage-collecting)(?=[:,])")
 
 
@@ -65,8 +66,11 @@ def without_gdb_notes(cmd, text):
             return text
         for t in doc.get("threads", []):
             t.pop("in_c", None)
+            for f in t.get("frames", []):
+                f.pop("called_through", None)
         return json.dumps(doc)
     text = _IN_C_LINE.sub("", text)
+    text = _THROUGH.sub("(called from C)", text)
     return "\n".join(_IN_C_STATE.sub("", l) if l.startswith(("Thread ", "threads "))
                      or re.match(r"^\d+ threads", l) else l for l in text.split("\n"))
 

@@ -20,6 +20,7 @@ CASES = {
     "stack_native": ("stack_native", render.render_stack, {}),
     "stack_session": ("stack_session", render.render_stack, {}),
     "stack_session_all": ("stack_session", render.render_stack, {"group": False}),
+    "stack_through": ("stack_through", render.render_stack, {}),
     "object_fields": ("object_fields", render.render_object, {}),
     "frame_locals": ("frame_locals", render.render_locals, {}),
     "triage": ("triage", render.render_triage, {}),
