@@ -100,10 +100,23 @@ def _stack_key(t, locals):
     """What makes two threads' stacks the same: their frames (and locals
     when shown), not their ids, names or addresses."""
     frames = tuple((f.get("kind"), f.get("function"), f.get("file"), f.get("line"),
-                    f.get("module"), f.get("entered_from_c"), f.get("called_through"),
+                    f.get("module"), f.get("entered_from_c"),
                     tuple(sorted(f.get("locals", {}).items())) if locals else ())
                    for f in t["frames"])
     return (frames, t.get("error"), repr(t.get("in_c")))
+
+
+def _common_through(t, members):
+    """t with only the "called_through" every member of its group has:
+    the C frames of a call may tell it in one thread and not in another
+    (a call site the interpreter specialized meanwhile)."""
+    frames = []
+    for i, f in enumerate(t["frames"]):
+        if f.get("called_through") and len({m["frames"][i].get("called_through")
+                                             for m in members}) > 1:
+            f = {k: v for k, v in f.items() if k != "called_through"}
+        frames.append(f)
+    return dict(t, frames=frames)
 
 
 def _alone(t):
@@ -176,6 +189,7 @@ def render_stack(doc: dict, *, locals: bool = False, width: int = 0,
             state = (t.get("in_c") or {}).get("state")
             out.append("%d threads (%s) are here%s:" % (len(members), _thread_names(members),
                                                       ", " + state if state else ""))
+            t = _common_through(t, members)
         else:
             out.append(thread_header(t, crash))
         out.extend(_stack_body(t, locals, width))

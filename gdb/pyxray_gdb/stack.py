@@ -40,16 +40,16 @@ MAX_C_FRAMES = 48
 
 # ---- threads ---------------------------------------------------------------------
 
-# What was selected when gdb last showed its prompt, and how many times
-# py-stack ran since: a thread switched behind the user's back, or a
-# second run before the prompt, is `thread apply` at work.
-_prompt = {"thread": None, "runs": 0}
+# What was selected when gdb last showed its prompt: a thread switched
+# behind the user's back is `thread apply` at work.  A second run before
+# the prompt is not (a script, or gdb -batch -ex py-stack -ex 'py-stack
+# --json', runs it twice, and each run prints every thread).
+_prompt = {"thread": None}
 
 
 def _before_prompt():
     t = gdb.selected_thread()
     _prompt["thread"] = t.global_num if t is not None else None
-    _prompt["runs"] = 0
 
 
 _THREAD_APPLY = re.compile(r"^\s*(t|th|thr|thre|threa|thread)\s+(a|ap|app|appl|apply)\b|"
@@ -72,8 +72,6 @@ def in_thread_apply():
     t = gdb.selected_thread()
     if t is None:
         return False
-    if _prompt["runs"] > 1:
-        return True
     if _prompt["thread"] is not None and t.global_num != _prompt["thread"]:
         return True
     return bool(_THREAD_APPLY.match(_last_command()))
@@ -276,7 +274,6 @@ class StackCommand(TableCommand):
     """`pyxray stack`, also known as py-stack."""
 
     def run(self, arg, from_tty):
-        _prompt["runs"] += 1
         args = options.parse_gdb(self.cmd, split(arg))
         if args.thread is not None:
             args.thread = resolve_thread(args.thread)
