@@ -21,6 +21,8 @@ CASES = {
     "stack_session": ("stack_session", render.render_stack, {}),
     "stack_session_all": ("stack_session", render.render_stack, {"group": False}),
     "stack_through": ("stack_through", render.render_stack, {}),
+    "stack_through_group": ("stack_through_group", render.render_stack, {}),
+    "stack_through_group_all": ("stack_through_group", render.render_stack, {"group": False}),
     "object_fields": ("object_fields", render.render_object, {}),
     "frame_locals": ("frame_locals", render.render_locals, {}),
     "triage": ("triage", render.render_triage, {}),
