@@ -15,6 +15,7 @@ one cold), PYXRAY_BENCH_PYBT_RUNS (most py-bt runs), PYXRAY_BENCH_PYBT_BUDGET
 """
 import json
 import os
+import re
 import time
 
 import gdb
@@ -62,10 +63,19 @@ def _main():
         save()
 
     # The peer: CPython's libpython.py, auto-loaded by gdb with the
-    # interpreter (Debian: python3.11-dbg).
+    # interpreter (Debian: python3.11-dbg), or named by run_bench.py.
+    # pyxray, loaded after it, took the names py-bt ... for its own
+    # commands: load libpython again, so that py-bt is libpython's.
+    scripts = re.findall(r"^Yes\s+(\S+-gdb\.py)\s*$", res["auto_load"] or "", re.M)
+    scripts += [p for p in os.environ.get("PYXRAY_BENCH_PEER_SCRIPT", "").split(":") if p]
+    for path in scripts:
+        try:
+            gdb.execute("source " + path, to_string=True)
+        except gdb.error as e:
+            res["errors"].append("source %s: %s" % (path, e))
     try:
-        gdb.execute("help py-bt", to_string=True)
-        res["py_bt_available"] = True
+        doc = gdb.execute("help py-bt", to_string=True)
+        res["py_bt_available"] = "Print the Python stack of the selected thread" not in doc
     except gdb.error:
         res["py_bt_available"] = False
     save()

@@ -338,6 +338,9 @@ def bench(args, outdir, target, pid, cli):
             peer_script = ["-iex", "set debug-file-directory %s:/usr/lib/debug"
                            % os.path.join(root, "usr/lib/debug"),
                            "-ex", "source " + candidate]
+            # gdb_bench.py loads it again after pyxray, which takes the
+            # name py-bt for its own command.
+            env["PYXRAY_BENCH_PEER_SCRIPT"] = candidate
     gdb_cmd = [args.gdb, "-nx", "-q", "-batch",
                "-iex", "set auto-load safe-path /",
                "-iex", "set debuginfod enabled off",

@@ -254,6 +254,21 @@ struct pyx_error *pyx_object_json(struct pyx_program *prog, uint64_t address,
 				  const struct pyx_repr_limits *limits,
 				  char **ret);
 
+/* py-object --fields: each reference the object holds (attribute,
+ * item, dict value or key, C field) with its label, kind, the address
+ * and type of the object it points to, and a short repr:
+ * {"address", "fields": [{"name", "kind", "address", "type", "repr"}],
+ * "more_fields": N}.  Shape in docs/py-object.md. */
+struct pyx_error *pyx_object_fields_json(struct pyx_program *prog, uint64_t address,
+					 const struct pyx_repr_limits *limits,
+					 char **ret);
+
+/* The qualified name of an object's type ("int", "app.Job"), checking
+ * that address holds an object; cheap (no repr, no gc walk), for
+ * breakpoint conditions. */
+struct pyx_error *pyx_object_type_name(struct pyx_program *prog, uint64_t address,
+				       char **ret);
+
 /* A safe repr alone (ret is a malloc'ed C string). */
 struct pyx_error *pyx_object_repr(struct pyx_program *prog, uint64_t address,
 				  const struct pyx_repr_limits *limits,
@@ -504,12 +519,28 @@ struct pyx_frame_info {
 	int line;               /* the current line (first_line before the
 				 * first instruction ran) */
 	int first_line;         /* co_firstlineno */
-	bool started;           /* the frame has run an instruction */
+	bool started;           /* the frame is past its start: past its RESUME
+				 * (3.11+), or has run an instruction */
 	/* The code's co_name and co_filename objects: with code and
 	 * first_line, what tells a code object from an earlier one freed at
 	 * the same address. */
 	uint64_t code_name;
 	uint64_t code_file;
+	/* 3.11+: the Python frame this one returns to, or that called the C
+	 * code it returns to (0: none); whether it returns to C (entered
+	 * from C); and, when it returns to a Python frame, where that frame
+	 * will find the return value: its next value stack slot (0 when
+	 * unknown).  Up to 3.10: f_back, false and 0. */
+	uint64_t previous;
+	bool entered_from_c;
+	uint64_t return_slot;
+	/* What the frame's instruction pointer holds: 3.11 and 3.12 the
+	 * last instruction started (prev_instr), from 3.13 the one running
+	 * (instr_ptr), up to 3.10 f_lasti (a byte offset, -1 before the
+	 * first); and (3.11+) the address of the RESUME its code starts
+	 * with, else 0. */
+	uint64_t instr;
+	uint64_t resume;
 };
 
 /* The innermost Python frame of the thread with OS thread id tid, also
@@ -517,9 +548,42 @@ struct pyx_frame_info {
 struct pyx_error *pyx_thread_frame(struct pyx_program *prog, int tid,
 				   struct pyx_frame_info *ret);
 
+/* The frame a call is pushing on thread tid's stack to run code (3.11+):
+ * the eval loop can read code's first instruction before the thread's
+ * current frame points at the new frame.  PYX_ERR_NOT_FOUND when the
+ * frame at the top of the thread's data stack does not run code. */
+struct pyx_error *pyx_thread_pushed_frame(struct pyx_program *prog, int tid, uint64_t code,
+					  struct pyx_frame_info *ret);
+
 /* The Python frame at address frame. */
 struct pyx_error *pyx_frame_info_at(struct pyx_program *prog, uint64_t frame,
 				    struct pyx_frame_info *ret);
+
+/* One Python frame, for a debugger that selected it (py-locals,
+ * py-print): {"frame", "code", "function", "file", "line", "first_line",
+ * "kind" (function, module or class), "globals", "builtins", "locals":
+ * [{"name", "address", "type", "repr"}]}; or, with name, that name looked
+ * up as Python would - the frame's locals, its globals, the builtins:
+ * {"name", "scope" (local, global, builtin), "address", "type", "repr",
+ * and the frame's fields}, PYX_ERR_NOT_FOUND when it is none of them. */
+struct pyx_error *pyx_frame_json(struct pyx_program *prog, uint64_t frame,
+				 const char *name, const struct pyx_repr_limits *limits,
+				 char **ret);
+
+/* The code objects a Python breakpoint can watch: those whose co_name is
+ * name and whose co_filename's last component is file's (either NULL
+ * for any), and which have instructions on line (0: any); found from
+ * the gc's functions and generators and the running frames, with the
+ * code objects among their constants, recursively; or (root != 0) the
+ * code object root and those among its constants.  {"codes": [{"code",
+ * "function", "file", "first_line", "name_object", "file_object",
+ * "entry" (the instruction the eval loop reads when the code starts: its
+ * RESUME from 3.11, its first instruction before), "line_addresses" (the
+ * first instruction of each run of line), "unit" (an instruction's
+ * size)}], "scanned": N}. */
+struct pyx_error *pyx_code_find_json(struct pyx_program *prog, uint64_t root,
+				     const char *name, const char *file, int line,
+				     char **ret);
 
 /* A code object: {"function": qualname, "name", "file", "first_line",
  * "lines": [every line that has instructions]}. */
@@ -530,7 +594,9 @@ struct pyx_error *pyx_code_json(struct pyx_program *prog, uint64_t code,
  * {"kind": "resume", "addresses": [...]} (3.11+: the code that runs the
  * RESUME instruction every function starts with), or
  * {"kind": "eval-function", "addresses": [...], "frame_argument": N}
- * (3.8 - 3.10: _PyEval_EvalFrameDefault, whose argument N is the frame).
+ * (3.8 - 3.10: _PyEval_EvalFrameDefault, whose argument N is the frame),
+ * with "eval_code": PyEval_EvalCode (called with the code object of
+ * each module, exec() and eval() about to run), or null.
  * PYX_ERR_NO_DEBUG_INFO when that needs symbols that are missing. */
 struct pyx_error *pyx_entry_points_json(struct pyx_program *prog, char **ret);
 

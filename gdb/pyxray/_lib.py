@@ -109,7 +109,12 @@ class FrameInfo(ctypes.Structure):
                 ("first_line", _INT),
                 ("started", ctypes.c_bool),
                 ("code_name", _U64),
-                ("code_file", _U64)]
+                ("code_file", _U64),
+                ("previous", _U64),
+                ("entered_from_c", ctypes.c_bool),
+                ("return_slot", _U64),
+                ("instr", _U64),
+                ("resume", _U64)]
 
 
 # The C names of the structs, for the test that compares them with the header.
@@ -179,6 +184,8 @@ FUNCTIONS = {
     "pyx_stack_json": (ERR, [_P, _U64, ctypes.c_uint, _PP]),
     "pyx_object_json": (ERR, [_P, _U64, ctypes.POINTER(ReprLimits), _PP]),
     "pyx_object_repr": (ERR, [_P, _U64, ctypes.POINTER(ReprLimits), _PP]),
+    "pyx_object_fields_json": (ERR, [_P, _U64, ctypes.POINTER(ReprLimits), _PP]),
+    "pyx_object_type_name": (ERR, [_P, _U64, _PP]),
     "pyx_info_json": (ERR, [_P, _PP]),
     "pyx_modules_json": (ERR, [_P, _PP]),
     "pyx_gc_json": (ERR, [_P, _PP]),
@@ -210,7 +217,10 @@ FUNCTIONS = {
     # running frames
     "pyx_thread_frame": (ERR, [_P, _INT, ctypes.POINTER(FrameInfo)]),
     "pyx_frame_info_at": (ERR, [_P, _U64, ctypes.POINTER(FrameInfo)]),
+    "pyx_thread_pushed_frame": (ERR, [_P, _INT, _U64, ctypes.POINTER(FrameInfo)]),
     "pyx_code_json": (ERR, [_P, _U64, _PP]),
+    "pyx_frame_json": (ERR, [_P, _U64, _STR, ctypes.POINTER(ReprLimits), _PP]),
+    "pyx_code_find_json": (ERR, [_P, _U64, _STR, _STR, _INT, _PP]),
     "pyx_entry_points_json": (ERR, [_P, _PP]),
 }
 

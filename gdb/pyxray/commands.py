@@ -31,7 +31,8 @@ def run(prog, name, args, *, width=0):
     if name == "stack":
         doc = prog.stack(thread=args.thread, locals=args.locals, native=args.native,
                          native_all=getattr(args, "native_all", False))
-        return out(doc, lambda: render.render_stack(doc, locals=args.locals, width=width))
+        return out(doc, lambda: render.render_stack(doc, locals=args.locals, width=width,
+                                                    group=not args.all))
     if name == "triage":
         doc = prog.triage()
         return out(doc, lambda: render.render_triage(doc, width=width))
@@ -43,7 +44,7 @@ def run(prog, name, args, *, width=0):
         return out(doc, lambda: render.render_locks(doc, width=width))
     if name == "object":
         doc = prog.object(args.address, depth=args.depth, items=args.items,
-                          string=args.string)
+                          string=args.string, fields=args.fields)
         return out(doc, lambda: render.render_object(doc, width=width))
     if name == "info":
         doc = prog.info()

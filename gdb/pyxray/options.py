@@ -39,6 +39,24 @@ def thread_id(text):
     return number(text, 1, "a thread id (a number)")
 
 
+def thread_spec(text):
+    """A thread: a number (the CLI: its OS thread id or
+    threading.get_ident() value; gdb: also gdb's thread number), a gdb
+    convenience variable ($_thread) in gdb, or a Python thread name."""
+    if not text:
+        raise argparse.ArgumentTypeError("takes a thread number, id or name, not ''")
+    return text
+
+
+def line_range(text):
+    """py-list's LINE or START,END."""
+    m = re.match(r"^\s*(\d+)\s*(?:,\s*(\d+)\s*)?$", text)
+    if not m or int(m.group(1)) < 1 or (m.group(2) and int(m.group(2)) < int(m.group(1))):
+        raise argparse.ArgumentTypeError("takes LINE or START,END (line numbers), not '%s'"
+                                         % text)
+    return (int(m.group(1)), int(m.group(2)) if m.group(2) else None)
+
+
 def process_id(text):
     return number(text, 1, "a process id (a number)")
 
@@ -209,9 +227,10 @@ traceback, outermost call first: which thread holds the GIL, which one
 took a fatal signal, and the source line of each frame when the file is
 readable.  Frames that C code called into are marked "(called from C)".""",
         arguments=(
-            argument("--thread", metavar="TID", type=thread_id,
-                     help="only this thread (its OS thread id, as in `info threads`, "
-                     "or its threading.get_ident() value)"),
+            argument("--thread", metavar="THREAD", type=thread_spec,
+                     help="only this thread: its OS thread id (as in `info threads`), its "
+                     "threading.get_ident() value or its Python name; in gdb also gdb's "
+                     "thread number or $_thread"),
             argument("--locals", action="store_true",
                      help="show each frame's arguments and locals as safe reprs"),
             argument("--native", action="store_true",
@@ -221,8 +240,13 @@ readable.  Frames that C code called into are marked "(called from C)".""",
             argument("--native-all", action="store_true",
                      help="as --native, and also the threads that never ran Python (their "
                      "native frames only)"),
+            argument("--all", action="store_true",
+                     help="print every thread's stack, also when several threads are at the "
+                     "same place (the text groups them by default; JSON always lists "
+                     "every thread)"),
             JSON),
-        notes="Works on CPython 3.8 to 3.15, release and debug builds."),
+        notes="Works on CPython 3.8 to 3.15, release and debug builds.  In gdb, run\n"
+              "through `thread apply`, it prints the thread gdb selected."),
     Command(
         "triage", "Explain a crash: signal, faulting thread, Python and C frames.",
         """
@@ -291,6 +315,10 @@ attribute names.  It is bounded and safe on cycles.""",
                      help="items shown per container (default 10)"),
             argument("--string", metavar="N", type=count,
                      help="characters shown of a str or bytes (default 200)"),
+            argument("--fields", action="store_true",
+                     help="also list each attribute, item, dict value or C field the object "
+                     "holds, with the address, type and a short repr of the object it "
+                     "points to (to look into one step at a time)"),
             JSON),
         notes="size is what sys.getsizeof() would say; generation is the gc list that\n"
               "holds the object (3 is the permanent generation of gc.freeze())."),
@@ -510,6 +538,133 @@ so.""",
                      missing="which address? give an address or expression",
                      help="the address"),
             JSON)),
+    Command(
+        "bt", "Print the Python stack of the selected thread, innermost frame first.",
+        """
+Like gdb's bt for the Python frames of the thread gdb has selected: one
+line per frame, numbered from 0 (the innermost), with its arguments as
+safe reprs, and "(called from C)" where C code called into Python.  The
+numbers are the ones py-frame takes.  libpython's py-bt prints the same
+frames as a traceback.""",
+        arguments=(
+            argument("--full", action="store_true",
+                     help="also print each frame's locals, as bt full does"),
+        ),
+        cli=False),
+    Command(
+        "frame", "Select a Python frame and print it.",
+        """
+Selects Python frame N of the selected thread (0 is the innermost, as
+py-bt numbers them) and the C frame of the eval loop that runs it, so
+that gdb's info locals, up, down and finish work from there; without N,
+prints the selected Python frame.  The selected Python frame is the one
+py-list, py-locals and py-print look at; after the program stops again
+it is the innermost one, or the one inside the C frame selected with
+gdb's frame, up and down.""",
+        arguments=(
+            argument("level", metavar="N", type=count, nargs="?",
+                     help="the frame's number in py-bt"),
+        ),
+        cli=False),
+    Command(
+        "up", "Select the Python frame that called this one (N frames up).",
+        """
+Moves to an older Python frame of the selected thread, across the C
+frames between them, and selects the eval-loop C frame that runs it.
+At the outermost frame it says so and stays.""",
+        arguments=(
+            argument("count", metavar="N", type=count, nargs="?", default=1,
+                     help="how many frames (default 1)"),
+        ),
+        cli=False),
+    Command(
+        "down", "Select the Python frame this one called (N frames down).",
+        """
+Moves to a newer Python frame of the selected thread and selects the
+eval-loop C frame that runs it.  At the innermost frame it says so and
+stays.""",
+        arguments=(
+            argument("count", metavar="N", type=count, nargs="?", default=1,
+                     help="how many frames (default 1)"),
+        ),
+        cli=False),
+    Command(
+        "list", "List the source around the selected Python frame's line.",
+        """
+Prints the lines around the line the selected Python frame is at (five
+before and after), marking it with ">", read from the file on disk.
+LINE lists ten lines from LINE; START,END lists those lines.  If the
+file is not there, or has changed since the program loaded it (the
+function's first line no longer defines it), it says so.""",
+        arguments=(
+            argument("lines", metavar="LINE|START,END", type=line_range, nargs="?",
+                     help="the lines to list"),
+        ),
+        cli=False),
+    Command(
+        "locals", "Print the selected Python frame's local variables.",
+        """
+One line per local variable of the selected Python frame, name = safe
+repr, arguments first; a module's or class body's frame shows the
+names in its namespace.""",
+        arguments=(
+            argument("--depth", metavar="N", type=count,
+                     help="nesting of containers shown (default 3)"),
+            argument("--items", metavar="N", type=count,
+                     help="items shown per container (default 10)"),
+            argument("--string", metavar="N", type=count,
+                     help="characters shown of a str or bytes (default 200)"),
+            JSON),
+        cli=False),
+    Command(
+        "print", "Print a Python name of the selected frame, or an object.",
+        """
+NAME is looked up as Python would in the selected Python frame: its
+locals, then its module's globals, then the builtins; NAME.attr.attr
+follows instance attributes.  Anything else (or a name that is none of
+those) is a gdb expression that yields a PyObject* (or an address):
+py-print op, py-print $rdi, py-print frame->f_locals.""",
+        arguments=(
+            argument("name", metavar="NAME|EXPR", nargs="+",
+                     missing="what to print? give a Python name or an expression",
+                     help="the name or expression"),
+            argument("--depth", metavar="N", type=count,
+                     help="nesting of containers shown (default 3)"),
+            argument("--items", metavar="N", type=count,
+                     help="items shown per container (default 10)"),
+            argument("--string", metavar="N", type=count,
+                     help="characters shown of a str or bytes (default 200)"),
+            JSON),
+        cli=False),
+    Command(
+        "next", "Run to the next line of the selected Python frame (or of its caller).",
+        """
+Lets the program run until the selected Python frame reaches another
+line, stepping over the calls it makes, or returns (then it stops in the
+frame it returns to).  Only Python frames of the selected frame's thread
+count; other threads run meanwhile.  Built on the same hardware
+watchpoints as py-break, so the calls in between run at full speed; the
+stop is in the interpreter's C code, where gdb's step, next and advance
+go on in C.""",
+        arguments=(),
+        cli=False),
+    Command(
+        "step", "Run to the next Python line, entering the functions called.",
+        """
+Like py-next, but also stops at the first line of any Python function
+the thread calls before that (directly, or through C code such as map()
+or a C extension).""",
+        arguments=(),
+        cli=False),
+    Command(
+        "finish", "Run until the selected Python frame returns; print its return value.",
+        """
+Lets the program run until the selected Python frame returns, then
+prints the value it returned (a safe repr) and where the program is now.
+A frame that C code called is finished by gdb's finish of the eval-loop
+C frame that runs it.""",
+        arguments=(),
+        cli=False),
     Command(
         "break", "Stop when Python code enters a function or reaches a line.",
         """

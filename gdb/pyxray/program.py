@@ -182,6 +182,10 @@ class Program:
         #: first (from the core's own notes), native_source serving when
         #: that fails; a bool, or a function returning one.
         self.native_engine_first = False
+        #: A front door that sees more of each thread's C frames than the
+        #: engine (gdb, with their variables) sets this: fn(doc) adds to
+        #: stack() documents what it sees ("in_c", docs/py-stack.md).
+        self.stack_notes = None
         return self
 
     # ---- lifetime --------------------------------------------------------
@@ -471,31 +475,53 @@ class Program:
 
     # ---- the commands ----------------------------------------------------
 
-    def stack(self, *, thread: int | None = None, locals: bool = False, native: bool = False,
-              exceptions: bool = False, native_all: bool = False) -> dict:
+    def stack(self, *, thread: int | str | None = None, locals: bool = False,
+              native: bool = False, exceptions: bool = False,
+              native_all: bool = False) -> dict:
         """Every thread's Python stack, frames outermost first (as
         traceback.extract_stack() lists them): docs/py-stack.md.
 
-        thread: one thread, by OS thread id or threading.get_ident().
-        locals: each frame's locals as safe reprs.  native: the C frames
-        too, merged with the Python ones ("kind": "native"/"python").
-        exceptions: each thread's exception being handled.  native_all:
-        native, and also the threads that never ran Python."""
+        thread: one thread, by OS thread id or threading.get_ident() (a
+        number, or its digits), or by its Python name.  locals: each
+        frame's locals as safe reprs.  native: the C frames too, merged
+        with the Python ones ("kind": "native"/"python").  exceptions:
+        each thread's exception being handled.  native_all: native, and
+        also the threads that never ran Python."""
         flags = ((_lib.STACK_LOCALS if locals else 0) |
                  (_lib.STACK_EXCEPTIONS if exceptions else 0) |
                  (_lib.STACK_NATIVE_ALL if native_all else 0))
         native = native or native_all
+        name = None
+        if isinstance(thread, str):
+            if thread.strip().isdigit():
+                thread = int(thread)
+            else:
+                name, thread = thread, None
+        if name is not None:
+            # Names live in the threads' records: find its id first.
+            ids = [t["tid"] or t["thread_id"] for t in self._query("pyx_stack_json", 0, 0)
+                   ["threads"] if t.get("name") == name]
+            if not ids:
+                raise Error("no Python thread named '%s' (py-stack lists the threads "
+                            "with their names)" % name, "not-found")
+            if len(ids) > 1:
+                raise Error("%d threads are named '%s': give the thread's id instead"
+                            % (len(ids), name), "invalid-argument")
+            thread = ids[0]
         tid = int(thread or 0)
         if not native:
-            return self._query("pyx_stack_json", tid, flags)
-        stacks, destroy, warning = self._native_stacks(tid or None)
-        try:
-            doc = self._query("pyx_stack_native_json", tid, flags, stacks)
-        finally:
-            if destroy:
-                destroy(stacks)
-        if warning:
-            self._note(warning)
+            doc = self._query("pyx_stack_json", tid, flags)
+        else:
+            stacks, destroy, warning = self._native_stacks(tid or None)
+            try:
+                doc = self._query("pyx_stack_native_json", tid, flags, stacks)
+            finally:
+                if destroy:
+                    destroy(stacks)
+            if warning:
+                self._note(warning)
+        if self.stack_notes is not None:
+            self.stack_notes(doc)
         return doc
 
     def triage(self) -> dict:
@@ -527,12 +553,23 @@ class Program:
         return self._query("pyx_locks_json", long=True)
 
     def object(self, address: int | str, *, depth: int | None = None,
-               items: int | None = None, string: int | None = None) -> dict:
+               items: int | None = None, string: int | None = None,
+               fields: bool = False) -> dict:
         """One object: type, refcount, size (as sys.getsizeof), gc state
         and a safe repr bounded by depth, items and string:
-        docs/py-object.md."""
+        docs/py-object.md.  fields: also "fields", each reference it holds
+        (attribute, item, dict value, C field) with the address, type and
+        a short repr of the object it points to."""
         limits = _lib.ReprLimits(depth or 0, items or 0, string or 0)
-        return self._query("pyx_object_json", _address(address), ctypes.byref(limits))
+        doc = self._query("pyx_object_json", _address(address), ctypes.byref(limits))
+        if fields:
+            more = self._query("pyx_object_fields_json", _address(address),
+                               ctypes.byref(_lib.ReprLimits(0, 0, 0)))
+            doc["fields"] = more["fields"]
+            doc["more_fields"] = more["more_fields"]
+            if more.get("fields_error"):
+                doc["fields_error"] = more["fields_error"]
+        return doc
 
     def repr(self, address: int | str, *, depth: int | None = None,
              items: int | None = None, string: int | None = None) -> str:
@@ -540,6 +577,11 @@ class Program:
         limits = _lib.ReprLimits(depth or 0, items or 0, string or 0)
         return self._query("pyx_object_repr", _address(address), ctypes.byref(limits),
                            text=True)
+
+    def type_name(self, address: int | str) -> str:
+        """The qualified name of an object's type (cheap: no repr, no gc
+        walk; what $pyx_type() in a breakpoint condition calls)."""
+        return self._query("pyx_object_type_name", _address(address), text=True)
 
     def info(self) -> dict:
         """CPython version and build, where _PyRuntime is, the layout
@@ -665,12 +707,43 @@ class Program:
         _lib.check(_lib.lib().pyx_thread_frame(self._handle(), tid, ctypes.byref(info)))
         return info
 
-    def frame_info(self, address: int) -> _lib.FrameInfo:
+    def pushed_frame(self, tid: int, code: int) -> _lib.FrameInfo:
+        """The frame a call is pushing on thread tid's stack to run code
+        (3.11+; a FrameInfo), before the thread's current frame is it."""
+        info = _lib.FrameInfo()
+        _lib.check(_lib.lib().pyx_thread_pushed_frame(self._handle(), tid, code,
+                                                        ctypes.byref(info)))
+        return info
+
+    def frame_info(self, address: int | str) -> _lib.FrameInfo:
         """The Python frame at address (a FrameInfo)."""
         info = _lib.FrameInfo()
-        _lib.check(_lib.lib().pyx_frame_info_at(self._handle(), address,
+        _lib.check(_lib.lib().pyx_frame_info_at(self._handle(), _address(address),
                                                   ctypes.byref(info)))
         return info
+
+    def frame(self, address: int | str, *, name: str | None = None,
+              depth: int | None = None, items: int | None = None,
+              string: int | None = None) -> dict:
+        """One Python frame (its address is a stack frame's "address"):
+        function, file, line, kind, and its locals with their addresses,
+        types and reprs; or, with name, that name looked up as Python
+        would (locals, globals, builtins): docs/py-locals.md,
+        docs/py-print.md."""
+        limits = _lib.ReprLimits(depth or 0, items or 0, string or 0)
+        return self._query("pyx_frame_json", _address(address), _lib.encode(name),
+                           ctypes.byref(limits))
+
+    def code_find(self, *, root: int | str | None = None, name: str | None = None,
+                  file: str | None = None, line: int = 0) -> list[dict]:
+        """Code objects a Python breakpoint can watch (co_name name, file
+        name ending like file's last component, with instructions on
+        line): those the process has (root None), or root's and those
+        among its constants.  Each with "entry" and "line_addresses", the
+        instructions the eval loop reads when the code starts or the line
+        is reached."""
+        return self._query("pyx_code_find_json", _address(root) if root else 0,
+                           _lib.encode(name), _lib.encode(file), int(line or 0))["codes"]
 
     def code(self, address: int | str) -> dict:
         """A code object: function, name, file, first_line, lines."""

@@ -8,7 +8,9 @@ lists, reprs, locals.
 """
 from __future__ import annotations
 
-__all__ = ["render_stack", "render_triage", "render_tasks", "render_locks", "render_object", "render_info", "render_gc",
+__all__ = ["render_stack", "render_triage", "render_tasks", "render_locks", "render_object",
+           "render_bt", "render_frame", "render_locals", "render_print", "render_source",
+           "render_info", "render_gc",
            "render_census", "render_referrers", "render_path", "render_path_dot",
            "render_leaks_snapshot", "render_leaks_diff", "render_refcheck",
            "render_pools", "render_arenas", "render_arenas_map", "render_malloc",
@@ -69,6 +71,9 @@ def thread_header(t, crash):
         parts.append("crashed here: %s%s" % (crash["signal"], where))
     if t.get("holds_gil"):
         parts.append("holds the GIL")
+    in_c = t.get("in_c") or {}
+    if in_c.get("state"):
+        parts.append(in_c["state"])
     interp = " [interpreter %d]" % t["interpreter"] if t.get("interpreter") else ""
     head = "Thread %d%s%s" % (t["tid"], name, interp)
     return head + (" " + ", ".join(parts) if parts else "") + ":"
@@ -126,37 +131,135 @@ def repeat_line(n, more):
         "frame" if n == 1 else "%d frames" % n, thousands(more), plural(more, "time"))
 
 
-def render_stack(doc: dict, *, locals: bool = False, width: int = 0) -> str:
-    """py-stack: one block per thread, each like a traceback."""
+def _stack_key(t, locals):
+    """What makes two threads' stacks the same: their frames (and locals
+    when shown), not their ids, names or addresses."""
+    frames = tuple((f.get("kind"), f.get("function"), f.get("file"), f.get("line"),
+                    f.get("module"), f.get("entered_from_c"),
+                    tuple(sorted(f.get("locals", {}).items())) if locals else ())
+                   for f in t["frames"])
+    return (frames, t.get("error"), repr(t.get("in_c")),
+            (t.get("status") or {}).get("state"), repr(t.get("repeats")))
+
+
+# What a group of threads in the same state is doing, when each waits on
+# its own object (the text names it).
+_STATE_WORDS = {"running": "running Python", "gil_wait": "waiting for the GIL",
+                "c_call": "in a C call", "lock_wait": "blocked on a lock",
+                "loop_idle": "idle in the event loop", "syscall": "in a system call",
+                "gc": "collecting garbage", "no_python": "runs no Python code"}
+
+
+def _group_status(t, members):
+    """t with the status all the members share: the same text, or the
+    state in words when each names its own lock or call."""
+    texts = {(m.get("status") or {}).get("text") for m in members}
+    if len(texts) == 1 or not t.get("status"):
+        return t
+    state = t["status"].get("state")
+    return dict(t, status={"state": state,
+                           "text": "%s (each its own; --all shows each thread)"
+                                   % _STATE_WORDS.get(state, state)})
+
+
+def _common_through(t, members):
+    """t with only the "called_through" every member of its group has:
+    the C frames of a call may tell it in one thread and not in another
+    (a call site the interpreter specialized meanwhile)."""
+    frames = []
+    for i, f in enumerate(t["frames"]):
+        if f.get("called_through") and len({m["frames"][i].get("called_through")
+                                             for m in members}) > 1:
+            f = {k: v for k, v in f.items() if k != "called_through"}
+        frames.append(f)
+    return dict(t, frames=frames)
+
+
+def _alone(t):
+    """A thread shown on its own even when others are at the same place."""
+    return bool(t.get("holds_gil") or t.get("is_crashed") or t.get("error") or
+                not t["frames"])
+
+
+def _thread_names(ts):
+    names = [t.get("name") or str(t["tid"]) for t in ts]
+    if len(names) <= 4:
+        return ", ".join(names)
+    return "%s \u2026 %s" % (names[0], names[-1])
+
+
+def _called_from_c(f, indent, width):
+    """The line before a frame entered from C, with what its caller
+    called when gdb's C frames tell ("called_through")."""
+    if f.get("called_through"):
+        return fit("%s(called from C, through %s)" % (indent, f["called_through"]), width)
+    return "%s(called from C)" % indent
+
+
+def _stack_body(t, locals, width):
+    out = []
+    st = status_line(t)
+    said = (t.get("in_c") or {}).get("state")
+    if st and not (said and said in st):
+        out.append(fit(st, width))
+    if t.get("error"):
+        out.append("  error: %s" % t["error"])
+    frames = t["frames"]
+    if not frames and not t.get("error"):
+        out.append("  (no Python frames)")
+    elif frames:
+        out.append("Traceback (most recent call last):")
+    previous = None
+    for f in collapsed(frames, t.get("repeats")):
+        if isinstance(f, tuple):
+            out.append(repeat_line(f[1], f[2]))
+            continue
+        if f.get("kind") == "native":
+            out.append(native_frame_line(f))
+        else:
+            if f.get("entered_from_c") and previous is not None and \
+                    previous.get("kind") != "native":
+                out.append(_called_from_c(f, "  ", width))
+            out.extend(frame_lines(f))
+            if locals:
+                for name, value in f.get("locals", {}).items():
+                    out.append(fit("      %s = %s" % (name, value), width))
+        previous = f
+    calling = (t.get("in_c") or {}).get("calling")
+    if calling and frames:
+        out.append(fit("  (in C: %s)" % calling, width))
+    out.extend(limit_lines(t))
+    return out
+
+
+def render_stack(doc: dict, *, locals: bool = False, width: int = 0,
+                 group: bool = True) -> str:
+    """py-stack: one block per thread, each like a traceback; threads at
+    the same place (the same frames) are printed once, as a group, unless
+    group is False."""
     out = []
     crash = doc.get("crash")
-    for t in doc["threads"]:
-        out.append(thread_header(t, crash))
-        if t.get("error"):
-            out.append("  error: %s" % t["error"])
-        frames = t["frames"]
-        if not frames and not t.get("error"):
-            out.append("  (no Python frames)")
-        elif frames:
-            out.append("Traceback (most recent call last):")
-        previous = None
-        for f in collapsed(frames, t.get("repeats")):
-            if isinstance(f, tuple):
-                out.append(repeat_line(f[1], f[2]))
+    threads = doc["threads"]
+    groups = {}
+    if group:
+        for t in threads:
+            if not _alone(t):
+                groups.setdefault(_stack_key(t, locals), []).append(t)
+    done = set()
+    for t in threads:
+        key = _stack_key(t, locals) if group and not _alone(t) else None
+        members = groups.get(key, [t]) if key is not None else [t]
+        if len(members) > 1:
+            if key in done:
                 continue
-            if f.get("kind") == "native":
-                out.append(native_frame_line(f))
-            else:
-                if f.get("entered_from_c") and previous is not None and \
-                        previous.get("kind") != "native":
-                    out.append("  (called from C)")
-                out.extend(frame_lines(f))
-                if locals:
-                    for name, value in f.get("locals", {}).items():
-                        out.append(fit("      %s = %s" % (name, value), width))
-            previous = f
-        limits = limit_lines(t)
-        out.extend(limits)
+            done.add(key)
+            state = (t.get("in_c") or {}).get("state")
+            out.append("%d threads (%s) are here%s:" % (len(members), _thread_names(members),
+                                                      ", " + state if state else ""))
+            t = _group_status(_common_through(t, members), members)
+        else:
+            out.append(thread_header(t, crash))
+        out.extend(_stack_body(t, locals, width))
         out.append("")
     return "\n".join(out)
 
@@ -170,6 +273,78 @@ def limit_lines(t):
     if t.get("native_error"):
         out.append("  [no native frames: %s]" % t["native_error"])
     return out
+
+
+# ---- py-bt, py-frame, py-locals, py-print, py-list (gdb's selected frame) ---
+
+def _args_text(args, width=0):
+    return ", ".join("%s=%s" % (a["name"], a["repr"]) for a in args)
+
+
+def render_frame(f: dict, *, level: int | None = None, args: list | None = None,
+                 source: bool = True, width: int = 0) -> str:
+    """One Python frame the way gdb prints a frame: "#N  function (args)
+    at file:line" and its source line.  f: a stack frame (function, file,
+    line); args: its arguments ({"name", "repr"})."""
+    head = "#%-2d " % level if level is not None else ""
+    line = f["line"] if f.get("line", -1) >= 0 else "?"
+    out = [fit("%s%s (%s) at %s:%s" % (head, f["function"], _args_text(args or []), f["file"],
+                                       line), width)]
+    if source:
+        text = _raw_source_line(f["file"], f.get("line"))
+        if text is not None:
+            out.append("%s\t%s" % (line, text))
+    return "\n".join(out) + "\n"
+
+
+def _raw_source_line(path, line):
+    if not path or line is None or line <= 0:
+        return None
+    import linecache
+    text = linecache.getline(path, line)
+    return text.rstrip("\n") if text else None
+
+
+def render_bt(frames: list, *, full: bool = False, width: int = 0) -> str:
+    """py-bt: the selected thread's Python frames, innermost first, each
+    as py-frame prints it (without source); frames: {"function", "file",
+    "line", "entered_from_c", "args": [...], "locals": [...]}."""
+    if not frames:
+        return "No Python frames in this thread.\n"
+    out = []
+    for i, f in enumerate(frames):
+        out.append(render_frame(f, level=i, args=f.get("args"), source=False,
+                                width=width).rstrip("\n"))
+        if full:
+            rest = [l for l in f.get("locals", []) if l.get("kind") != "argument"]
+            if not rest:
+                out.append("No locals.")
+            for l in rest:
+                out.append(fit("        %s = %s" % (l["name"], l["repr"]), width))
+        if f.get("entered_from_c") and i + 1 < len(frames):
+            out.append(_called_from_c(f, "    ", width))
+    return "\n".join(out) + "\n"
+
+
+def render_locals(d: dict, *, width: int = 0) -> str:
+    """py-locals: name = repr, one per line."""
+    if not d["locals"]:
+        return "No locals.\n"
+    return "".join(fit("%s = %s" % (l["name"], l["repr"]), width) + "\n"
+                   for l in d["locals"])
+
+
+def render_print(d: dict, *, width: int = 0) -> str:
+    """py-print: "local 'x' = repr" (global, builtin), or "EXPR = repr"."""
+    if d.get("scope"):
+        return "%s '%s' = %s\n" % (d["scope"], d["name"], d["repr"])
+    return "%s = %s\n" % (d["name"], d["repr"])
+
+
+def render_source(path: str, lines: list, current: int | None) -> str:
+    """py-list: numbered lines (number, text), ">" at the current one."""
+    return "".join("%s%4d    %s\n" % (">" if n == current else " ", n, text.rstrip("\n"))
+                   for n, text in lines)
 
 
 # ---- py-triage ---------------------------------------------------------------
@@ -426,6 +601,18 @@ def render_object(d: dict, *, width: int = 0) -> str:
         lines.append("note      %s" % d["allocated_at_note"])
     for e in d.get("errors", []) + d.get("notes", []):
         lines.append("note      %s" % e)
+    if "fields" in d:
+        lines.append("fields    %d" % (len(d["fields"]) + d.get("more_fields", 0)))
+        col = min(max([len(f["name"]) for f in d["fields"]] + [4]), 30)
+        acol = max([len(f["address"]) for f in d["fields"]] + [4])
+        tcol = min(max([len(f["type"] or "?") for f in d["fields"]] + [4]), 24)
+        for f in d["fields"]:
+            lines.append(fit("  %-*s %-*s %-*s %s" % (col, f["name"], acol, f["address"], tcol,
+                                                      f["type"] or "?", f["repr"]), width))
+        if d.get("more_fields"):
+            lines.append("  ... %d more fields not listed" % d["more_fields"])
+        if d.get("fields_error"):
+            lines.append("note      the fields stop early: %s" % d["fields_error"])
     return "\n".join(lines) + "\n"
 
 

@@ -2,28 +2,45 @@
 
 Loaded by gdb/pyxray-gdb.py (`source gdb/pyxray-gdb.py`).  Each command
 of the shared table (pyxray.options.COMMANDS) becomes `pyxray NAME`, with
-the alias py-NAME; what only gdb can do lives here: the `bt` frame filter,
-py-break, the Python location at each stop, `set/show pyxray`.
+the alias py-NAME; what only gdb can do lives here: the selected Python
+frame (py-bt, py-frame, py-up, py-down, py-list, py-locals, py-print),
+the `bt` frame filter, the pretty-printer and convenience functions,
+py-break and Python stepping (py-next, py-step, py-finish), the Python
+location at each stop, `set/show pyxray`.
 """
 import gdb
 
 from pyxray import options
 
-from . import breaks, framefilter, location, params, session
+from . import breaks, framefilter, location, params, printers, pyframes, session, stack, stepping
 from .command import PrefixCommand, TableCommand
 
 _registered = False
 
 
-def _alias(name, command):
-    """py-NAME for `pyxray NAME`, unless another script has the name
-    (CPython's libpython, loaded before pyxray): its command keeps it, as
-    it does when it loads after pyxray (pyxray-gdb(7) says so)."""
-    try:
-        gdb.execute("alias %s = %s" % (name, command), to_string=True)
-    except gdb.error as e:
-        if "existing command" not in str(e):
-            raise
+def _command_class(name):
+    if name == "break":
+        return breaks.PyBreak
+    if name == "stack":
+        return stack.StackCommand
+    return pyframes.CLASSES.get(name) or stepping.CLASSES.get(name) or TableCommand
+
+
+class _PyName(gdb.Command):
+    """py-NAME where an alias cannot be made: another extension (CPython's
+    own libpython: py-bt, py-list, py-up, py-down, py-print, py-locals)
+    took the name first.  pyxray's command replaces it."""
+
+    def __init__(self, name, command):
+        self.__doc__ = command.__doc__
+        self._command = command
+        super().__init__(name, gdb.COMMAND_NONE)
+
+    def invoke(self, arg, from_tty):
+        self._command.invoke(arg, from_tty)
+
+    def complete(self, text, word):
+        return self._command.complete(text, word)
 
 
 def register():
@@ -32,17 +49,23 @@ def register():
         return
     PrefixCommand()
     for cmd in options.COMMANDS:
-        if cmd.name == "break":
-            breaks.PyBreak(cmd)
-        else:
-            TableCommand(cmd)
-        _alias(cmd.gdb_name, "pyxray " + cmd.name)
+        command = _command_class(cmd.name)(cmd)
+        try:
+            gdb.execute("alias %s = pyxray %s" % (cmd.gdb_name, cmd.name), to_string=True)
+        except gdb.error as e:
+            if "existing command" not in str(e):
+                raise
+            _PyName(cmd.gdb_name, command)
     params.SetPyxray()
     params.ShowPyxray()
     params.BtPython(framefilter.set_enabled)
     params.ShowLocation()
+    params.PrettyPrint()
     framefilter.install()
+    printers.install()
     location.install()
+    pyframes.install()
+    stack.install()
     gdb.events.exited.connect(breaks.on_exit)
     gdb.events.stop.connect(breaks.on_stop)
     gdb.events.new_objfile.connect(breaks.on_new_objfile)

@@ -70,3 +70,16 @@ gdb's own frame line."""
 def value(name):
     p = _params.get(name)
     return p.value if p is not None else None
+
+
+class PrettyPrint(BoolParameter):
+    """When on, gdb prints PyObject * values (and the other pointers to
+CPython object structs: PyDictObject *, PyCodeObject * ...) as pyxray's
+safe repr of the object, in print, bt, bt full, info locals and frame.
+Off, gdb prints them as pointers (or Debian's libpython printers do, when
+they are loaded)."""
+    set_doc = "Set whether gdb prints PyObject pointers as Python values."
+    show_doc = "Whether gdb prints PyObject pointers as Python values"
+
+    def __init__(self):
+        super().__init__("pretty-print", True)

@@ -64,6 +64,9 @@ void stack_frame_json(struct pyx_program *prog, const struct pyx_frame *f,
 	strbuf_puts(sb, ", ");
 	json_key(sb, "line");
 	strbuf_printf(sb, "%d, ", f->line);
+	json_key(sb, "address");
+	json_hex(sb, f->frame);
+	strbuf_puts(sb, ", ");
 	json_key(sb, "entered_from_c");
 	strbuf_puts(sb, f->entry ? "true" : "false");
 	if (flags & PYX_STACK_LOCALS) {

@@ -12,7 +12,7 @@
  * and native frames are merged in. */
 #define STACK_KIND (1u << 16)
 
-/* {"function", "file", "line", "entered_from_c"[, "locals"]} */
+/* {"function", "file", "line", "address", "entered_from_c"[, "locals"]} */
 void stack_frame_json(struct pyx_program *prog, const struct pyx_frame *f,
 		      unsigned flags, struct strbuf *sb);
 /* "tid": ..., "thread_id": ..., "interpreter": ..., "name": ...,

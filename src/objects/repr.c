@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "objects/lock.h"
 #include "objects/object.h"
 #include "objects/repr.h"
+#include "objects/typeinfo.h"
 
 #define MAX_STACK 64
 
@@ -425,6 +427,15 @@ static bool on_stack(struct repr_ctx *c, uint64_t addr)
 	return false;
 }
 
+/* Is addr on the stack below its own entry (the innermost one)? */
+static bool on_stack_below(struct repr_ctx *c, uint64_t addr)
+{
+	for (int i = 0; i + 1 < c->depth; i++)
+		if (c->stack[i] == addr)
+			return true;
+	return false;
+}
+
 static void put_more(struct repr_ctx *c, size_t shown, size_t total)
 {
 	if (total > shown)
@@ -612,13 +623,52 @@ static void put_code(struct repr_ctx *c, uint64_t addr)
 	strbuf_printf(c->sb, "\", line %d>", line);
 }
 
+/* What importlib's _module_repr_from_spec says from a module's
+ * __spec__: "from 'ORIGIN'" when the spec has a location, "(ORIGIN)"
+ * otherwise ("(frozen)", "(built-in)").  False when there is no spec to
+ * go by (then __file__ decides, as importlib's fallback does). */
+static bool put_module_origin(struct repr_ctx *c, uint64_t spec)
+{
+	struct pyx_program *p = c->prog;
+	struct object_head h;
+	uint64_t origin = 0, has_location = 0;
+	if (!spec || spec == p->wk.none)
+		return false;
+	struct pyx_error *err = object_head(p, spec, &h);
+	if (!err)
+		err = instance_attr(p, spec, "origin", &origin);
+	if (err) {
+		pyx_error_destroy(err);
+		return false;
+	}
+	struct object_head oh;
+	err = object_head(p, origin, &oh);
+	if (err || !(oh.type_flags & TPF_UNICODE_SUBCLASS)) {
+		pyx_error_destroy(err);
+		return false;
+	}
+	err = instance_attr(p, spec, "_set_fileattr", &has_location);
+	pyx_error_destroy(err);
+	if (has_location == p->wk.true_) {
+		strbuf_puts(c->sb, " from ");
+		put_str(c, origin);
+	} else {
+		strbuf_puts(c->sb, " (");
+		put_plain_str(c, origin, "?");
+		strbuf_putc(c->sb, ')');
+	}
+	return true;
+}
+
 static void put_module(struct repr_ctx *c, uint64_t addr)
 {
 	struct pyx_program *p = c->prog;
-	uint64_t dict = 0, name = 0, file = 0;
+	uint64_t dict = 0, name = 0, file = 0, spec = 0;
 	struct pyx_error *err = read_ptr(p, addr + LV(p, PyModuleObject_md_dict), &dict);
 	if (!err && dict)
 		err = dict_lookup_str(p, dict, "__name__", &name);
+	pyx_error_destroy(err);
+	err = dict ? dict_lookup_str(p, dict, "__spec__", &spec) : NULL;
 	pyx_error_destroy(err);
 	err = dict ? dict_lookup_str(p, dict, "__file__", &file) : NULL;
 	pyx_error_destroy(err);
@@ -627,7 +677,9 @@ static void put_module(struct repr_ctx *c, uint64_t addr)
 		put_str(c, name);
 	else
 		strbuf_puts(c->sb, "'?'");
-	if (file) {
+	if (put_module_origin(c, spec)) {
+		/* as importlib says it */
+	} else if (file) {
 		struct object_head h;
 		err = object_head(p, file, &h);
 		if (!err && (h.type_flags & TPF_UNICODE_SUBCLASS)) {
@@ -758,25 +810,63 @@ static void put_exception(struct repr_ctx *c, const struct object_head *h)
 	free(items);
 }
 
-struct attr_names {
+/* Attribute values, after an instance's "<T object at 0x..." or a
+ * subclass's base repr: "; name=value, name=value".  Past the depth
+ * limit (or on a cycle) only "; ..." says there are some. */
+struct attr_values {
 	struct repr_ctx *c;
-	size_t shown;
+	size_t shown, total;
+	bool names_only;
 };
 
-static int attr_name_visit(void *arg, uint64_t key, uint64_t value)
+static int attr_value_visit(void *arg, uint64_t key, uint64_t value)
 {
-	(void)value;
-	struct attr_names *a = arg;
-	if (a->shown == (size_t)a->c->lim.max_items) {
-		strbuf_puts(a->c->sb, ", ...");
-		return 1;
-	}
-	strbuf_puts(a->c->sb, a->shown ? ", " : "; attrs: ");
+	struct attr_values *a = arg;
+	a->total++;
+	if (a->names_only || a->shown == (size_t)a->c->lim.max_items)
+		return 0;
+	strbuf_puts(a->c->sb, a->shown ? ", " : "; ");
 	put_plain_str(a->c, key, "?");
+	strbuf_putc(a->c->sb, '=');
+	repr_inner(a->c, value);
 	a->shown++;
 	return 0;
 }
 
+static void put_attr_values(struct repr_ctx *c, const struct object_head *h, bool nested)
+{
+	struct attr_values a = { c, 0, 0, nested };
+	struct pyx_error *err = instance_attrs_iterate(c->prog, h->addr, h, attr_value_visit, &a);
+	pyx_error_destroy(err);
+	/* __slots__ members (and an extension type's object members). */
+	const struct type_info *ti = type_info_lookup(c->prog, h->type);
+	for (size_t i = 0; ti && ti->heap && i < ti->nslots; i++) {
+		uint64_t v = 0;
+		err = read_ptr(c->prog, h->addr + ti->slots[i].offset, &v);
+		if (err || !v) {
+			pyx_error_destroy(err);
+			continue;
+		}
+		a.total++;
+		if (a.names_only || a.shown == (size_t)c->lim.max_items)
+			continue;
+		strbuf_puts(c->sb, a.shown ? ", " : "; ");
+		strbuf_printf(c->sb, "%s=", ti->slots[i].name ? ti->slots[i].name : "?");
+		repr_inner(c, v);
+		a.shown++;
+	}
+	if (a.names_only && a.total) {
+		c->truncated = true;
+		strbuf_puts(c->sb, "; ...");
+	} else if (a.total > a.shown) {
+		c->truncated = true;
+		strbuf_printf(c->sb, ", ...(%zu more)", a.total - a.shown);
+	}
+}
+
+/* An instance: "<mod.Job object at 0x...; n=3, data=[0, 1, 2]>", Python's
+ * default repr followed by the attribute values (the instance's dict and
+ * its __slots__). */
 static void put_instance(struct repr_ctx *c, const struct object_head *h)
 {
 	char *name = NULL;
@@ -788,10 +878,184 @@ static void put_instance(struct repr_ctx *c, const struct object_head *h)
 	}
 	strbuf_printf(c->sb, "<%s object at 0x%llx", name, (unsigned long long)h->addr);
 	free(name);
-	struct attr_names a = { c, 0 };
-	err = instance_attrs_iterate(c->prog, h->addr, h, attr_name_visit, &a);
-	pyx_error_destroy(err);
+	/* c->depth counts this object already. */
+	put_attr_values(c, h, c->depth > c->lim.max_depth || on_stack_below(c, h->addr));
 	strbuf_putc(c->sb, '>');
+}
+
+/* ---- built-in callables, descriptors and locks ------------------------ */
+
+/* Append a C string of the target (ml_name, tp_name). */
+static void put_cstr(struct repr_ctx *c, uint64_t addr, const char *fallback)
+{
+	char *s = NULL;
+	struct pyx_error *err = addr ? target_read_cstr(c->prog->target, addr, 200, &s) : NULL;
+	if (err || !s) {
+		pyx_error_destroy(err);
+		strbuf_puts(c->sb, fallback);
+		return;
+	}
+	strbuf_puts(c->sb, s);
+	free(s);
+}
+
+/* The tp_name of an object's type, as "%s" of Py_TYPE(o)->tp_name. */
+static void put_type_name_of(struct repr_ctx *c, uint64_t obj)
+{
+	struct object_head h;
+	char *tn = NULL;
+	struct pyx_error *err = object_head(c->prog, obj, &h);
+	if (!err)
+		err = type_tp_name(c->prog, h.type, &tn);
+	if (err) {
+		pyx_error_destroy(err);
+		strbuf_puts(c->sb, "?");
+		return;
+	}
+	strbuf_puts(c->sb, tn);
+	free(tn);
+}
+
+static bool is_module(struct repr_ctx *c, uint64_t obj)
+{
+	struct object_head h;
+	struct pyx_error *err = object_head(c->prog, obj, &h);
+	if (err) {
+		pyx_error_destroy(err);
+		return false;
+	}
+	return h.type == c->prog->wk.module_type ||
+	       type_is_subtype(c->prog, h.type, c->prog->wk.module_type);
+}
+
+/* <built-in function len>, <built-in method readlines of
+ * _io.TextIOWrapper object at 0x...> (Objects/methodobject.c, meth_repr). */
+static void put_cfunction(struct repr_ctx *c, uint64_t addr)
+{
+	struct pyx_program *p = c->prog;
+	uint64_t ml = 0, self = 0, name = 0;
+	struct pyx_error *err = read_ptr(p, addr + LV(p, PyCFunctionObject_m_ml), &ml);
+	if (!err)
+		err = read_ptr(p, addr + LV(p, PyCFunctionObject_m_self), &self);
+	if (!err && ml)
+		err = read_ptr(p, ml + LV(p, PyMethodDef_ml_name), &name);
+	if (err) {
+		put_error(c, "builtin_function_or_method", addr, err);
+		return;
+	}
+	if (!self || is_module(c, self)) {
+		strbuf_puts(c->sb, "<built-in function ");
+		put_cstr(c, name, "?");
+		strbuf_putc(c->sb, '>');
+		return;
+	}
+	strbuf_puts(c->sb, "<built-in method ");
+	put_cstr(c, name, "?");
+	strbuf_puts(c->sb, " of ");
+	put_type_name_of(c, self);
+	strbuf_printf(c->sb, " object at 0x%llx>", (unsigned long long)self);
+}
+
+/* <method-wrapper '__add__' of int object at 0x...> */
+static void put_method_wrapper(struct repr_ctx *c, uint64_t addr)
+{
+	struct pyx_program *p = c->prog;
+	uint64_t descr = 0, self = 0, name = 0;
+	struct pyx_error *err = read_ptr(p, addr + LV(p, wrapperobject_descr), &descr);
+	if (!err)
+		err = read_ptr(p, addr + LV(p, wrapperobject_self), &self);
+	if (!err && descr)
+		err = read_ptr(p, descr + LV(p, PyDescrObject_d_name), &name);
+	if (err) {
+		put_error(c, "method-wrapper", addr, err);
+		return;
+	}
+	strbuf_puts(c->sb, "<method-wrapper '");
+	put_plain_str(c, name, "?");
+	strbuf_puts(c->sb, "' of ");
+	put_type_name_of(c, self);
+	strbuf_printf(c->sb, " object at 0x%llx>", (unsigned long long)self);
+}
+
+/* <method 'append' of 'list' objects>, <slot wrapper '__add__' of 'int'
+ * objects>, <member 'x' of 'Slotted' objects>, <attribute 'real' of 'int'
+ * objects> (Objects/descrobject.c, descr_repr). */
+static void put_descriptor(struct repr_ctx *c, uint64_t addr, const char *what)
+{
+	struct pyx_program *p = c->prog;
+	uint64_t type = 0, name = 0;
+	struct pyx_error *err = read_ptr(p, addr + LV(p, PyDescrObject_d_type), &type);
+	if (!err)
+		err = read_ptr(p, addr + LV(p, PyDescrObject_d_name), &name);
+	char *tn = NULL;
+	if (!err && type)
+		err = type_tp_name(p, type, &tn);
+	if (err) {
+		put_error(c, what, addr, err);
+		return;
+	}
+	strbuf_printf(c->sb, "<%s '", what);
+	put_plain_str(c, name, "?");
+	strbuf_printf(c->sb, "' of '%s' objects>", tn ? tn : "?");
+	free(tn);
+}
+
+/* <classmethod(<function A.f at 0x...>)> from 3.10; before, the default
+ * repr. */
+static void put_wrapped_callable(struct repr_ctx *c, const struct object_head *h,
+				 const char *what, int64_t off)
+{
+	if (c->prog->minor < 10 || off == PYX_ABSENT) {
+		strbuf_printf(c->sb, "<%s object at 0x%llx>", what, (unsigned long long)h->addr);
+		return;
+	}
+	uint64_t callable = 0;
+	struct pyx_error *err = read_ptr(c->prog, h->addr + (uint64_t)off, &callable);
+	if (err) {
+		put_error(c, what, h->addr, err);
+		return;
+	}
+	strbuf_printf(c->sb, "<%s(", what);
+	repr_inner(c, callable);
+	strbuf_puts(c->sb, ")>");
+}
+
+/* threading.Lock and RLock (Modules/_threadmodule.c, lock_repr and
+ * rlock_repr): "<locked _thread.lock object at 0x...>", "<locked
+ * _thread.RLock object owner=140... count=2 at 0x...>". */
+static bool put_lock(struct repr_ctx *c, const struct object_head *h, const char *tp_name)
+{
+	struct pyx_program *p = c->prog;
+	bool rlock = strcmp(tp_name, "_thread.RLock") == 0;
+	if (!rlock && strcmp(tp_name, "_thread.lock") != 0)
+		return false;
+	if (!lock_is_pymutex(p) && !HAS(p, lockobject_locked))
+		return false;  /* no layout: shown as an instance */
+	struct lock_state st;
+	struct pyx_error *err = lock_state_read(p, h->addr, rlock, &st);
+	if (err) {
+		put_error(c, tp_name, h->addr, err);
+		return true;
+	}
+	strbuf_printf(c->sb, "<%s %s object", st.locked ? "locked" : "unlocked", tp_name);
+	if (rlock)
+		strbuf_printf(c->sb, " owner=%llu count=%llu", (unsigned long long)st.owner,
+			      (unsigned long long)st.count);
+	strbuf_printf(c->sb, " at 0x%llx>", (unsigned long long)h->addr);
+	return true;
+}
+
+/* Objects of other types: the locks by their type's name, everything
+ * else as an instance. */
+static void put_other(struct repr_ctx *c, const struct object_head *h)
+{
+	/* The type's name as the type cache keeps it: tp_name for static
+	 * types, __module__.__qualname__ for heap types (the same text for
+	 * _thread's types, static up to 3.11 and heap types from 3.12). */
+	const struct type_info *ti = type_info_lookup(c->prog, h->type);
+	if (ti && ti->name && put_lock(c, h, ti->name))
+		return;
+	put_instance(c, h);
 }
 
 /* A subclass of a built-in value type: "Name(<base repr>)". */
@@ -895,6 +1159,23 @@ static void repr_inner(struct repr_ctx *c, uint64_t addr)
 		put_generator(c, &h, "coroutine");
 	} else if (wk->async_gen_type && t == wk->async_gen_type) {
 		put_generator(c, &h, "async_generator");
+	} else if (t == wk->cfunction_type || (wk->cmethod_type && t == wk->cmethod_type)) {
+		put_cfunction(c, addr);
+	} else if (wk->methodwrapper_type && t == wk->methodwrapper_type) {
+		put_method_wrapper(c, addr);
+	} else if (t == wk->methoddescr_type || (wk->classmethoddescr_type &&
+						 t == wk->classmethoddescr_type)) {
+		put_descriptor(c, addr, "method");
+	} else if (t == wk->wrapperdescr_type) {
+		put_descriptor(c, addr, "slot wrapper");
+	} else if (t == wk->memberdescr_type) {
+		put_descriptor(c, addr, "member");
+	} else if (t == wk->getsetdescr_type) {
+		put_descriptor(c, addr, "attribute");
+	} else if (t == wk->classmethod_type) {
+		put_wrapped_callable(c, &h, "classmethod", LV(p, classmethod_cm_callable));
+	} else if (t == wk->staticmethod_type) {
+		put_wrapped_callable(c, &h, "staticmethod", LV(p, staticmethod_sm_callable));
 	} else if (f & TPF_TYPE_SUBCLASS) {
 		put_type(c, addr);
 	} else if (f & TPF_BASE_EXC_SUBCLASS) {
@@ -903,29 +1184,31 @@ static void repr_inner(struct repr_ctx *c, uint64_t addr)
 		exact = false;
 	}
 	if (!exact) {
-		/* Subclasses of value types show their base's repr inside. */
+		/* Subclasses of value types show their base's repr inside,
+		 * then their own attributes: "MyList([1, 2]; tag='x')". */
+		bool sub = true;
 		if (f & TPF_LONG_SUBCLASS) {
 			put_subclass_open(c, &h);
 			put_int(c, addr);
-			strbuf_putc(c->sb, ')');
 		} else if (f & TPF_UNICODE_SUBCLASS) {
 			put_subclass_open(c, &h);
 			put_str(c, addr);
-			strbuf_putc(c->sb, ')');
 		} else if (f & TPF_LIST_SUBCLASS) {
 			put_subclass_open(c, &h);
 			put_sequence(c, addr, true);
-			strbuf_putc(c->sb, ')');
 		} else if (f & TPF_TUPLE_SUBCLASS) {
 			put_subclass_open(c, &h);
 			put_sequence(c, addr, false);
-			strbuf_putc(c->sb, ')');
 		} else if (f & TPF_DICT_SUBCLASS) {
 			put_subclass_open(c, &h);
 			put_dict(c, addr);
-			strbuf_putc(c->sb, ')');
 		} else {
-			put_instance(c, &h);
+			sub = false;
+			put_other(c, &h);
+		}
+		if (sub) {
+			put_attr_values(c, &h, c->depth > c->lim.max_depth);
+			strbuf_putc(c->sb, ')');
 		}
 	}
 	c->depth--;

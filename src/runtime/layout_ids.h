@@ -529,6 +529,14 @@ enum pyx_layout_id {
 	PYX_L__Py_hashtable_entry_t_key_hash,
 	PYX_L__Py_hashtable_entry_t_key,
 	PYX_L__Py_hashtable_entry_t_value,
+	PYX_L_PyCFunctionObject_m_module,
+	PYX_L_PyDescrObject_d_type,
+	PYX_L_PyDescrObject_d_name,
+	PYX_L_wrapperobject_descr,
+	PYX_L_wrapperobject_self,
+	PYX_L_classmethod_cm_callable,
+	PYX_L_staticmethod_sm_callable,
+	PYX_L_PyThreadState_datastack_top,
 	PYX_L_COUNT
 };
 

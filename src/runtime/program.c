@@ -235,6 +235,9 @@ static void find_well_known(struct pyx_program *prog)
 	wk->methoddescr_type = sym(prog, "PyMethodDescr_Type");
 	wk->wrapperdescr_type = sym(prog, "PyWrapperDescr_Type");
 	wk->getsetdescr_type = sym(prog, "PyGetSetDescr_Type");
+	wk->cmethod_type = sym(prog, "PyCMethod_Type");
+	wk->methodwrapper_type = sym(prog, "_PyMethodWrapper_Type");
+	wk->classmethoddescr_type = sym(prog, "PyClassMethodDescr_Type");
 	wk->weakref_type = sym(prog, "_PyWeakref_RefType");
 	wk->weakproxy_type = sym(prog, "_PyWeakref_ProxyType");
 	wk->weakcallableproxy_type = sym(prog, "_PyWeakref_CallableProxyType");

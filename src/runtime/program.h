@@ -44,6 +44,9 @@ struct well_known {
 		 memberdescr_type, methoddescr_type, wrapperdescr_type,
 		 getsetdescr_type, base_exception_type,
 		 weakref_type, weakproxy_type, weakcallableproxy_type;
+	/* Built-in methods of heap types (3.9+), method-wrappers, and
+	 * classmethod descriptors (dict.fromkeys' in dict.__dict__). */
+	uint64_t cmethod_type, methodwrapper_type, classmethoddescr_type;
 	uint64_t none, true_, false_, ellipsis, notimplemented;
 	uint64_t set_dummy;   /* the <dummy> key of deleted set entries */
 };

@@ -120,6 +120,13 @@ struct pyx_error *pyx_entry_points_json(struct pyx_program *prog, char **ret)
 		json_hex(&sb, addrs[i]);
 	}
 	strbuf_puts(&sb, "], ");
+	uint64_t eval_code;
+	json_key(&sb, "eval_code");
+	if (module_lookup(prog->python, "PyEval_EvalCode", &eval_code, NULL))
+		json_hex(&sb, eval_code);
+	else
+		strbuf_puts(&sb, "null");
+	strbuf_puts(&sb, ", ");
 	json_key(&sb, "frame_argument");
 	if (frame_argument < 0)
 		strbuf_puts(&sb, "null}");

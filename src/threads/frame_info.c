@@ -33,6 +33,39 @@ static struct pyx_error *code_identity(struct pyx_program *prog, uint64_t code,
 	return read_ptr(prog, code + LV(prog, PyCodeObject_co_filename), &ret->code_file);
 }
 
+/* Where a frame returns to (3.11+): its previous frame, past the shim the
+ * eval loop pushed if C called it (3.12+) or its is_entry flag (3.11). */
+static struct pyx_error *frame_return_info(struct pyx_program *prog, uint64_t frame,
+					   struct pyx_frame_info *ret)
+{
+	uint64_t previous;
+	PYX_TRY(read_ptr(prog, frame + LV(prog, _PyInterpreterFrame_previous), &previous));
+	if (HAS(prog, _PyInterpreterFrame_is_entry)) {
+		uint8_t e;
+		PYX_TRY(read_u8(prog, frame + LV(prog, _PyInterpreterFrame_is_entry), &e));
+		ret->entered_from_c = e;
+	}
+	for (unsigned i = 0; previous && i < 16; i++) {
+		int8_t o;
+		PYX_TRY(pyx_target_read(prog->target,
+			previous + LV(prog, _PyInterpreterFrame_owner), &o, 1));
+		if (!frame_owner_is_entry(prog, o))
+			break;
+		ret->entered_from_c = true;
+		PYX_TRY(read_ptr(prog, previous + LV(prog, _PyInterpreterFrame_previous),
+				 &previous));
+	}
+	ret->previous = previous;
+	if (previous && !ret->entered_from_c) {
+		int64_t depth;
+		PYX_TRY(iframe_stack_depth(prog, previous, &depth));
+		if (depth >= 0)
+			ret->return_slot = previous + (uint64_t)LV(prog, _PyInterpreterFrame_localsplus) +
+					   (uint64_t)depth * 8;
+	}
+	return NULL;
+}
+
 static struct pyx_error *interpreter_frame_info(struct pyx_program *prog, uint64_t frame,
 						struct pyx_frame_info *ret)
 {
@@ -54,8 +87,15 @@ static struct pyx_error *interpreter_frame_info(struct pyx_program *prog, uint64
 	ret->instr_address = frame + (uint64_t)LV(prog, _PyInterpreterFrame_instr);
 	ret->instr_size = 8;
 	ret->first_line = first;
-	ret->started = owner == LV(prog, FRAME_OWNED_BY_GENERATOR) ||
-		       instr >= base + (uint64_t)firsttraceable * unit;
+	/* Started: it is past the RESUME at co_firsttraceable, running its
+	 * first instruction of its own.  (3.11 and 3.12 point at the last
+	 * instruction started, prev_instr; from 3.13 at the one running,
+	 * instr_ptr: either way RESUME while it runs.) */
+	uint64_t resume = base + (uint64_t)firsttraceable * unit;
+	ret->started = owner == LV(prog, FRAME_OWNED_BY_GENERATOR) || instr > resume;
+	ret->instr = instr;
+	ret->resume = resume;
+	PYX_TRY(frame_return_info(prog, frame, ret));
 	if (!ret->started) {
 		ret->line = first;
 		return NULL;
@@ -78,7 +118,9 @@ static struct pyx_error *frame_object_info(struct pyx_program *prog, uint64_t fr
 	ret->instr_address = frame + (uint64_t)LV(prog, PyFrameObject_f_lasti);
 	ret->instr_size = 4;
 	ret->first_line = first;
+	PYX_TRY(read_ptr(prog, frame + LV(prog, PyFrameObject_f_back), &ret->previous));
 	ret->started = lasti >= 0;
+	ret->instr = (uint64_t)(int64_t)lasti;
 	if (!ret->started) {
 		ret->line = first;
 		return NULL;
@@ -151,18 +193,32 @@ static void line_set_add(void *arg, int start, int end, int line)
 	ls->v[ls->n++] = line;
 }
 
+struct pyx_error *code_bytecode(struct pyx_program *prog, uint64_t code, uint64_t *base,
+				int64_t *length)
+{
+	if (HAS(prog, PyCodeObject_co_code_adaptive)) {
+		/* 3.11+: a var-object whose size counts code units, the
+		 * instructions inline (the adaptive copy the eval loop runs). */
+		PYX_TRY(read_i64(prog, code + LV(prog, PyVarObject_ob_size), length));
+		*length *= LV(prog, _Py_CODEUNIT);
+		*base = code + (uint64_t)LV(prog, PyCodeObject_co_code_adaptive);
+	} else {
+		uint64_t bytes;
+		PYX_TRY(read_ptr(prog, code + LV(prog, PyCodeObject_co_code), &bytes));
+		PYX_TRY(read_i64(prog, bytes + LV(prog, PyVarObject_ob_size), length));
+		*base = bytes + (uint64_t)LV(prog, PyBytesObject_ob_sval);
+	}
+	if (*length < 0 || *length > MAX_CODE_BYTES)
+		return pyx_error_create(PYX_ERR_LIMIT, "code object 0x%llx claims %lld bytes "
+					"of bytecode", (unsigned long long)code, (long long)*length);
+	return NULL;
+}
+
 /* The length in bytes of the code's bytecode. */
 static struct pyx_error *code_length(struct pyx_program *prog, uint64_t code, int64_t *ret)
 {
-	if (HAS(prog, PyCodeObject_co_code_adaptive)) {
-		/* 3.11+: a var-object whose size counts code units. */
-		PYX_TRY(read_i64(prog, code + LV(prog, PyVarObject_ob_size), ret));
-		*ret *= LV(prog, _Py_CODEUNIT);
-		return NULL;
-	}
-	uint64_t bytes;
-	PYX_TRY(read_ptr(prog, code + LV(prog, PyCodeObject_co_code), &bytes));
-	return read_i64(prog, bytes + LV(prog, PyVarObject_ob_size), ret);
+	uint64_t base;
+	return code_bytecode(prog, code, &base, ret);
 }
 
 struct pyx_error *pyx_code_json(struct pyx_program *prog, uint64_t code, char **ret)
@@ -224,4 +280,47 @@ struct pyx_error *pyx_code_json(struct pyx_program *prog, uint64_t code, char **
 	if (err)
 		return err;
 	return strbuf_finish(&sb, ret);
+}
+
+/* The words a frame for code takes on the data stack: co_framesize
+ * (3.12+), or what 3.11 adds up for it (locals, value stack, and the
+ * frame's own fields, FRAME_SPECIALS_SIZE). */
+static struct pyx_error *frame_words(struct pyx_program *prog, uint64_t code, int64_t *ret)
+{
+	int32_t v;
+	if (HAS(prog, PyCodeObject_co_framesize)) {
+		PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_framesize), &v));
+		*ret = v;
+		return NULL;
+	}
+	int32_t stack;
+	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_nlocalsplus), &v));
+	PYX_TRY(read_i32(prog, code + LV(prog, PyCodeObject_co_stacksize), &stack));
+	*ret = (int64_t)v + stack + (LV(prog, _PyInterpreterFrame) - 1) / 8;
+	return NULL;
+}
+
+struct pyx_error *pyx_thread_pushed_frame(struct pyx_program *prog, int tid, uint64_t code,
+					  struct pyx_frame_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!HAS(prog, PyThreadState_datastack_top))
+		return pyx_error_create(PYX_ERR_NOT_FOUND, "CPython 3.%d pushes no frames on a "
+					"data stack", prog->minor);
+	uint64_t tstate, top;
+	int64_t words;
+	PYX_TRY(program_tstate_cached(prog, tid, &tstate));
+	PYX_TRY(read_ptr(prog, tstate + LV(prog, PyThreadState_datastack_top), &top));
+	PYX_TRY(frame_words(prog, code, &words));
+	if (!top || words <= 0 || words > (1 << 24) || (uint64_t)words * 8 > top)
+		return pyx_error_create(PYX_ERR_NOT_FOUND, "no frame of code 0x%llx at the top "
+					"of thread %d's data stack", (unsigned long long)code, tid);
+	struct pyx_error *err = pyx_frame_info_at(prog, top - (uint64_t)words * 8, ret);
+	if (err || ret->code != code) {
+		pyx_error_destroy(err);
+		memset(ret, 0, sizeof(*ret));
+		return pyx_error_create(PYX_ERR_NOT_FOUND, "no frame of code 0x%llx at the top "
+					"of thread %d's data stack", (unsigned long long)code, tid);
+	}
+	return NULL;
 }

@@ -34,6 +34,12 @@ void frames_free(struct pyx_frame *frames, size_t n);
 struct pyx_error *thread_newest_frame(struct pyx_program *prog, uint64_t tstate,
 				      uint64_t *ret);
 
+/* Where the eval loop reads a code object's instructions (3.11+: its
+ * adaptive copy inside the code object; up to 3.10: co_code's bytes),
+ * and their length in bytes. */
+struct pyx_error *code_bytecode(struct pyx_program *prog, uint64_t code, uint64_t *base,
+				int64_t *length);
+
 /* Fill f->function (co_qualname, else co_name) and f->file (co_filename). */
 struct pyx_error *code_names(struct pyx_program *prog, uint64_t code,
 			     struct pyx_frame *f);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "objects/lock.h"
 #include "threads/frames.h"
 #include "threads/locks.h"
 
@@ -196,51 +197,10 @@ static bool is_lock_kind(enum type_kind k)
 
 /* ---- what a lock is ------------------------------------------------------ */
 
-struct lock_state {
-	bool locked;
-	uint64_t owner;     /* RLock: the owner's thread ident */
-	int64_t count;      /* RLock: recursion count; else -1 */
-	uint64_t futex;     /* 3.8 - 3.13: the sem_t a waiter's futex is on */
-	uint64_t mutex;     /* 3.14+: the PyMutex a parked waiter names */
-};
-
 static struct pyx_error *lock_state(struct ctx *c, uint64_t lock, enum type_kind k,
 				    struct lock_state *s)
 {
-	struct pyx_program *prog = c->prog;
-	memset(s, 0, sizeof(*s));
-	s->count = -1;
-	if (HAS(prog, lockobject_lock)) {
-		/* 3.14+: an embedded PyMutex (an RLock's inside a
-		 * _PyRecursiveMutex with the owner and level). */
-		s->mutex = lock + (uint64_t)(k == T_RLOCK ? LV(prog, rlockobject_lock)
-						     : LV(prog, lockobject_lock));
-		uint8_t bits;
-		PYX_TRY(read_u8(prog, s->mutex, &bits));
-		s->locked = bits & (uint8_t)LV(prog, _Py_LOCKED);
-		if (k == T_RLOCK) {
-			PYX_TRY(read_ptr(prog, s->mutex + LV(prog, _PyRecursiveMutex_thread), &s->owner));
-			uint64_t level;
-			PYX_TRY(read_ptr(prog, s->mutex + LV(prog, _PyRecursiveMutex_level), &level));
-			/* level counts the acquisitions after the first. */
-			s->count = s->owner ? (int64_t)level + 1 : 0;
-		}
-		return NULL;
-	}
-	if (k == T_RLOCK) {
-		uint64_t count;
-		PYX_TRY(read_ptr(prog, lock + LV(prog, rlockobject_rlock_lock), &s->futex));
-		PYX_TRY(read_ptr(prog, lock + LV(prog, rlockobject_rlock_owner), &s->owner));
-		PYX_TRY(read_ptr(prog, lock + LV(prog, rlockobject_rlock_count), &count));
-		s->count = (int64_t)count;
-		s->locked = count > 0;
-		return NULL;
-	}
-	uint8_t locked;
-	PYX_TRY(read_ptr(prog, lock + LV(prog, lockobject_lock_lock), &s->futex));
-	PYX_TRY(read_u8(prog, lock + LV(prog, lockobject_locked), &locked));
-	s->locked = locked;
-	return NULL;
+	return lock_state_read(c->prog, lock, k == T_RLOCK, s);
 }
 
 /* The address a thread blocked in futex(uaddr) waits on: the futex word
@@ -248,7 +208,7 @@ static struct pyx_error *lock_state(struct ctx *c, uint64_t lock, enum type_kind
 static uint64_t waited_address(struct ctx *c, uint64_t uaddr)
 {
 	struct pyx_program *prog = c->prog;
-	if (!HAS(prog, lockobject_lock))
+	if (!lock_is_pymutex(prog))
 		return uaddr;
 	uint64_t addr;
 	struct pyx_error *err = read_ptr(prog, uaddr - (uint64_t)LV(prog, wait_entry_sema) +

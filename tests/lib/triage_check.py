@@ -99,7 +99,7 @@ def _exception(rec):
                                    "raised": False}
 
 
-BT_PYTHON = re.compile(r"^    \[Python\] (\S+) \(\) at (.*):(\d+)$")
+BT_PYTHON = re.compile(r"^    \[Python\] (\S+) \(.*\) at (.*):(\d+)$")
 
 
 def check_bt(record_path, label):

@@ -11,7 +11,41 @@ import re
 # singletons and cached small ints): only compared when immortal.
 VOLATILE_REFCOUNT = {"none", "true", "false", "zero"}
 
-_ATTRS = re.compile(r"; attrs: [^<>]*>")
+_INSTANCE = re.compile(r" object at 0x[0-9a-f]+; ")
+_OPEN = {"<": ">", "(": ")", "[": "]", "{": "}"}
+
+
+def strip_attr_values(text):
+    """pyxray's repr with the attribute values it adds after Python's
+    default repr of an instance ("<m.T object at 0x..; a=1, b=[2]>") taken
+    out: what Python's repr() prints."""
+    out = []
+    i = 0
+    while True:
+        m = _INSTANCE.search(text, i)
+        if not m:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:m.end() - 2])
+        # Skip to the '>' that closes this repr (nested brackets, quotes).
+        j, depth, quote = m.end(), 0, None
+        while j < len(text):
+            c = text[j]
+            if quote:
+                if c == "\\":
+                    j += 1
+                elif c == quote:
+                    quote = None
+            elif c in "'\"":
+                quote = c
+            elif c in _OPEN:
+                depth += 1
+            elif c in ">)]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            j += 1
+        i = j
 
 
 def comparable_repr(python_repr):
@@ -127,7 +161,7 @@ def compare_object(got, want, label, name):
         "needs pyxray's layout table" in e for e in got.get("errors", []))
     if got["generation"] != want["generation"] and not unknown:
         problems.append("generation %s, process %s" % (got["generation"], want["generation"]))
-    ours = _ATTRS.sub(">", got["repr"])
+    ours = strip_attr_values(got["repr"])
     if ours != want["repr"]:
         problems.append("repr %r, process %r" % (got["repr"][:120], want["repr"][:120]))
     return [(not problems, "%s: object %s" % (label, name), "; ".join(problems))]

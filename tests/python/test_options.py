@@ -13,12 +13,13 @@ TARGET = {a.dest for a in options.TARGET_ARGUMENTS} | {"command"}
 
 # argv (after the command name) that both front doors take.
 SAMPLES = {
-    "stack": [[], ["--locals"], ["--thread", "1234", "--native", "--json"], ["--native-all"]],
+    "stack": [[], ["--locals"], ["--thread", "1234", "--native", "--json"], ["--native-all"],
+              ["--thread", "worker-3", "--all"]],
     "triage": [[], ["--json"]],
     "tasks": [[], ["--json"]],
     "locks": [[], ["--json"]],
     "object": [["0x7f0010"], ["0x7f0010", "--depth", "2", "--items", "3", "--string", "9"],
-               ["--json", "140000"]],
+               ["--json", "140000"], ["0x10", "--fields", "--json"]],
     "info": [[], ["--json"]],
     "gc": [[], ["--json"]],
     "census": [[], ["--gen", "3"], ["--top", "5", "--sort", "size", "--type", "dict"],
@@ -40,7 +41,7 @@ ERRORS = {
     "stack": [(["--bogus"], "unknown option '--bogus'"),
               (["extra"], "unexpected argument 'extra'"),
               (["--thread"], "--thread needs a value"),
-              (["--thread", "x"], "--thread takes a thread id (a number), not 'x'")],
+              (["--thread", ""], "--thread takes a thread number, id or name, not ''")],
     "object": [(["0x10", "--depth", "x"], "--depth takes a number, not 'x'"),
                (["0x10", "--depth", "-1"], "--depth takes a number >= 0, not '-1'")],
     "census": [(["--gen", "7"], "--gen takes 0, 1, 2 or 3 (the permanent generation)"),
@@ -128,8 +129,8 @@ class TestText(unittest.TestCase):
     def test_gdb_doc(self):
         doc = options.gdb_doc(options.command("stack"))
         self.assertTrue(doc.startswith("Print the Python stack of every thread.\n\n"
-                                       "Usage: py-stack [--thread TID] [--locals] [--native] "
-                                       "[--native-all] [--json]\n"))
+                                       "Usage: py-stack [--thread THREAD] [--locals] [--native] "
+                                       "[--native-all] [--all] [--json]\n"))
         for cmd in options.COMMANDS:
             doc = options.gdb_doc(cmd)
             for a in cmd.all_arguments():
@@ -138,10 +139,13 @@ class TestText(unittest.TestCase):
 
     def test_usage_lines(self):
         self.assertEqual(options.usage_lines(options.command("object"), "gdb"),
-                         ["py-object EXPR [--depth N] [--items N] [--string N] [--json]"])
+                         ["py-object EXPR [--depth N] [--items N] [--string N] [--fields] "
+                          "[--json]"])
         self.assertEqual(options.usage_lines(options.command("object"), "cli"),
                          ["pyxray object ADDRESS [--depth N] [--items N] [--string N] "
-                          "[--json] TARGET"])
+                          "[--fields] [--json] TARGET"])
+        self.assertEqual(options.usage_lines(options.command("list"), "gdb"),
+                         ["py-list [LINE|START,END]"])
 
 
 class TestCompletion(unittest.TestCase):
@@ -151,7 +155,8 @@ class TestCompletion(unittest.TestCase):
     def test_option_names(self):
         self.assertEqual(self.c("census", [], "--s"), ["--sort"])
         self.assertEqual(self.c("stack", [], "--"),
-                         ["--json", "--locals", "--native", "--native-all", "--thread"])
+                         ["--all", "--json", "--locals", "--native", "--native-all",
+                          "--thread"])
 
     def test_option_values(self):
         self.assertEqual(self.c("census", ["--sort"], ""), ["count", "size"])

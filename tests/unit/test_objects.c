@@ -790,13 +790,13 @@ static void test_types_and_instances(void)
 	CHECK_REPR(wk.type_type, "<class 'type'>");
 	CHECK_REPR(o.point_type, "<class 'geo.Point'>");
 	char want[128];
-	snprintf(want, sizeof(want), "<mymod.Foo object at 0x%llx; attrs: x, y>",
+	snprintf(want, sizeof(want), "<mymod.Foo object at 0x%llx; x=1, y=2>",
 		 (unsigned long long)o.foo);
 	CHECK_REPR(o.foo, want);
 	snprintf(want, sizeof(want), "<mymod.Bar object at 0x%llx>",
 		 (unsigned long long)o.bar);
 	CHECK_REPR(o.bar, want);
-	snprintf(want, sizeof(want), "<geo.Point object at 0x%llx; attrs: px>",
+	snprintf(want, sizeof(want), "<geo.Point object at 0x%llx; px=42>",
 		 (unsigned long long)o.point);
 	CHECK_REPR(o.point, want);
 	uint64_t v = 0;
@@ -821,7 +821,7 @@ static void test_split_tables(void)
 					  PYX_ERR_NOT_FOUND);
 	pyx_error_destroy(err);
 	char want[128];
-	snprintf(want, sizeof(want), "<Vec object at 0x%llx; attrs: vz, vx>",
+	snprintf(want, sizeof(want), "<Vec object at 0x%llx; vz=3, vx=1>",
 		 (unsigned long long)o.vec);
 	CHECK_REPR(o.vec, want);
 	if (CHECK_OK(instance_attr(prog, o.vec, "vz", &v)))

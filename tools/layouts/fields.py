@@ -591,3 +591,27 @@ size("_Py_hashtable_entry_t", "_Py_hashtable_entry_t")
 off("_Py_hashtable_entry_t_key_hash", "_Py_hashtable_entry_t", "key_hash")
 off("_Py_hashtable_entry_t_key", "_Py_hashtable_entry_t", "key", since=(3, 9))
 off("_Py_hashtable_entry_t_value", "_Py_hashtable_entry_t", "value", since=(3, 9))
+
+# --- built-in callables and descriptors (their reprs) ------------------------
+# Built-in functions and methods: "<built-in method NAME of TYPE object at
+# ADDR>" names the method (m_ml->ml_name, above) and what it is bound to
+# (m_self); a module function says its module.
+off("PyCFunctionObject_m_module", "PyCFunctionObject", "m_module")
+# Descriptors of built-in types: "<method 'append' of 'list' objects>".
+off("PyDescrObject_d_type", "PyDescrObject", "d_type")
+off("PyDescrObject_d_name", "PyDescrObject", "d_name")
+# Objects/descrobject.c keeps method-wrappers' struct private (shims.h):
+# "<method-wrapper '__add__' of int object at ADDR>".
+off("wrapperobject_descr", "wrapperobject", "descr")
+off("wrapperobject_self", "wrapperobject", "self")
+# Objects/funcobject.c (shims.h): what classmethod() and staticmethod()
+# wrap.
+off("classmethod_cm_callable", "classmethod", "cm_callable")
+off("staticmethod_sm_callable", "staticmethod", "sm_callable")
+
+# --- the frame a call is pushing (py-break) -----------------------------------------
+# 3.11+ push a Python call's frame at the top of the thread's data stack
+# (co_framesize words, 3.11: nlocalsplus + stacksize + the frame's own
+# fields); the eval loop may read the new code's first instruction before
+# the thread's current frame points at it.
+off("PyThreadState_datastack_top", "PyThreadState", "datastack_top", since=(3, 11))

@@ -335,6 +335,27 @@ struct _Py_AsyncioModuleDebugOffsets {
 };
 #endif
 
+/* Objects/descrobject.c: a method-wrapper, a slot wrapper bound to an
+ * object ((1).__add__). */
+typedef struct {
+	PyObject_HEAD
+	PyWrapperDescrObject *descr;
+	PyObject *self;
+} wrapperobject;
+
+/* Objects/funcobject.c: classmethod and staticmethod objects. */
+typedef struct {
+	PyObject_HEAD
+	PyObject *cm_callable;
+	PyObject *cm_dict;
+} classmethod;
+
+typedef struct {
+	PyObject_HEAD
+	PyObject *sm_callable;
+	PyObject *sm_dict;
+} staticmethod;
+
 /* Modules/_threadmodule.c: threading.Lock and RLock.  Up to 3.13 they
  * hold a PyThread_type_lock (a malloc'ed sem_t on Linux, what a blocked
  * thread's futex waits on); 3.14 embeds a PyMutex, and the waiting
@@ -356,6 +377,7 @@ typedef struct {
 	PyObject *in_weakreflist;
 } rlockobject;
 #else
+#include "internal/pycore_lock.h"
 typedef struct {
 	PyObject_HEAD
 	PyMutex lock;
