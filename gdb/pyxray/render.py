@@ -198,10 +198,6 @@ def _called_from_c(f, indent, width):
 
 def _stack_body(t, locals, width):
     out = []
-    st = status_line(t)
-    said = (t.get("in_c") or {}).get("state")
-    if st and not (said and said in st):
-        out.append(fit(st, width))
     if t.get("error"):
         out.append("  error: %s" % t["error"])
     frames = t["frames"]
@@ -229,6 +225,11 @@ def _stack_body(t, locals, width):
     if calling and frames:
         out.append(fit("  (in C: %s)" % calling, width))
     out.extend(limit_lines(t))
+    # What the thread is doing now, after its innermost frame.
+    st = status_line(t)
+    said = (t.get("in_c") or {}).get("state")
+    if st and not (said and said in st):
+        out.append(fit(st, width))
     return out
 
 

@@ -146,13 +146,44 @@ def _callable_repr(frame, prog, builtins_only=True):
     return None
 
 
-def _frame_at(level):
-    frame = gdb.newest_frame()
-    for _ in range(level):
-        frame = frame.older()
-        if frame is None:
-            return None
-    return frame
+def _gdb_frame_for(nf, frames):
+    """gdb's frame for one of the engine's native frames: the same
+    function at (or one byte from) the same pc; the engine's unwinder and
+    gdb's may count a frame differently, so its index alone is a guess."""
+    name = nf.get("function")
+    try:
+        addr = int(nf.get("address") or "0", 16)
+    except ValueError:
+        addr = 0
+    best = None
+    for level, frame in enumerate(frames):
+        try:
+            if name and frame.name() != name:
+                continue
+            distance = abs(frame.pc() - addr)
+        except gdb.error:
+            continue
+        if distance <= 1 and (best is None or abs(level - (nf.get("index") or 0)) <
+                              abs(best[0] - (nf.get("index") or 0))):
+            best = (level, frame)
+    if best is not None:
+        return best[1]
+    return None
+
+
+def _gdb_frames():
+    out = []
+    try:
+        frame = gdb.newest_frame()
+    except gdb.error:
+        return out
+    while frame is not None and len(out) < 4096:
+        out.append(frame)
+        try:
+            frame = frame.older()
+        except gdb.error:
+            break
+    return out
 
 
 def called_through(thread, prog, merged):
@@ -166,6 +197,7 @@ def called_through(thread, prog, merged):
     out = {}
     between = None  # the native frames since the last Python frame
     with native.selected_thread(thread):
+        gdb_frames = _gdb_frames()
         for f in merged:
             if f.get("kind") == "native":
                 if between is not None:
@@ -178,10 +210,7 @@ def called_through(thread, prog, merged):
                         break
                     if not CALLERS.match(name) or nf.get("index") is None:
                         continue
-                    try:
-                        frame = _frame_at(nf["index"])
-                    except gdb.error:
-                        break
+                    frame = _gdb_frame_for(nf, gdb_frames)
                     text = frame is not None and _callable_repr(frame, prog, builtins_only=False)
                     if text:
                         # A Python function called through the C API
