@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "heap/memory.h"
+#include "util/strlist.h"
 #include "heap/obmalloc.h"
 #include "objects/owned.h"
 #include "target/target.h"
@@ -68,18 +69,11 @@ static int add_note(struct memory_account *m, const char *fmt, ...)
 
 static int add_note(struct memory_account *m, const char *fmt, ...)
 {
-	char **v = realloc(m->notes, (m->nnotes + 1) * sizeof(*v));
-	if (!v)
-		return -1;
-	m->notes = v;
 	va_list ap;
 	va_start(ap, fmt);
-	int r = vasprintf(&v[m->nnotes], fmt, ap);
+	bool ok = strlist_vappendf(&m->notes, &m->nnotes, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -1;
-	m->nnotes++;
-	return 0;
+	return ok ? 0 : -1;
 }
 
 static size_t region_of(struct acc *a, uint64_t addr)

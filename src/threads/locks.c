@@ -23,6 +23,7 @@
 #include "objects/lock.h"
 #include "threads/frames.h"
 #include "threads/locks.h"
+#include "util/strlist.h"
 
 #define SYS_FUTEX 202
 #define MAX_NAMES 8
@@ -76,18 +77,11 @@ static struct pyx_error *note(struct ctx *c, const char *fmt, ...)
 static struct pyx_error *note(struct ctx *c, const char *fmt, ...)
 {
 	struct pyx_locks *l = c->out;
-	char **v = realloc(l->notes, (l->nnotes + 1) * sizeof(*v));
-	if (!v)
-		return pyx_error_no_memory();
-	l->notes = v;
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = vasprintf(&v[l->nnotes], fmt, ap);
+	bool ok = strlist_vappendf(&l->notes, &l->nnotes, fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		return pyx_error_no_memory();
-	l->nnotes++;
-	return NULL;
+	return ok ? NULL : pyx_error_no_memory();
 }
 
 /* ---- kinds of objects ------------------------------------------------------ */

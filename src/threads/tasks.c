@@ -14,6 +14,7 @@
 
 #include "threads/frames.h"
 #include "threads/tasks.h"
+#include "util/strlist.h"
 #include "threads/threads.h"
 
 #define MAX_TASKS (1u << 24)
@@ -157,18 +158,11 @@ static struct pyx_error *add_note(struct ctx *c, const char *fmt, ...)
 static struct pyx_error *add_note(struct ctx *c, const char *fmt, ...)
 {
 	struct pyx_tasks *t = c->out;
-	char **v = realloc(t->notes, (t->nnotes + 1) * sizeof(*v));
-	if (!v)
-		return pyx_error_no_memory();
-	t->notes = v;
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = vasprintf(&v[t->nnotes], fmt, ap);
+	bool ok = strlist_vappendf(&t->notes, &t->nnotes, fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		return pyx_error_no_memory();
-	t->nnotes++;
-	return NULL;
+	return ok ? NULL : pyx_error_no_memory();
 }
 
 static enum obj_kind kind_of_type(struct ctx *c, uint64_t type)
