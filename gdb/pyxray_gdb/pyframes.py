@@ -308,7 +308,13 @@ class PyPrint(_FrameCommand):
         if _NAME.match(text):
             doc = self.lookup(prog, text, limits)
         if doc is None:
-            addr = address_of(text)
+            try:
+                addr = address_of(text)
+            except Error as e:
+                if not self.not_python:
+                    raise
+                # Neither: say both, the Python lookup first.
+                raise Error("%s; as a gdb expression, %s" % (self.not_python, e), "not-found")
             obj = prog.object(addr, **limits)
             doc = {"name": text, "scope": None, "address": obj["address"],
                    "type": obj["type"], "repr": obj["repr"]}
@@ -322,6 +328,7 @@ class PyPrint(_FrameCommand):
         """A Python name of the selected frame (and its attributes), or
         None when the first name is not one (then it is gdb's)."""
         parts = text.split(".")
+        self.not_python = None
         try:
             f = selected_frame()
         except Error:
@@ -335,6 +342,7 @@ class PyPrint(_FrameCommand):
                 gdb.parse_and_eval(text)
             except gdb.error:
                 raise Error(str(e), "not-found")
+            self.not_python = str(e)
             return None
         addr = found["address"]
         for attr in parts[1:]:
