@@ -18,49 +18,11 @@
 #include "objects/object.h"
 #include "threads/frames.h"
 #include "threads/threads.h"
+#include "util/addr_table.h"
 #include "util/strbuf.h"
 
 #define MAX_CODES (1u << 22)
 #define MAX_CONSTS (1u << 16)
-
-/* A set of addresses: open addressing, linear probing. */
-struct addr_set {
-	uint64_t *slots;
-	size_t cap, n;
-};
-
-static bool addr_set_add(struct addr_set *s, uint64_t a, bool *oom)
-{
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		uint64_t *slots = calloc(cap, sizeof(*slots));
-		if (!slots) {
-			*oom = true;
-			return false;
-		}
-		for (size_t i = 0; i < s->cap; i++) {
-			uint64_t v = s->slots[i];
-			if (!v)
-				continue;
-			size_t k = (size_t)((v >> 4) * 0x9E3779B97F4A7C15ull) & (cap - 1);
-			while (slots[k])
-				k = (k + 1) & (cap - 1);
-			slots[k] = v;
-		}
-		free(s->slots);
-		s->slots = slots;
-		s->cap = cap;
-	}
-	size_t k = (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull) & (s->cap - 1);
-	while (s->slots[k]) {
-		if (s->slots[k] == a)
-			return false;
-		k = (k + 1) & (s->cap - 1);
-	}
-	s->slots[k] = a;
-	s->n++;
-	return true;
-}
 
 struct finder {
 	struct pyx_program *prog;
@@ -310,7 +272,7 @@ struct pyx_error *pyx_code_find_json(struct pyx_program *prog, uint64_t root,
 		err = pyx_error_no_memory();
 	strbuf_printf(&sb, "], \"scanned\": %zu}", f.ntodo);
 	free(f.todo);
-	free(f.seen.slots);
+	addr_set_free(&f.seen);
 	if (err) {
 		strbuf_release(&sb);
 		return err;
