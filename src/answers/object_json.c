@@ -1,6 +1,7 @@
 /* object_json.c - py-object's answer as JSON (shape in docs/py-object.md). */
 #include <stdlib.h>
 
+#include "answers/value_json.h"
 #include "heap/heap.h"
 #include "heap/tracemalloc.h"
 #include "objects/object.h"
@@ -166,28 +167,7 @@ static int field_visit(void *arg, const struct edge *e)
 	json_key(sb, "kind");
 	json_string(sb, edge_kind_name(e->kind));
 	strbuf_puts(sb, ", ");
-	json_key(sb, "address");
-	json_hex(sb, e->target);
-	strbuf_puts(sb, ", ");
-	json_key(sb, "type");
-	struct object_head h;
-	char *type = NULL;
-	struct pyx_error *err = object_head(c->prog, e->target, &h);
-	if (!err)
-		err = type_qualified_name(c->prog, h.type, &type);
-	if (err) {
-		pyx_error_destroy(err);
-		strbuf_puts(sb, "null");
-	} else {
-		json_string(sb, type);
-	}
-	free(type);
-	strbuf_puts(sb, ", ");
-	json_key(sb, "repr");
-	struct strbuf r = STRBUF_INIT;
-	repr_object(c->prog, e->target, &c->limits, &r);
-	json_string_n(sb, r.s ? r.s : "", r.len);
-	strbuf_release(&r);
+	value_json(c->prog, e->target, &c->limits, sb);
 	strbuf_puts(sb, "}");
 	return 0;
 }
