@@ -19,7 +19,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "heap/census.h"
 #include "heap/obmalloc.h"
@@ -499,7 +498,6 @@ static int block_visit(void *arg, uint64_t addr, uint32_t size, const uint8_t *d
 /* ---- the block walk on several threads ---------------------------------------- */
 
 #define PARALLEL_MIN_ARENAS 16
-#define MAX_WORKERS 8
 
 struct block_worker {
 	struct heap_walk w;
@@ -522,18 +520,6 @@ static void *block_worker_main(void *arg)
 	target_set_thread_cache(NULL);
 	page_cache_clear(&cache);
 	return NULL;
-}
-
-static size_t walk_threads(size_t narenas)
-{
-	const char *env = getenv("PYXRAY_THREADS");
-	long n = env ? strtol(env, NULL, 10) : 0;
-	if (n <= 0) {
-		if (narenas < PARALLEL_MIN_ARENAS)
-			return 1;
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	}
-	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (size_t)n;
 }
 
 /* Fold a worker's walk into the calling thread's: its census, its
@@ -581,7 +567,8 @@ static struct pyx_error *absorb_walk(struct heap_walk *w, struct heap_walk *o)
 static struct pyx_error *walk_blocks(struct heap_walk *w, const struct obmalloc *om)
 {
 	size_t n = om->narenas;
-	size_t nthreads = w->hooks || w->c->keep_addresses ? 1 : walk_threads(n);
+	size_t nthreads = w->hooks || w->c->keep_addresses ? 1
+			  : target_walk_threads(n, PARALLEL_MIN_ARENAS);
 	if (nthreads < 2)
 		return obmalloc_walk_blocks(w->prog, om, block_visit, w);
 	PYX_TRY(type_cache_prepare(w->prog));

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "heap/heap.h"
 #include "objects/repr.h"
@@ -452,7 +451,6 @@ static struct pyx_error *index_range(struct builder *b, size_t from, size_t to, 
 
 /* Heaps this big are indexed by two threads (or PYXRAY_THREADS). */
 #define PARALLEL_MIN_OBJECTS 200000
-#define MAX_WORKERS 8
 
 struct worker {
 	struct builder b;
@@ -471,18 +469,6 @@ static void *worker_main(void *arg)
 	target_set_thread_cache(NULL);
 	page_cache_clear(&cache);
 	return NULL;
-}
-
-static size_t thread_count(size_t nobjs)
-{
-	const char *env = getenv("PYXRAY_THREADS");
-	long n = env ? strtol(env, NULL, 10) : 0;
-	if (n <= 0) {
-		if (nobjs < PARALLEL_MIN_OBJECTS)
-			return 1;
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	}
-	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (size_t)n;
 }
 
 /* Fold a worker's findings into b (the worker's objects come after b's). */
@@ -517,7 +503,7 @@ static bool absorb(struct builder *b, struct builder *w)
  * calling thread takes the first range (and reports progress). */
 static struct pyx_error *index_objects(struct builder *b)
 {
-	size_t n = b->ri->nobjs, nthreads = thread_count(n);
+	size_t n = b->ri->nobjs, nthreads = target_walk_threads(n, PARALLEL_MIN_OBJECTS);
 	PYX_TRY(type_cache_prepare(b->prog));
 	struct worker *w = calloc(nthreads, sizeof(*w));
 	if (!w)

@@ -129,6 +129,18 @@ void target_set_thread_cache(struct page_cache *pc)
 	thread_cache = pc;
 }
 
+size_t target_walk_threads(size_t work, size_t parallel_min)
+{
+	const char *env = getenv("PYXRAY_THREADS");
+	long n = env ? strtol(env, NULL, 10) : 0;
+	if (n <= 0) {
+		if (work < parallel_min)
+			return 1;
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	}
+	return n < 1 ? 1 : n > 8 ? 8 : (size_t)n;
+}
+
 struct pyx_error *pyx_target_read(struct pyx_target *t, uint64_t addr,
 				  void *buf, size_t len)
 {

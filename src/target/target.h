@@ -118,6 +118,11 @@ struct pyx_target {
 struct page_cache *target_cache(struct pyx_target *t);
 void target_set_thread_cache(struct page_cache *pc);
 
+/* How many threads a parallel walk over `work` items takes: $PYXRAY_THREADS
+ * when it is set (1: serial), else one per online core once work reaches
+ * parallel_min; never more than 8. */
+size_t target_walk_threads(size_t work, size_t parallel_min);
+
 struct pyx_error *target_add_warning(struct pyx_target *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
